@@ -1,0 +1,36 @@
+"""The `exchange` command line: thin click commands that call one engine function each.
+
+Command modules are registered explicitly below (no registration by import side effect).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from exchange import __version__
+from exchange.cli.common import run_cli
+from exchange.cli.core_cmds import register as register_core
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="exchange")
+@click.option("--db", "database_url", envvar="EXCHANGE_DATABASE_URL", metavar="URL",
+              help="Store URL (default: database in exchange.yaml, else sqlite:///exchange.db).")
+@click.option("--config", "config_path", envvar="EXCHANGE_CONFIG", default="exchange.yaml",
+              show_default=True, type=click.Path(dir_okay=False), help="Configuration file.")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None, config_path: str) -> None:
+    """Move orders, invoices, price lists and stock between e-shops and an ERP."""
+    from exchange.cli.common import AppContext
+
+    ctx.obj = AppContext(database_url=database_url, config_path=config_path)
+
+
+register_core(cli)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run_cli(cli))

@@ -1,0 +1,136 @@
+"""Core commands: init, catalog load, and listings of orders, invoices and products."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from exchange.cli.common import AppContext, echo_json, echo_table
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing exchange.yaml.")
+@click.pass_obj
+def init(app: AppContext, force: bool) -> None:
+    """Write a commented exchange.yaml and create the database."""
+    from exchange.config import write_template
+
+    path = Path(app.config_path)
+    write_template(path, force=force)
+    store = app.store()
+    click.echo(f"wrote {path}")
+    click.echo(f"database ready: {store!r}")
+
+
+@click.group()
+def catalog() -> None:
+    """The ERP's product catalogue."""
+
+
+@catalog.command("load")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--currency", default="CZK", show_default=True, help="Currency of the prices.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def catalog_load(app: AppContext, csv_file: Path, currency: str, as_json: bool) -> None:
+    """Load products, prices and stock from a CSV file.
+
+    Columns: code, ean, name, unit, vat_rate, labels, price:<list> (one per price list),
+    stock:<warehouse> (one per warehouse). Bad rows are reported with their row number.
+    """
+    from exchange.catalog import load_catalog_csv
+
+    report = load_catalog_csv(app.store(), csv_file, currency=currency)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo(report.summary())
+        for err in report.errors:
+            click.echo(f"  {err}", err=True)
+    if report.errors:
+        raise click.exceptions.Exit(4)
+
+
+@click.group()
+def orders() -> None:
+    """Received orders (the book of received orders)."""
+
+
+@orders.command("list")
+@click.option("--shop", help="Only this shop.")
+@click.option("--status", help="Only this status.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def orders_list(app: AppContext, shop: str | None, status: str | None, limit: int,
+                as_json: bool) -> None:
+    """List received orders, newest first."""
+    from exchange.store.documents import list_orders
+
+    with app.store().connect() as conn:
+        rows = list_orders(conn, shop=shop, status=status, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    echo_table(rows, [("number", "NUMBER"), ("shop", "SHOP"), ("ordered_at", "DATE (UTC)"),
+                      ("customer_name", "CUSTOMER"), ("status", "STATUS"),
+                      ("line_count", "LINES"), ("total", "TOTAL"), ("currency", "CUR")],
+               empty="no orders yet")
+
+
+@click.group()
+def invoices() -> None:
+    """Issued invoices and credit notes."""
+
+
+@invoices.command("list")
+@click.option("--shop", help="Only this shop.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def invoices_list(app: AppContext, shop: str | None, limit: int, as_json: bool) -> None:
+    """List issued invoices, newest first."""
+    from exchange.store.documents import list_invoices
+
+    with app.store().connect() as conn:
+        rows = list_invoices(conn, shop=shop, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    echo_table(rows, [("number", "NUMBER"), ("kind", "KIND"), ("shop", "SHOP"),
+                      ("issued_on", "ISSUED"), ("customer_name", "CUSTOMER"),
+                      ("line_count", "LINES"), ("total", "TOTAL"), ("currency", "CUR")],
+               empty="no invoices yet")
+
+
+@click.group()
+def products() -> None:
+    """The catalogue's products."""
+
+
+@products.command("list")
+@click.option("--label", help="Only products carrying this label.")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def products_list(app: AppContext, label: str | None, limit: int, as_json: bool) -> None:
+    """List products with prices and available stock."""
+    from exchange.store.catalog import list_products
+
+    with app.store().connect() as conn:
+        rows = list_products(conn, label=label, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        row["price_text"] = ", ".join(f"{k} {v:.2f}" for k, v in sorted(row["prices"].items()))
+    echo_table(rows, [("code", "CODE"), ("name", "NAME"), ("ean", "EAN"), ("unit", "UNIT"),
+                      ("vat_rate", "VAT %"), ("available", "AVAILABLE"), ("price_text", "PRICES")],
+               empty="no products yet (load some with: exchange catalog load FILE.csv)")
+
+
+def register(group: click.Group) -> None:
+    """Attach the core commands to the top-level group."""
+    for command in (init, catalog, orders, invoices, products):
+        group.add_command(command)

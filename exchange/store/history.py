@@ -1,0 +1,53 @@
+"""Run and event history: every run and every document's outcome is an event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from exchange.store.schema import events, runs
+from exchange.store.types import utcnow
+
+
+def start_run(conn: Connection, job: str) -> int:
+    """Open a run for ``job``; returns its id."""
+    return int(conn.execute(insert(runs).values(job=job, started_at=utcnow(), status="running"))
+               .inserted_primary_key[0])
+
+
+def finish_run(conn: Connection, run_id: int, status: str,
+               summary: dict[str, Any] | None = None) -> None:
+    """Close a run with its result (ok, warning, failed) and a summary."""
+    conn.execute(update(runs).where(runs.c.id == run_id).values(
+        finished_at=utcnow(), status=status, summary=summary))
+
+
+def record_event(conn: Connection, *, kind: str, message: str = "", level: str = "info",
+                 job: str = "", run_id: int | None = None, document: str = "",
+                 details: dict[str, Any] | None = None) -> None:
+    """Append one event to the history."""
+    conn.execute(insert(events).values(
+        run_id=run_id, job=job, at=utcnow(), level=level, kind=kind, document=document,
+        message=message, details=details))
+
+
+def list_events(conn: Connection, *, job: str | None = None, since: datetime | None = None,
+                failed_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """Events newest first, filtered by job, time and level."""
+    query = select(events).order_by(events.c.at.desc(), events.c.id.desc()).limit(limit)
+    if job:
+        query = query.where(events.c.job == job)
+    if since:
+        query = query.where(events.c.at >= since)
+    if failed_only:
+        query = query.where(events.c.level == "error")
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def last_run(conn: Connection, job: str) -> dict[str, Any] | None:
+    """The newest run of ``job``."""
+    row = conn.execute(select(runs).where(runs.c.job == job)
+                       .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)).first()
+    return dict(row._mapping) if row else None

@@ -1,0 +1,329 @@
+"""The ERP store's tables (SQLAlchemy Core), as of the newest migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from exchange.store.types import Dec, UtcDateTime
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", UtcDateTime, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, default=""),
+    Column("company", String(300), nullable=False, default=""),
+    Column("company_id", String(50), nullable=False, default=""),
+    Column("vat_id", String(50), nullable=False, default=""),
+    Column("email", String(300), nullable=False, default=""),
+    Column("phone", String(100), nullable=False, default=""),
+    Column("street", String(300), nullable=False, default=""),
+    Column("house_number", String(50), nullable=False, default=""),
+    Column("city", String(200), nullable=False, default=""),
+    Column("postcode", String(30), nullable=False, default=""),
+    Column("country", String(2), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_customers_vat_id", "vat_id"),
+    Index("ix_customers_company_id", "company_id"),
+    Index("ix_customers_email", "email"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(100), nullable=False, unique=True),
+    Column("ean", String(50), nullable=False, default=""),
+    Column("name", String(500), nullable=False),
+    Column("unit", String(20), nullable=False, default="ks"),
+    Column("vat_rate", Dec, nullable=False),
+    Column("is_service", Boolean, nullable=False, default=False),
+    Column("parent_id", Integer, ForeignKey("products.id", ondelete="SET NULL"), nullable=True),
+    Column("variant_name", String(300), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("manufacturer", String(200), nullable=False, default=""),
+    Column("url", String(1000), nullable=False, default=""),
+    Column("image_url", String(1000), nullable=False, default=""),
+    Column("category", String(500), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_products_ean", "ean"),
+    Index("ix_products_name", "name"),
+    Index("ix_products_updated_at", "updated_at"),
+)
+
+product_labels = Table(
+    "product_labels",
+    metadata,
+    Column("product_id", Integer, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("label", String(100), primary_key=True),
+)
+
+price_lists = Table(
+    "price_lists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("currency", String(3), nullable=False, default="CZK"),
+    Column("includes_vat", Boolean, nullable=False, default=True),
+)
+
+product_prices = Table(
+    "product_prices",
+    metadata,
+    Column("product_id", Integer, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "price_list_id", Integer, ForeignKey("price_lists.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("amount", Dec, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+warehouses = Table(
+    "warehouses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(50), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("product_id", Integer, ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "warehouse_id", Integer, ForeignKey("warehouses.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("on_hand", Dec, nullable=False),
+    Column("reserved", Dec, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+stock_moves = Table(
+    "stock_moves",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_id", Integer, ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "warehouse_id", Integer, ForeignKey("warehouses.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("kind", String(20), nullable=False),  # receipt, adjustment, reserve, release
+    Column("quantity", Dec, nullable=False),
+    Column("reference", String(300), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop", String(100), nullable=False),
+    Column("external_id", String(100), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("shop_status", String(200), nullable=False, default=""),
+    Column("ordered_at", UtcDateTime, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
+    Column("payment_method", String(200), nullable=False, default=""),
+    Column("shipping_method", String(200), nullable=False, default=""),
+    Column("total", Dec, nullable=True),
+    Column("prices_include_vat", Boolean, nullable=False, default=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("billing_address", JSON, nullable=False),
+    Column("delivery_address", JSON, nullable=False),
+    Column("warehouse_id", Integer, ForeignKey("warehouses.id"), nullable=True),
+    Column("point_of_sale", String(100), nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("review_reason", Text, nullable=False, default=""),
+    Column("source_file", String(500), nullable=False, default=""),
+    Column("imported_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop", "external_id", name="uq_orders_shop_external_id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=True),
+    Column("code", String(100), nullable=False, default=""),
+    Column("ean", String(50), nullable=False, default=""),
+    Column("name", String(500), nullable=False),
+    Column("variant", String(300), nullable=False, default=""),
+    Column("quantity", Dec, nullable=False),
+    Column("unit", String(20), nullable=False, default=""),
+    Column("unit_price", Dec, nullable=False),
+    Column("vat_rate", Dec, nullable=True),
+    Column("discount_percent", Dec, nullable=False),
+    Column("line_total", Dec, nullable=True),
+    Index("ix_order_lines_order_id", "order_id"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop", String(100), nullable=False),
+    Column("external_id", String(100), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("tax_date", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("variable_symbol", String(50), nullable=False, default=""),
+    Column("order_number", String(100), nullable=False, default=""),
+    Column("currency", String(3), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
+    Column("payment_method", String(200), nullable=False, default=""),
+    Column("total", Dec, nullable=True),
+    Column("prices_include_vat", Boolean, nullable=False, default=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("review_reason", Text, nullable=False, default=""),
+    Column("source_file", String(500), nullable=False, default=""),
+    Column("imported_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop", "external_id", name="uq_invoices_shop_external_id"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=True),
+    Column("code", String(100), nullable=False, default=""),
+    Column("name", String(500), nullable=False),
+    Column("quantity", Dec, nullable=False),
+    Column("unit", String(20), nullable=False, default=""),
+    Column("unit_price", Dec, nullable=False),
+    Column("vat_rate", Dec, nullable=True),
+    Column("discount_percent", Dec, nullable=False),
+    Index("ix_invoice_lines_invoice_id", "invoice_id"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(50), nullable=False),
+    Column("shop", String(100), nullable=False),
+    Column("kind", String(30), nullable=False),  # customer, product, order, invoice
+    Column("external_id", String(300), nullable=False),
+    Column("local_id", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("platform", "shop", "kind", "external_id", name="uq_links_external"),
+)
+
+processed_files = Table(
+    "processed_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(500), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("mtime", UtcDateTime, nullable=True),
+    Column("sha256", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # seen, downloaded, imported, partial, failed
+    Column("report", JSON, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_processed_files_sha256", "sha256"),
+    Index("ix_processed_files_source_name", "source", "name"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job", String(200), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("status", String(20), nullable=False),  # running, ok, warning, failed
+    Column("summary", JSON, nullable=True),
+    Index("ix_runs_job_started", "job", "started_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    Column("job", String(200), nullable=False, default=""),
+    Column("at", UtcDateTime, nullable=False),
+    Column("level", String(10), nullable=False),  # info, warning, error
+    Column("kind", String(50), nullable=False),  # imported, updated, skipped, failed, pushed, …
+    Column("document", String(300), nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+    Column("details", JSON, nullable=True),
+    Index("ix_events_at", "at"),
+    Index("ix_events_run_id", "run_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("endpoint", String(1000), nullable=False),
+    Column("local_path", String(1000), nullable=False),
+    Column("remote_name", String(500), nullable=False),
+    Column("status", String(20), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Index("ix_outbox_status_id", "status", "id"),
+)
+
+job_locks = Table(
+    "job_locks",
+    metadata,
+    Column("job", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+feed_publications = Table(
+    "feed_publications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed", String(200), nullable=False),
+    Column("status", String(20), nullable=False),  # published, held
+    Column("item_count", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("output", String(1000), nullable=False, default=""),
+    Column("report", JSON, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_feed_publications_feed", "feed", "id"),
+)
