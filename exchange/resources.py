@@ -1,0 +1,29 @@
+"""Where the bundled data lives: profiles/, schemas/ and sample files shipped with the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    # In a source checkout or editable install the folders sit beside the package; in a wheel
+    # they are copied into exchange/_data/ by the build (see pyproject's package-data).
+    beside = _PACKAGE.parent / name
+    return beside if beside.is_dir() else _PACKAGE / "_data" / name
+
+
+def profiles_dir() -> Path:
+    """The folder of bundled platform profiles (``profiles/*.yaml``)."""
+    return _data_dir("profiles")
+
+
+def schemas_dir() -> Path:
+    """The folder of bundled XSD schemas (``schemas/*.xsd``)."""
+    return _data_dir("schemas")
+
+
+def samples_dir() -> Path:
+    """The folder of bundled sample files used by the demo (``samples/``)."""
+    return _data_dir("samples")
