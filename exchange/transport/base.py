@@ -1,0 +1,215 @@
+"""The small Transport base class, RemoteFile, and the path rules every transport obeys."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import fnmatch
+import os
+import posixpath
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from exchange.errors import TransferError, UnsafePathError
+
+if TYPE_CHECKING:
+    from exchange.transport.endpoint import Endpoint
+
+#: Prefix of the temporary names uploads are written under before the final rename.
+TEMP_PREFIX = ".exchange-tmp-"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One regular file seen in a listing; ``path`` is relative to the endpoint's root."""
+
+    name: str
+    path: str
+    size: int
+    mtime: datetime
+
+    def __post_init__(self) -> None:
+        if self.mtime.tzinfo is None:
+            raise ValueError("RemoteFile.mtime must be timezone-aware")
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is one safe path component, else raise UnsafePathError."""
+    if (
+        not name
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise UnsafePathError(f"refused remote name {name!r}: not a plain file name")
+    return name
+
+
+def confine(path: str) -> str:
+    """Normalise a path relative to an endpoint's root; refuse absolute paths and ``..``."""
+    if "\x00" in path or "\\" in path:
+        raise UnsafePathError(f"refused path {path!r}: forbidden character")
+    if path.startswith("/"):
+        raise UnsafePathError(f"refused path {path!r}: absolute, must be relative to the root")
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafePathError(f"refused path {path!r}: escapes the endpoint's root")
+    return "/".join(parts)
+
+
+def temp_name(final: str) -> str:
+    """A hidden temporary name in the same folder as ``final``."""
+    folder, name = posixpath.split(final)
+    return posixpath.join(folder, f"{TEMP_PREFIX}{secrets.token_hex(4)}-{name}")
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the temporary names our uploads use (readers must skip them)."""
+    return name.startswith(TEMP_PREFIX)
+
+
+class Transport(abc.ABC):
+    """Moves bytes to and from one endpoint; every path is relative to the endpoint's root.
+
+    Subclasses implement the ``_``-prefixed primitives with *resolved* paths and translate their
+    library's exceptions into :mod:`exchange.errors`; the public methods confine paths first.
+    """
+
+    scheme: str = ""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Release the connection; safe to call twice."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.endpoint}>"
+
+    # -- public API ------------------------------------------------------------------------
+    def list(self, folder: str = "", pattern: str = "*") -> list[RemoteFile]:
+        """Regular files directly in ``folder`` whose name matches ``pattern``, sorted by name."""
+        rel = confine(folder)
+        files = [
+            f for f in self._list(rel) if fnmatch.fnmatchcase(f.name, pattern)
+        ]
+        return sorted(files, key=lambda f: f.name)
+
+    def download(self, remote: str | RemoteFile, local_path: str | os.PathLike[str]) -> int:
+        """Copy a remote file to ``local_path``; return the number of bytes written."""
+        size = remote.size if isinstance(remote, RemoteFile) else None
+        path = confine(remote.path if isinstance(remote, RemoteFile) else remote)
+        local = Path(local_path)
+        try:
+            written = self._download(path, local, size)
+            if size is not None and written != size:
+                raise TransferError(
+                    f"{path}: received {written} bytes, the listing said {size}"
+                )
+        except BaseException:
+            local.unlink(missing_ok=True)  # never leave a partial copy behind
+            raise
+        return written
+
+    def upload(self, local_path: str | os.PathLike[str], remote: str) -> int:
+        """Copy a local file to ``remote`` as is (not atomic; see :meth:`publish`)."""
+        return self._upload(Path(local_path), confine(remote))
+
+    def publish(self, local_path: str | os.PathLike[str], remote: str) -> int:
+        """Upload under a temporary name, check the size, then rename to ``remote``.
+
+        A reader never sees a half-written file under the final name.
+        """
+        final = confine(remote)
+        local = Path(local_path)
+        expected = local.stat().st_size
+        tmp = temp_name(final)
+        try:
+            self._upload(local, tmp)
+            got = self._size(tmp)
+            if got != expected:
+                raise TransferError(
+                    f"{final}: server holds {got} bytes after upload, expected {expected}"
+                )
+            self._replace(tmp, final)
+        except BaseException:
+            self._discard(tmp)
+            raise
+        return expected
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename or move a remote file inside the root; replaces ``new`` if it exists."""
+        self._replace(confine(old), confine(new))
+
+    def delete(self, path: str) -> None:
+        """Delete a remote file."""
+        self._delete(confine(path))
+
+    def mkdir(self, folder: str) -> None:
+        """Create ``folder`` and its parents; an existing folder is fine."""
+        rel = confine(folder)
+        if not rel:
+            return
+        parts = rel.split("/")
+        for i in range(1, len(parts) + 1):
+            self._mkdir_one("/".join(parts[:i]))
+
+    def size(self, path: str) -> int:
+        """Size in bytes of a remote file."""
+        return self._size(confine(path))
+
+    def exists(self, path: str) -> bool:
+        """True if the remote file exists."""
+        from exchange.errors import RemoteNotFoundError
+
+        try:
+            self._size(confine(path))
+        except RemoteNotFoundError:
+            return False
+        return True
+
+    # -- primitives ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _list(self, folder: str) -> list[RemoteFile]: ...
+
+    @abc.abstractmethod
+    def _download(self, path: str, local: Path, size: int | None) -> int: ...
+
+    @abc.abstractmethod
+    def _upload(self, local: Path, path: str) -> int: ...
+
+    @abc.abstractmethod
+    def _replace(self, old: str, new: str) -> None: ...
+
+    @abc.abstractmethod
+    def _delete(self, path: str) -> None: ...
+
+    @abc.abstractmethod
+    def _mkdir_one(self, folder: str) -> None: ...
+
+    @abc.abstractmethod
+    def _size(self, path: str) -> int: ...
+
+    def _discard(self, path: str) -> None:
+        """Best-effort removal of a temporary file after a failed publish."""
+        # The original error matters, not this one.
+        with contextlib.suppress(Exception):
+            self._delete(path)

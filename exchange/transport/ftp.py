@@ -1,0 +1,273 @@
+"""FTP and FTPS (explicit TLS) transports built on ftplib.
+
+FTPS data connections reuse the control connection's TLS session: FileZilla Server ("425") and
+vsftpd with ``require_ssl_reuse=YES`` ("522") refuse transfers otherwise, and plain
+``ftplib.FTP_TLS`` does not do it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import posixpath
+import socket
+import ssl
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from exchange.errors import (
+    AuthError,
+    ConnectError,
+    HostKeyError,
+    PermissionDeniedError,
+    RemoteNotFoundError,
+    TransferError,
+    TransportError,
+)
+from exchange.transport.base import RemoteFile, Transport
+from exchange.transport.endpoint import Endpoint, flag, password_env_name, resolve_password
+
+#: ftplib's 8 KiB default costs throughput on fast links.
+BLOCK_SIZE = 64 * 1024
+
+
+class ReusingFTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session."""
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)  # noqa: S321
+        if self._prot_p:  # type: ignore[attr-defined]
+            session = self.sock.session if isinstance(self.sock, ssl.SSLSocket) else None
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+        return conn, size
+
+
+def translate(exc: BaseException, what: str, *, connecting: bool = False) -> TransportError:
+    """Map an ftplib, ssl or socket exception to the project's error tree."""
+    if isinstance(exc, TransportError):
+        return exc
+    text = str(exc).strip()
+    if isinstance(exc, ftplib.error_perm):
+        code = text[:3]
+        low = text.lower()
+        if code in ("530", "332"):
+            return AuthError(f"{what}: login refused ({text})")
+        if code == "553" or (
+            code == "550"
+            and any(w in low for w in ("permission", "privilege", "denied", "not allowed"))
+        ):
+            return PermissionDeniedError(f"{what}: permission denied ({text})")
+        if code == "550":
+            return RemoteNotFoundError(f"{what}: not found ({text})")
+        return TransportError(f"{what}: server refused ({text})")
+    if isinstance(exc, ftplib.error_temp):
+        if text.startswith("421"):
+            return ConnectError(f"{what}: service not available ({text})")
+        return TransferError(f"{what}: temporary failure ({text})")
+    if isinstance(exc, ftplib.error_reply | ftplib.error_proto):
+        return TransferError(f"{what}: unexpected reply ({text})")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return HostKeyError(f"{what}: TLS certificate refused ({exc.verify_message})")
+    if isinstance(exc, EOFError):
+        return TransferError(f"{what}: connection closed by the server")
+    if connecting or isinstance(
+        exc, ConnectionRefusedError | socket.gaierror | TimeoutError
+    ):
+        return ConnectError(f"{what}: cannot connect ({exc.__class__.__name__}: {text})")
+    if isinstance(exc, OSError):  # ssl.SSLError included
+        return TransferError(f"{what}: connection failed ({exc.__class__.__name__}: {text})")
+    return TransportError(f"{what}: {exc.__class__.__name__}: {text}")
+
+
+def _mtime(value: str) -> datetime:
+    stamp = value.split(".")[0]
+    return datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+
+
+class FTPTransport(Transport):
+    """Plain FTP (``ftp://user@host:21/folder/?passive=1``); anonymous when no user is given."""
+
+    scheme = "ftp"
+    _tls = False
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self.root = endpoint.root or "/"
+        self._mlsd = True
+        self.ftp = self._connect()
+
+    def _make_client(self) -> ftplib.FTP:
+        # Plain FTP is what an ftp:// endpoint asks for; ftps:// and sftp:// are there too.
+        return ftplib.FTP(timeout=self.endpoint.timeout)  # noqa: S321
+
+    def _connect(self) -> ftplib.FTP:
+        ep = self.endpoint
+        if ep.anonymous:
+            user, password = "anonymous", "anonymous@"
+        else:
+            user = ep.user or ""
+            password = resolve_password(ep) or ""
+            if not password:
+                raise AuthError(
+                    f"{ep}: no password for {user}; set {password_env_name(ep)} "
+                    "or store it in the OS keyring (service exchange:<host>)"
+                )
+        ftp = self._make_client()
+        try:
+            try:
+                ftp.connect(ep.host, ep.effective_port)
+            except (OSError, EOFError, ftplib.Error) as exc:
+                raise translate(exc, str(ep), connecting=True) from exc
+            ftp.login(user, password)
+            if isinstance(ftp, ftplib.FTP_TLS):
+                ftp.prot_p()
+            ftp.set_pasv(flag(ep, "passive", True))
+            ftp.voidcmd("TYPE I")
+            # Not every server knows it; names are sent as UTF-8 either way.
+            with contextlib.suppress(ftplib.Error):
+                ftp.sendcmd("OPTS UTF8 ON")
+        except TransportError:
+            ftp.close()
+            raise
+        except (OSError, EOFError, ftplib.Error) as exc:
+            ftp.close()
+            raise translate(exc, str(ep)) from exc
+        except BaseException:
+            ftp.close()
+            raise
+        return ftp
+
+    def close(self) -> None:
+        ftp, self.ftp = getattr(self, "ftp", None), None  # type: ignore[assignment]
+        if ftp is None:
+            return
+        try:
+            ftp.quit()
+        except (OSError, EOFError, ftplib.Error):
+            pass
+        finally:
+            ftp.close()
+
+    def _full(self, rel: str) -> str:
+        return posixpath.join(self.root, rel) if rel else self.root
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.ftp is None:
+            raise TransportError(f"{self.endpoint}: transport is closed")
+        try:
+            return fn(*args, **kwargs)
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise translate(exc, what) from exc
+
+    def _list(self, folder: str) -> list[RemoteFile]:
+        full = self._full(folder)
+        prefix = f"{folder}/" if folder else ""
+        if self._mlsd:
+            try:
+                entries = list(self.ftp.mlsd(full, facts=["type", "size", "modify"]))
+            except ftplib.error_perm as exc:
+                if not str(exc).startswith(("500", "501", "502")):
+                    raise translate(exc, folder or ".") from exc
+                self._mlsd = False  # server without MLSD (vsftpd): fall back to NLST
+            except (OSError, EOFError, ftplib.Error) as exc:
+                raise translate(exc, folder or ".") from exc
+            else:
+                return [
+                    RemoteFile(name, prefix + name, int(facts.get("size", 0)),
+                               _mtime(facts.get("modify", "19700101000000")))
+                    for name, facts in entries
+                    if facts.get("type") == "file"
+                ]
+        return self._list_nlst(folder, full, prefix)
+
+    def _list_nlst(self, folder: str, full: str, prefix: str) -> list[RemoteFile]:
+        try:
+            names = self.ftp.nlst(full)
+        except ftplib.error_perm as exc:
+            if str(exc).startswith("550") and "permission" not in str(exc).lower():
+                return []  # some servers answer 550 for an empty folder
+            raise translate(exc, folder or ".") from exc
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise translate(exc, folder or ".") from exc
+        out = []
+        for raw in names:
+            name = raw[len(full) + 1:] if raw.startswith(full.rstrip("/") + "/") else raw
+            try:
+                size = self.ftp.size(self._full(prefix + name))
+                stamp = self.ftp.voidcmd(f"MDTM {self._full(prefix + name)}")[4:].strip()
+            except ftplib.error_perm:
+                continue  # a folder, or gone since the listing
+            except (OSError, EOFError, ftplib.Error) as exc:
+                raise translate(exc, name) from exc
+            out.append(RemoteFile(name, prefix + name, int(size or 0), _mtime(stamp)))
+        return out
+
+    def _download(self, path: str, local: Path, size: int | None) -> int:
+        written = 0
+        with local.open("wb") as out:
+            def sink(block: bytes) -> None:
+                nonlocal written
+                out.write(block)
+                written += len(block)
+
+            self._call(path, self.ftp.retrbinary, f"RETR {self._full(path)}", sink,
+                       blocksize=BLOCK_SIZE)
+        return written
+
+    def _upload(self, local: Path, path: str) -> int:
+        with local.open("rb") as src:
+            self._call(path, self.ftp.storbinary, f"STOR {self._full(path)}", src,
+                       blocksize=BLOCK_SIZE)
+        return local.stat().st_size
+
+    def _replace(self, old: str, new: str) -> None:
+        what = f"{old} -> {new}"
+        try:
+            self._call(what, self.ftp.rename, self._full(old), self._full(new))
+        except (PermissionDeniedError, TransportError) as first:
+            if isinstance(first, RemoteNotFoundError | TransferError):
+                raise
+            # Servers that refuse to rename over an existing file (Windows, some appliances).
+            if not self.exists(new):
+                raise
+            self._call(what, self.ftp.delete, self._full(new))
+            self._call(what, self.ftp.rename, self._full(old), self._full(new))
+
+    def _delete(self, path: str) -> None:
+        self._call(path, self.ftp.delete, self._full(path))
+
+    def _mkdir_one(self, folder: str) -> None:
+        try:
+            self._call(folder, self.ftp.mkd, self._full(folder))
+        except (PermissionDeniedError, RemoteNotFoundError, TransportError) as exc:
+            if isinstance(exc, TransferError | ConnectError):
+                raise
+            try:  # it may exist already
+                self._call(folder, self.ftp.cwd, self._full(folder))
+            except TransportError:
+                raise exc from None
+            self._call(folder, self.ftp.cwd, "/")
+
+    def _size(self, path: str) -> int:
+        size = self._call(path, self.ftp.size, self._full(path))
+        if size is None:
+            raise RemoteNotFoundError(f"{path}: server gave no size")
+        return int(size)
+
+
+class FTPSTransport(FTPTransport):
+    """FTP over explicit TLS (``ftps://``); the certificate is verified unless ``verify=false``."""
+
+    scheme = "ftps"
+    _tls = True
+
+    def _make_client(self) -> ftplib.FTP:
+        ep = self.endpoint
+        if flag(ep, "verify", True):
+            context = ssl.create_default_context(cafile=ep.option("cafile") or None)
+        else:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return ReusingFTP_TLS(context=context, timeout=ep.timeout)

@@ -1,0 +1,101 @@
+"""Local folder transport (``file:///path``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+from exchange.errors import (
+    ConfigError,
+    PermissionDeniedError,
+    RemoteNotFoundError,
+    TransportError,
+    UnsafePathError,
+)
+from exchange.transport.base import RemoteFile, Transport
+from exchange.transport.endpoint import Endpoint
+
+
+def _translate(exc: OSError, what: str) -> TransportError:
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return RemoteNotFoundError(f"{what}: not found")
+    if isinstance(exc, PermissionError):
+        return PermissionDeniedError(f"{what}: permission denied")
+    return TransportError(f"{what}: {exc.strerror or exc}")
+
+
+class LocalTransport(Transport):
+    """A folder on this machine, seen through the same interface as a server."""
+
+    scheme = "file"
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self.base = Path(endpoint.root).resolve()
+        if not self.base.is_dir():
+            raise ConfigError(f"{endpoint}: folder {self.base} does not exist")
+
+    def _path(self, rel: str) -> Path:
+        path = self.base / rel if rel else self.base
+        # A symlink inside the root must not lead out of it.
+        real = Path(os.path.realpath(path))
+        if real != self.base and self.base not in real.parents:
+            raise UnsafePathError(f"refused path {rel!r}: resolves outside the endpoint's root")
+        return path
+
+    def _list(self, folder: str) -> list[RemoteFile]:
+        try:
+            with os.scandir(self._path(folder)) as it:
+                entries = [(e.name, e.stat(follow_symlinks=False)) for e in it]
+        except OSError as exc:
+            raise _translate(exc, folder or ".") from exc
+        prefix = f"{folder}/" if folder else ""
+        return [
+            RemoteFile(name, prefix + name, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+            for name, st in entries
+            if stat.S_ISREG(st.st_mode)
+        ]
+
+    def _download(self, path: str, local: Path, size: int | None) -> int:
+        try:
+            shutil.copyfile(self._path(path), local)
+            return local.stat().st_size
+        except OSError as exc:
+            raise _translate(exc, path) from exc
+
+    def _upload(self, local: Path, path: str) -> int:
+        try:
+            shutil.copyfile(local, self._path(path))
+            return local.stat().st_size
+        except OSError as exc:
+            raise _translate(exc, path) from exc
+
+    def _replace(self, old: str, new: str) -> None:
+        try:
+            os.replace(self._path(old), self._path(new))
+        except OSError as exc:
+            raise _translate(exc, f"{old} -> {new}") from exc
+
+    def _delete(self, path: str) -> None:
+        try:
+            self._path(path).unlink()
+        except OSError as exc:
+            raise _translate(exc, path) from exc
+
+    def _mkdir_one(self, folder: str) -> None:
+        try:
+            self._path(folder).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise _translate(exc, folder) from exc
+
+    def _size(self, path: str) -> int:
+        try:
+            st = self._path(path).stat()
+        except OSError as exc:
+            raise _translate(exc, path) from exc
+        if not stat.S_ISREG(st.st_mode):
+            raise RemoteNotFoundError(f"{path}: not a file")
+        return st.st_size
