@@ -1,0 +1,76 @@
+"""Shared fixtures: a real store on SQLite (always) and PostgreSQL (when configured), shared samples."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from exchange.store import Store
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PG_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL", "")
+
+_BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _pg_store() -> Iterator[Store]:
+    """A Store on a fresh PostgreSQL schema, dropped afterwards."""
+    from sqlalchemy import create_engine, event, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(Store(PG_URL, migrate=False).url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    store = Store(PG_URL, migrate=False)
+
+    @event.listens_for(store.engine, "connect")
+    def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        cur.execute(f'SET search_path TO "{schema}"')
+        cur.close()
+        dbapi_conn.commit()
+
+    store.migrate()
+    try:
+        yield store
+    finally:
+        store.close()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=_BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, migrated ERP store: a SQLite file, and PostgreSQL when EXCHANGE_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'exchange.db'}")
+        try:
+            yield s
+        finally:
+            s.close()
+    else:
+        yield from _pg_store()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh store on a SQLite file only."""
+    s = Store(f"sqlite:///{tmp_path / 'exchange.db'}")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def shared_samples() -> Path:
+    """The real third-party samples in ../shared/samples; skips when ../shared is absent."""
+    path = SHARED / "samples"
+    if not path.is_dir():
+        pytest.skip("../shared/samples is not present")
+    return path
