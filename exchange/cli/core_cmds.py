@@ -130,7 +130,22 @@ def products_list(app: AppContext, label: str | None, limit: int, as_json: bool)
                empty="no products yet (load some with: exchange catalog load FILE.csv)")
 
 
+@click.command()
+@click.option("--dir", "workdir", default="demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Working folder of the demo.")
+def demo(workdir: Path) -> None:
+    """Run the whole loop on the embedded default: SQLite file, local folders, bundled samples."""
+    from exchange.demo import run_demo
+    from exchange.store.catalog import list_products
+
+    store = run_demo(workdir, say=click.echo)
+    with store.connect() as conn:
+        rows = list_products(conn)
+    click.echo(f"products in the ERP: {len(rows)}")
+    store.close()
+
+
 def register(group: click.Group) -> None:
     """Attach the core commands to the top-level group."""
-    for command in (init, catalog, orders, invoices, products):
+    for command in (init, catalog, orders, invoices, products, demo):
         group.add_command(command)

@@ -1,0 +1,27 @@
+# Quick start: `make demo` runs the whole loop on the embedded default; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/exchange: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[demo,test,postgres]'
+	touch $@
+
+demo: $(BIN)/exchange
+	$(BIN)/exchange demo
+
+lint: $(BIN)/exchange
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(BIN)/exchange
+	for b in bench/bench_*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .ruff_cache *.egg-info
