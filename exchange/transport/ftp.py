@@ -58,7 +58,7 @@ def translate(exc: BaseException, what: str, *, connecting: bool = False) -> Tra
             and any(w in low for w in ("permission", "privilege", "denied", "not allowed"))
         ):
             return PermissionDeniedError(f"{what}: permission denied ({text})")
-        if code == "550":
+        if code == "550" or (code == "501" and "no such" in low):
             return RemoteNotFoundError(f"{what}: not found ({text})")
         return TransportError(f"{what}: server refused ({text})")
     if isinstance(exc, ftplib.error_temp):
@@ -95,6 +95,7 @@ class FTPTransport(Transport):
         super().__init__(endpoint)
         self.root = endpoint.root or "/"
         self._mlsd = True
+        self._binary = True
         self.ftp = self._connect()
 
     def _make_client(self) -> ftplib.FTP:
@@ -124,9 +125,15 @@ class FTPTransport(Transport):
                 ftp.prot_p()
             ftp.set_pasv(flag(ep, "passive", True))
             ftp.voidcmd("TYPE I")
-            # Not every server knows it; names are sent as UTF-8 either way.
-            with contextlib.suppress(ftplib.Error):
-                ftp.sendcmd("OPTS UTF8 ON")
+            try:
+                features = ftp.sendcmd("FEAT").upper()
+            except ftplib.error_perm:
+                features = ""
+            self._mlsd = "MLST" in features  # else NLST + SIZE + MDTM (vsftpd)
+            if "UTF8" in features:
+                # Names are sent as UTF-8 either way; some servers want to be told.
+                with contextlib.suppress(ftplib.Error):
+                    ftp.sendcmd("OPTS UTF8 ON")
         except TransportError:
             ftp.close()
             raise
@@ -163,13 +170,10 @@ class FTPTransport(Transport):
     def _list(self, folder: str) -> list[RemoteFile]:
         full = self._full(folder)
         prefix = f"{folder}/" if folder else ""
+        self._binary = False  # listings switch the session to ASCII (TYPE A)
         if self._mlsd:
             try:
                 entries = list(self.ftp.mlsd(full, facts=["type", "size", "modify"]))
-            except ftplib.error_perm as exc:
-                if not str(exc).startswith(("500", "501", "502")):
-                    raise translate(exc, folder or ".") from exc
-                self._mlsd = False  # server without MLSD (vsftpd): fall back to NLST
             except (OSError, EOFError, ftplib.Error) as exc:
                 raise translate(exc, folder or ".") from exc
             else:
@@ -182,6 +186,8 @@ class FTPTransport(Transport):
         return self._list_nlst(folder, full, prefix)
 
     def _list_nlst(self, folder: str, full: str, prefix: str) -> list[RemoteFile]:
+        # NLST of a missing folder is an empty listing on some servers (vsftpd): check first.
+        self._call(folder or ".", self.ftp.cwd, full)
         try:
             names = self.ftp.nlst(full)
         except ftplib.error_perm as exc:
@@ -191,6 +197,7 @@ class FTPTransport(Transport):
         except (OSError, EOFError, ftplib.Error) as exc:
             raise translate(exc, folder or ".") from exc
         out = []
+        self._ensure_binary()
         for raw in names:
             name = raw[len(full) + 1:] if raw.startswith(full.rstrip("/") + "/") else raw
             try:
@@ -249,7 +256,14 @@ class FTPTransport(Transport):
                 raise exc from None
             self._call(folder, self.ftp.cwd, "/")
 
+    def _ensure_binary(self) -> None:
+        # SIZE is refused in ASCII mode by many servers.
+        if not self._binary:
+            self._call("TYPE I", self.ftp.voidcmd, "TYPE I")
+            self._binary = True
+
     def _size(self, path: str) -> int:
+        self._ensure_binary()
         size = self._call(path, self.ftp.size, self._full(path))
         if size is None:
             raise RemoteNotFoundError(f"{path}: server gave no size")
