@@ -18,23 +18,15 @@ _BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
 def _pg_store() -> Iterator[Store]:
-    """A Store on a fresh PostgreSQL schema, dropped afterwards."""
-    from sqlalchemy import create_engine, event, text
+    """A Store on a fresh PostgreSQL schema (named in the URL, so other processes see it too)."""
+    from sqlalchemy import create_engine, text
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(Store(PG_URL, migrate=False).url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    store = Store(PG_URL, migrate=False)
-
-    @event.listens_for(store.engine, "connect")
-    def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute(f'SET search_path TO "{schema}"')
-        cur.close()
-        dbapi_conn.commit()
-
-    store.migrate()
+    sep = "&" if "?" in PG_URL else "?"
+    store = Store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
     try:
         yield store
     finally:
