@@ -82,7 +82,7 @@ jobs:
     message = str(caught.value)
     assert "6 problems" in message
     assert ":3: shops.myshop.profil: unknown key" in message
-    assert ":2: shops.myshop.profile: required" in message
+    assert ":3: shops.myshop.profile: required" in message
     assert ":4: shops.myshop.orders_from: a password in the URL is not allowed" in message
     assert ":7: jobs.pull.do: 'fetch' is not one of import, export, watch" in message
     assert ":8: jobs.pull.shop: no shop 'nosuchshop'" in message
