@@ -1,0 +1,27 @@
+"""Logging: a rotating file in the logs folder and stderr; secrets are never logged."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(folder: Path | None, *, verbose: bool = False) -> None:
+    """Log to stderr and, when a folder is given, to ``folder/exchange.log`` rotated at 5 MB × 5."""
+    root = logging.getLogger("exchange")
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(logging.Formatter(FORMAT))
+    root.addHandler(stderr)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        rotating = logging.handlers.RotatingFileHandler(
+            folder / "exchange.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        rotating.setFormatter(logging.Formatter(FORMAT))
+        root.addHandler(rotating)
