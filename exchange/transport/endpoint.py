@@ -159,7 +159,7 @@ class Endpoint:
             userinfo = f"{quote(self.user, safe='')}@" if self.user else ""
             port = f":{self.port}" if self.port else ""
             base = f"{self.scheme}://{userinfo}{self.host}{port}/{quote(self.root.lstrip('/'))}"
-        query = urlencode(sorted(self.options.items()))
+        query = urlencode(sorted(self.options.items()), safe="/:")
         return f"{base}?{query}" if query else base
 
     def __str__(self) -> str:
@@ -201,6 +201,8 @@ def parse_endpoint(url: str | Endpoint) -> Endpoint:
         if key not in allowed:
             problems.append(f"unknown option {key!r} (known: {', '.join(sorted(allowed))})")
             continue
+        if key == "fingerprint":
+            value = value.replace(" ", "+")  # an unquoted "+" of base64 arrives as a space
         options[key] = value
     _validate_options(options, problems)
     try:

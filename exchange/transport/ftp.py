@@ -68,7 +68,8 @@ def translate(exc: BaseException, what: str, *, connecting: bool = False) -> Tra
     if isinstance(exc, ftplib.error_reply | ftplib.error_proto):
         return TransferError(f"{what}: unexpected reply ({text})")
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return HostKeyError(f"{what}: TLS certificate refused ({exc.verify_message})")
+        reason = getattr(exc, "verify_message", None) or text
+        return HostKeyError(f"{what}: TLS certificate refused ({reason})")
     if isinstance(exc, EOFError):
         return TransferError(f"{what}: connection closed by the server")
     if connecting or isinstance(

@@ -7,6 +7,7 @@ match a pinned fingerprint (``?fingerprint=SHA256:...``); an unknown or changed 
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import hashlib
 import socket
@@ -198,10 +199,13 @@ class SFTPTransport(Transport):
     def close(self) -> None:
         sftp, self.sftp = self.sftp, None
         transport, self._transport = self._transport, None
+        # Closing a connection the server already cut raises; there is nothing left to save.
         if sftp is not None:
-            sftp.close()
+            with contextlib.suppress(*_ERRORS):
+                sftp.close()
         if transport is not None:
-            transport.close()
+            with contextlib.suppress(*_ERRORS):
+                transport.close()
 
     # -- primitives ------------------------------------------------------------------------------
     def _client(self) -> paramiko.SFTPClient:

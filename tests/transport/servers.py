@@ -41,7 +41,7 @@ PASSWORD = "s3cret pass"  # a space inside on purpose
 class Faults:
     """What a test server does wrong, switched on by the test (no patching)."""
 
-    #: file names whose transfer is cut (connection closed) after ``cut_after`` bytes
+    #: names (or parts of names) whose transfer is cut (connection closed) after ``cut_after`` bytes
     cut: set[str] = field(default_factory=set)
     cut_after: int = 64 * 1024
     #: file names that grow by 100 bytes at every listing of their folder
@@ -170,7 +170,7 @@ class FaultFS(AbstractedFS):
 
     def open(self, filename: str, mode: str) -> Any:
         raw = super().open(filename, mode)
-        if os.path.basename(filename) in self.faults.cut:
+        if any(c in os.path.basename(filename) for c in self.faults.cut):
             return _CutFile(raw, self.faults.cut_after, self.cmd_channel)
         return raw
 
@@ -183,6 +183,8 @@ class FTPServerThread:
     certs: Certs | None = None
     port: int = 0
     faults: Faults = field(default_factory=Faults)
+    #: sendfile() bypasses the filesystem layer, and so the injected faults (fast for benches)
+    sendfile: bool = False
 
     def __post_init__(self) -> None:
         auth = DummyAuthorizer()
@@ -192,7 +194,8 @@ class FTPServerThread:
         auth.add_anonymous(str(self.root))
         base = TLS_FTPHandler if self.certs else FTPHandler
         attrs: dict[str, Any] = {"authorizer": auth, "abstracted_fs": FaultFS,
-                                 "faults": self.faults, "banner": "test", "log_prefix": ""}
+                                 "faults": self.faults, "banner": "test", "log_prefix": "",
+                                 "use_sendfile": self.sendfile, "auth_failed_timeout": 0}
         if self.certs:
             attrs |= {"certfile": str(self.certs.cert), "keyfile": str(self.certs.key),
                       "tls_control_required": True, "tls_data_required": True}
@@ -265,7 +268,8 @@ class FaultSFTPServer(asyncssh.SFTPServer):
             raise asyncssh.SFTPPermissionDenied("read-only user")
 
     def _is_cut(self, file_obj: Any) -> bool:
-        return os.path.basename(getattr(file_obj, "name", b"")).decode() in self.faults.cut
+        name = os.path.basename(getattr(file_obj, "name", b"")).decode()
+        return any(c in name for c in self.faults.cut)
 
     async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
         real = self.map_path(path)
