@@ -1,0 +1,1 @@
+"""Exporters: price-list and stock feeds rendered from the store through Jinja templates."""
