@@ -12,6 +12,7 @@ import click
 from exchange import __version__
 from exchange.cli.common import run_cli
 from exchange.cli.core_cmds import register as register_core
+from exchange.cli.job_cmds import register as register_jobs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +30,7 @@ def cli(ctx: click.Context, database_url: str | None, config_path: str) -> None:
 
 
 register_core(cli)
+register_jobs(cli)
 
 
 def main() -> None:

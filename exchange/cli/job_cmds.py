@@ -1,0 +1,124 @@
+"""Automation commands: run, status, history, unlock, retry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from exchange.cli.common import AppContext, echo_json, echo_table
+from exchange.errors import ConfigError
+
+
+def _load(app: AppContext):  # type: ignore[no-untyped-def]
+    from exchange.config import load_config
+
+    path = Path(app.config_path)
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: run `exchange init` first (or pass --config)")
+    return load_config(path)
+
+
+@click.command()
+@click.option("--once", "once", metavar="JOB", help="Run this one job now and exit.")
+@click.option("--verbose", "-v", is_flag=True, help="Log debug detail.")
+@click.pass_obj
+def run(app: AppContext, once: str | None, verbose: bool) -> None:
+    """Run every job on its schedule until stopped (SIGTERM/SIGINT finish the file in hand)."""
+    from exchange.jobs.actions import ACTIONS
+    from exchange.jobs.daemon import Daemon
+    from exchange.jobs.runner import run_job
+    from exchange.logs import setup_logging
+
+    config = _load(app)
+    setup_logging(config.folders.logs, verbose=verbose)
+    store = app.store()
+    if once:
+        outcome = run_job(store, config, config.job(once), actions=ACTIONS)
+        click.echo(f"{outcome.job}: run {outcome.run_id} {outcome.status} "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(outcome.counts.items())))
+        if outcome.message:
+            click.echo(f"  {outcome.message}", err=True)
+        if outcome.status == "failed":
+            raise click.exceptions.Exit(1)
+        return
+    if not config.jobs:
+        raise ConfigError(f"{config.path} defines no jobs")
+    click.echo(f"running {len(config.jobs)} job(s); stop with Ctrl+C or SIGTERM", err=True)
+    Daemon(store, config, ACTIONS).serve()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def status(app: AppContext, as_json: bool) -> None:
+    """Per job: last run, result, next run; and how many pushes wait in the outbox."""
+    from exchange.jobs.status import job_statuses, outbox_length
+
+    config = _load(app)
+    store = app.store()
+    rows = job_statuses(store, config, datetime.now().astimezone())
+    waiting = outbox_length(store)
+    if as_json:
+        echo_json({"jobs": [r.as_dict() for r in rows], "outbox": waiting})
+        return
+    echo_table([r.as_dict() for r in rows],
+               [("job", "JOB"), ("action", "DOES"), ("last_started", "LAST RUN (UTC)"),
+                ("last_status", "RESULT"), ("next_run", "NEXT RUN"), ("running_by", "RUNNING NOW")],
+               empty="no jobs configured")
+    click.echo(f"outbox: {waiting} push(es) waiting")
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if value[:-1].isdigit() and value[-1] in units:
+        return datetime.now(UTC) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use an ISO date/time or 30m, 12h, 7d") from None
+    return parsed if parsed.tzinfo else parsed.astimezone()
+
+
+@click.command()
+@click.option("--job", help="Only this job.")
+@click.option("--since", help="ISO date/time, or a span like 30m, 12h, 7d.")
+@click.option("--failed", is_flag=True, help="Only errors.")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def history(app: AppContext, job: str | None, since: str | None, failed: bool, limit: int,
+            as_json: bool) -> None:
+    """Events of past runs, newest first."""
+    from exchange.store.history import list_events
+
+    with app.store().connect() as conn:
+        rows = list_events(conn, job=job, since=_since(since), failed_only=failed, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    echo_table(rows, [("at", "WHEN (UTC)"), ("job", "JOB"), ("level", "LEVEL"), ("kind", "WHAT"),
+                      ("document", "DOCUMENT"), ("message", "MESSAGE")], empty="no events")
+
+
+@click.command()
+@click.argument("job")
+@click.pass_obj
+def unlock(app: AppContext, job: str) -> None:
+    """Clear a job's lock by hand (after a crash, when you are sure it is not running)."""
+    from exchange.jobs.locks import force_unlock
+
+    cleared = force_unlock(app.store(), job)
+    if cleared is None:
+        click.echo(f"{job}: was not locked")
+    else:
+        click.echo(f"{job}: lock of {cleared.holder} cleared")
+
+
+def register(group: click.Group) -> None:
+    """Attach the automation commands."""
+    for command in (run, status, history, unlock):
+        group.add_command(command)

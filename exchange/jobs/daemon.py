@@ -1,0 +1,138 @@
+"""The scheduler daemon behind `exchange run`: every job on its schedule, watch folders, clean stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+import schedule
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from exchange.config import Config, JobAction, JobConfig
+from exchange.errors import ConfigError, LockHeldError
+from exchange.jobs.locks import new_holder_id
+from exchange.jobs.runner import Action, RunOutcome, run_job
+from exchange.jobs.stable import StableFiles
+from exchange.jobs.timing import allowed_now
+from exchange.store import Store
+
+log = logging.getLogger("exchange.daemon")
+
+
+class _Notify(FileSystemEventHandler):
+    """Feeds file events of a watched folder into its stability tracker."""
+
+    def __init__(self, stable: StableFiles, lock: threading.Lock) -> None:
+        self.stable, self.lock = stable, lock
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        target = getattr(event, "dest_path", "") or event.src_path
+        with self.lock:
+            self.stable.note(Path(str(target)))
+
+
+class Daemon:
+    """Runs the configured jobs until stopped; one job at a time in this process."""
+
+    def __init__(self, store: Store, config: Config, actions: dict[str, Action], *,
+                 settle_seconds: float = 2.0, tick_seconds: float = 1.0) -> None:
+        self.store, self.config, self.actions = store, config, actions
+        self.holder = new_holder_id()
+        self.stop = threading.Event()
+        self.scheduler = schedule.Scheduler()
+        self.tick = tick_seconds
+        self.settle = settle_seconds
+        self._watches: dict[str, tuple[StableFiles, threading.Lock]] = {}
+        self._observer: Observer | None = None  # type: ignore[valid-type]
+        self.outcomes: list[RunOutcome] = []
+
+    # --- planning -------------------------------------------------------------------------------
+
+    def plan(self) -> None:
+        """Put each job on the schedule; interval jobs also run once right away."""
+        for job in self.config.jobs.values():
+            if job.action == JobAction.WATCH:
+                self._watch(job)
+                continue
+            if job.every_seconds:
+                self.scheduler.every(job.every_seconds).seconds.do(self.fire, job)
+            for at in job.at:
+                self.scheduler.every().day.at(at).do(self.fire, job)
+        for job in self.config.jobs.values():
+            if job.every_seconds and job.action != JobAction.WATCH:
+                self.fire(job)
+
+    def _watch(self, job: JobConfig) -> None:
+        if job.folder is None:
+            raise ConfigError(f"job {job.name!r}: a watch job needs a folder")
+        job.folder.mkdir(parents=True, exist_ok=True)
+        stable, lock = StableFiles(self.settle), threading.Lock()
+        for path in sorted(job.folder.iterdir()):  # files that arrived while we were down
+            if path.is_file():
+                stable.note(path)
+        self._watches[job.name] = (stable, lock)
+        if self._observer is None:
+            self._observer = Observer()
+            self._observer.daemon = True
+            self._observer.start()
+        self._observer.schedule(_Notify(stable, lock), str(job.folder), recursive=False)
+
+    # --- running --------------------------------------------------------------------------------
+
+    def fire(self, job: JobConfig, files: list[Path] | None = None) -> RunOutcome | None:
+        """Run one job now if its window allows and nobody else runs it."""
+        if self.stop.is_set():
+            return None
+        if not allowed_now(job, datetime.now().astimezone()):
+            log.info("%s: outside its run window, skipped", job.name)
+            return None
+        try:
+            outcome = run_job(self.store, self.config, job, actions=self.actions, stop=self.stop,
+                              holder=self.holder, files=files)
+        except LockHeldError as exc:
+            log.info("%s", exc)
+            return None
+        self.outcomes.append(outcome)
+        log.info("%s: run %s %s %s", job.name, outcome.run_id, outcome.status, outcome.counts)
+        return outcome
+
+    def poll_watches(self) -> None:
+        """Import files of watched folders that have settled."""
+        for name, (stable, lock) in self._watches.items():
+            with lock:
+                ready = stable.ready()
+            if ready and not self.stop.is_set():
+                self.fire(self.config.jobs[name], files=ready)
+
+    def step(self) -> None:
+        """One turn of the loop: due jobs, then settled watched files."""
+        self.scheduler.run_pending()
+        self.poll_watches()
+
+    def serve(self) -> None:
+        """Run until SIGTERM/SIGINT; the file in hand is finished first."""
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.plan()
+            while not self.stop.is_set():
+                self.step()
+                idle = self.scheduler.idle_seconds
+                self.stop.wait(self.tick if idle is None else max(0.0, min(self.tick, idle)))
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if self._observer is not None:
+                self._observer.stop()
+                self._observer.join(5)
+            log.info("stopped")
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: finishing the file in hand, then stopping", signal.Signals(signum).name)
+        self.stop.set()

@@ -1,0 +1,61 @@
+"""What `exchange status` shows: per job the last run, its result, the next run; the outbox length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from exchange.config import Config, JobAction
+from exchange.jobs.locks import lock_info
+from exchange.jobs.timing import next_run
+from exchange.store import Store
+from exchange.store.history import last_run
+from exchange.store.schema import outbox
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """One row of the status table."""
+
+    job: str
+    action: str
+    last_started: datetime | None
+    last_status: str
+    next_run: str
+    running_by: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for --json."""
+        return {"job": self.job, "action": self.action, "last_started": self.last_started,
+                "last_status": self.last_status, "next_run": self.next_run,
+                "running_by": self.running_by}
+
+
+def outbox_length(store: Store) -> int:
+    """How many pushes wait in the outbox."""
+    with store.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(outbox)
+                                .where(outbox.c.status == "pending")).scalar() or 0)
+
+
+def job_statuses(store: Store, config: Config, now: datetime) -> list[JobStatus]:
+    """The status of every configured job (``now`` is tz-aware local time)."""
+    rows = []
+    for job in config.jobs.values():
+        with store.connect() as conn:
+            last = last_run(conn, job.name)
+        started = last["started_at"] if last else None
+        if job.action == JobAction.WATCH:
+            upcoming = "on file arrival"
+        else:
+            due = next_run(job, started, now)
+            upcoming = due.strftime("%Y-%m-%d %H:%M") if due else "by hand only"
+        held = lock_info(store, job.name)
+        rows.append(JobStatus(
+            job=job.name, action=job.action, last_started=started,
+            last_status=last["status"] if last else "never run", next_run=upcoming,
+            running_by=held.holder if held and not held.expired else ""))
+    return rows
