@@ -1,0 +1,1 @@
+"""Importers: shop XML files read with a profile into canonical documents, then stored."""

@@ -1,0 +1,491 @@
+"""Extracted record values → canonical documents (orders, invoices, products, stock levels).
+
+Conversion problems raise :class:`~exchange.errors.MappingError` naming the field; unmapped status,
+payment or shipping values without a default become review reasons; everything else the reader had
+to guess becomes a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from exchange.documents import (
+    Address,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    LineKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Price,
+    Product,
+    StockLevel,
+)
+from exchange.errors import MappingError
+from exchange.importers.converters import country_code, to_bool, to_date, to_datetime, to_decimal
+from exchange.importers.extractor import LINE_KEY, Group
+from exchange.profiles import FieldSpec, FieldType, ImportOptions, RecordMapping, ValueMap
+
+LINES = "lines"
+VARIANTS = "variants"
+PARAMETERS = "parameters"
+_HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+
+
+def plan(mapping: RecordMapping) -> tuple[dict[str, str], dict[str, Group]]:
+    """The key → path table and repeated groups the extractor must read for ``mapping``."""
+    fields = {name: spec.path for name, spec in mapping.fields.items() if spec.path}
+    for i, total in enumerate(mapping.totals_lines):
+        for attr in ("unit_price", "unit_price_excl", "vat_rate", "name_path"):
+            path = getattr(total, attr)
+            if path:
+                fields[f"totals.{i}.{attr}"] = path
+    groups: dict[str, Group] = {}
+    if mapping.lines is not None:
+        groups[LINES] = Group(mapping.lines.path,
+                              {n: s.path for n, s in mapping.lines.fields.items() if s.path})
+    if mapping.variants is not None:
+        sub: dict[str, Group] = {}
+        if mapping.variants.parameters is not None:
+            ppath, pname, pvalue = mapping.variants.parameters
+            sub[PARAMETERS] = Group(ppath, {"name": pname, "value": pvalue})
+        groups[VARIANTS] = Group(mapping.variants.path,
+                                 {n: s.path for n, s in mapping.variants.fields.items() if s.path}, sub)
+    return fields, groups
+
+
+@dataclass
+class Outcome:
+    """What building one document produced besides the document."""
+
+    review_reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Builder:
+    """Builds documents of one mapping; one instance per file read."""
+
+    def __init__(self, mapping: RecordMapping, options: ImportOptions, file: str) -> None:
+        self.mapping = mapping
+        self.options = options
+        self.file = file
+        self.zone = ZoneInfo(options.timezone)
+        self.maps: Mapping[str, ValueMap] = mapping.maps
+
+    # --- field access -------------------------------------------------------------------------
+
+    def _fail(self, line: int, name: str, reason: str) -> MappingError:
+        return MappingError(reason, file=self.file, line=line, field=name)
+
+    def text(self, values: Mapping[str, Any], spec: FieldSpec | None) -> str:
+        if spec is None:
+            return ""
+        raw = values.get(spec.name)
+        if not raw:
+            return spec.default or ""
+        return raw  # type: ignore[no-any-return]
+
+    def decimal(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int,
+                label: str | None = None) -> Decimal | None:
+        raw = self.text(values, spec)
+        if not raw or spec is None:
+            return None
+        if spec.value_map is not None and spec.value_map in self.maps:
+            mapped = self.maps[spec.value_map].lookup(raw)
+            if mapped is not None:
+                raw = mapped
+        try:
+            return to_decimal(raw)
+        except ValueError as exc:
+            raise self._fail(line, label or spec.name, str(exc)) from None
+
+    def raw_decimal(self, raw: str | None, line: int, label: str) -> Decimal | None:
+        if not raw:
+            return None
+        try:
+            return to_decimal(raw)
+        except ValueError as exc:
+            raise self._fail(line, label, str(exc)) from None
+
+    def boolean(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> bool | None:
+        raw = self.text(values, spec)
+        if not raw or spec is None:
+            return None
+        try:
+            return to_bool(raw)
+        except ValueError as exc:
+            raise self._fail(line, spec.name, str(exc)) from None
+
+    def moment(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> datetime | None:
+        raw = self.text(values, spec)
+        if not raw or spec is None:
+            return None
+        try:
+            return to_datetime(raw, spec.format, self.zone)
+        except ValueError as exc:
+            raise self._fail(line, spec.name, str(exc)) from None
+
+    def day(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> date | None:
+        raw = self.text(values, spec)
+        if not raw or spec is None:
+            return None
+        try:
+            if spec.type is FieldType.DATETIME:
+                moment = to_datetime(raw, spec.format, self.zone)
+                return moment.date() if moment else None
+            return to_date(raw, spec.format)
+        except ValueError as exc:
+            raise self._fail(line, spec.name, str(exc)) from None
+
+    def country(self, raw: str, label: str, out: Outcome) -> str:
+        cmap = self.maps.get("country")
+        if raw and cmap is not None and cmap.has(raw):
+            return cmap.lookup(raw) or ""
+        if raw:
+            code = country_code(raw)
+            if code is not None:
+                return code
+            if cmap is not None and cmap.default:
+                out.warnings.append(f"{label}: country {raw!r} is not known; "
+                                    f"the default {cmap.default} was used")
+                return cmap.default
+            out.warnings.append(f"{label}: country {raw!r} is not known; left empty")
+            return ""
+        return cmap.default if cmap is not None and cmap.default else ""
+
+    def mapped(self, raw: str, map_name: str, what: str, out: Outcome) -> str | None:
+        """Apply value map ``map_name``: the mapped value, the default, or None + a review reason."""
+        vmap = self.maps.get(map_name)
+        if vmap is None:
+            return raw
+        if vmap.has(raw):
+            return vmap.lookup(raw)
+        if vmap.default is not None:
+            if raw:
+                out.warnings.append(f"{what} {raw!r} has no mapping; the default {vmap.default!r} "
+                                    "was used")
+            return vmap.default
+        if raw:
+            out.review_reasons.append(f"{what} {raw!r} has no mapping and the profile has no default")
+        return None
+
+    # --- shared parts -------------------------------------------------------------------------
+
+    def _address(self, values: Mapping[str, Any], prefix: str, out: Outcome) -> Address:
+        f = self.mapping.fields
+        get = lambda key: self.text(values, f.get(f"{prefix}.{key}"))  # noqa: E731
+        name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
+        street = get("street")
+        street2 = get("street2")
+        if street2:
+            street = f"{street}, {street2}" if street else street2
+        address = Address(name=name, company=get("company"), street=street,
+                          house_number=get("house_number"), city=get("city"),
+                          postcode=get("postcode"))
+        raw_country = get("country")
+        if raw_country or not address.is_empty():
+            # an empty address stays empty: the country default is for domestic customers only
+            address.country = self.country(raw_country, f"{prefix}.country", out)
+        return address
+
+    def customer(self, values: Mapping[str, Any], out: Outcome) -> Customer:
+        f = self.mapping.fields
+        get = lambda key: self.text(values, f.get(key))  # noqa: E731
+        billing = self._address(values, "billing", out)
+        delivery = self._address(values, "delivery", out)
+        return Customer(
+            name=get("customer.name") or billing.name,
+            company=get("customer.company") or billing.company,
+            company_id=get("customer.company_id"), vat_id=get("customer.vat_id"),
+            email=get("customer.email"), phone=get("customer.phone"),
+            billing=billing, delivery=delivery, external_id=get("customer.external_id"),
+        )
+
+    def currency(self, values: Mapping[str, Any], line: int) -> str:
+        code = self.text(values, self.mapping.fields.get("currency")) or self.options.currency
+        code = code.upper()
+        if len(code) != 3 or not code.isalpha():
+            raise self._fail(line, "currency", f"{code!r} is not an ISO 4217 currency code")
+        return code
+
+    def vat_from_prices(self, incl: Decimal | None, excl: Decimal | None) -> Decimal | None:
+        """VAT percent derived from a price with and without VAT, snapped to a standard rate."""
+        if incl is None or excl is None or excl == 0:
+            return None
+        rate = (incl / excl - 1) * _HUNDRED
+        best = min(self.mapping.vat_rates, key=lambda r: abs(r - rate), default=None)
+        if best is not None and abs(best - rate) <= Decimal("0.6"):
+            return best
+        return rate.quantize(_CENT)
+
+    def line_kind(self, raw: str, line: int, out: Outcome) -> LineKind:
+        spec = self.mapping.lines
+        if spec is None or spec.classify is None:
+            return LineKind.PRODUCT
+        vmap = self.maps[spec.classify]
+        if vmap.has(raw):
+            return LineKind(vmap.lookup(raw))
+        if vmap.default is not None:
+            if raw:
+                out.warnings.append(f"line at {line}: item type {raw!r} is not mapped; read as "
+                                    f"{vmap.default}")
+            return LineKind(vmap.default)
+        out.warnings.append(f"line at {line}: item type {raw!r} is not mapped; read as other")
+        return LineKind.OTHER
+
+    def _line_values(self, item: Mapping[str, Any], out: Outcome) -> dict[str, Any]:
+        f = self.mapping.lines.fields if self.mapping.lines is not None else {}
+        line = item.get(LINE_KEY) or 0
+        kind = self.line_kind(self.text(item, f.get("kind")), line, out)
+        incl = self.decimal(item, f.get("unit_price"), line, "lines.unit_price")
+        excl = self.decimal(item, f.get("unit_price_excl"), line, "lines.unit_price_excl")
+        rate = self.decimal(item, f.get("vat_rate"), line, "lines.vat_rate")
+        include = self.boolean(item, f.get("prices_include_vat"), line)
+        if include is False and excl is None:
+            # POHODA's payVAT=false: the one unit price given is without VAT
+            incl, excl = None, incl
+        if rate is None:
+            rate = self.vat_from_prices(incl, excl)
+        quantity = self.decimal(item, f.get("quantity"), line, "lines.quantity")
+        return {
+            "kind": kind, "line": line, "incl": incl, "excl": excl, "rate": rate,
+            "quantity": Decimal(1) if quantity is None else quantity,
+            "name": self.text(item, f.get("name")), "code": self.text(item, f.get("code")),
+            "ean": self.text(item, f.get("ean")), "unit": self.text(item, f.get("unit")),
+            "variant": self.text(item, f.get("variant")),
+            "discount": self.decimal(item, f.get("discount_percent"), line,
+                                     "lines.discount_percent") or Decimal(0),
+            "total": self.decimal(item, f.get("line_total"), line, "lines.line_total"),
+            "include": include,
+        }
+
+    def _unit_price(self, incl: Decimal | None, excl: Decimal | None, rate: Decimal | None,
+                    include_vat: bool, where: str, out: Outcome) -> Decimal:
+        if include_vat:
+            if incl is not None:
+                return incl
+            if excl is not None and rate is not None:
+                return (excl * (1 + rate / _HUNDRED)).quantize(_CENT)
+            if excl is not None:
+                out.warnings.append(f"{where}: only a price without VAT and no VAT rate; used as is")
+                return excl
+        else:
+            if excl is not None:
+                return excl
+            if incl is not None and rate is not None:
+                return (incl / (1 + rate / _HUNDRED)).quantize(_CENT)
+            if incl is not None:
+                out.warnings.append(f"{where}: only a price with VAT and no VAT rate; used as is")
+                return incl
+        out.warnings.append(f"{where}: no unit price; 0 used")
+        return Decimal(0)
+
+    def _include_vat(self, values: Mapping[str, Any], line: int, first_line: bool | None) -> bool:
+        value = self.boolean(values, self.mapping.fields.get("prices_include_vat"), line)
+        if value is not None:
+            return value
+        if first_line is not None:
+            return first_line
+        return self.mapping.prices_include_vat
+
+    # --- documents ----------------------------------------------------------------------------
+
+    def order(self, values: Mapping[str, Any], line: int, out: Outcome) -> Order:
+        f = self.mapping.fields
+        external_id = self.text(values, f.get("external_id"))
+        if not external_id:
+            raise self._fail(line, "external_id", "the order has no external id")
+        created = self.moment(values, f.get("created_at"), line)
+        if created is None:
+            raise self._fail(line, "created_at", "the order has no date")
+        raw_lines = [self._line_values(item, out) for item in values.get(LINES, ())]
+        first_incl = next((r["include"] for r in raw_lines if r["include"] is not None), None)
+        include_vat = self._include_vat(values, line, first_incl)
+        lines = [
+            OrderLine(kind=r["kind"], name=r["name"], quantity=r["quantity"],
+                      unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
+                                                  f"line at {r['line']}", out),
+                      vat_rate=r["rate"], code=r["code"], ean=r["ean"], unit=r["unit"],
+                      variant=r["variant"], discount_percent=r["discount"], line_total=r["total"])
+            for r in raw_lines
+        ]
+        lines.extend(self._totals_lines(values, line, include_vat, out))
+        shop_status = self.text(values, f.get("status"))
+        status = OrderStatus.NEW
+        if "status" in f or shop_status:
+            mapped = self.mapped(shop_status, "status", "status", out)
+            if mapped is not None:
+                status = OrderStatus(mapped)
+        payment = self.text(values, f.get("payment_method")) or _first_name(lines, LineKind.PAYMENT)
+        shipping = self.text(values, f.get("shipping_method")) or _first_name(lines, LineKind.SHIPPING)
+        return Order(
+            external_id=external_id,
+            number=self.text(values, f.get("number")) or external_id,
+            created_at=created,
+            currency=self.currency(values, line),
+            customer=self.customer(values, out),
+            lines=lines,
+            status=status,
+            shop_status=shop_status,
+            payment_method=(self.mapped(payment, "payment", "payment", out) or payment)
+            if payment else "",
+            shipping_method=(self.mapped(shipping, "shipping", "shipping", out) or shipping)
+            if shipping else "",
+            total=self.decimal(values, f.get("total"), line),
+            prices_include_vat=include_vat,
+            note=self.text(values, f.get("note")),
+        )
+
+    def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
+                      out: Outcome) -> list[OrderLine]:
+        result: list[OrderLine] = []
+        for i, spec in enumerate(self.mapping.totals_lines):
+            key = f"totals.{i}."
+            incl = self.raw_decimal(values.get(key + "unit_price"), line, spec.unit_price)
+            excl = self.raw_decimal(values.get(key + "unit_price_excl"), line,
+                                    spec.unit_price_excl or "")
+            amount = incl if incl is not None else excl
+            if amount is None or amount == 0:
+                continue
+            rate = self.raw_decimal(values.get(key + "vat_rate"), line, spec.vat_rate or "")
+            if rate is None:
+                rate = self.vat_from_prices(incl, excl)
+            price = self._unit_price(incl, excl, rate, include_vat, spec.kind.value, out)
+            if spec.negate:
+                price = -abs(price)
+            name = values.get(key + "name_path") or spec.name
+            result.append(OrderLine(kind=spec.kind, name=name, quantity=Decimal(1), unit_price=price,
+                                    vat_rate=rate))
+        return result
+
+    def invoice(self, values: Mapping[str, Any], line: int, out: Outcome) -> Invoice:
+        f = self.mapping.fields
+        external_id = self.text(values, f.get("external_id"))
+        if not external_id:
+            raise self._fail(line, "external_id", "the invoice has no external id")
+        issued = self.day(values, f.get("issued_on"), line)
+        if issued is None:
+            raise self._fail(line, "issued_on", "the invoice has no date of issue")
+        raw_kind = self.text(values, f.get("invoice_kind"))
+        kind = InvoiceKind.INVOICE
+        if raw_kind:
+            mapped = self.mapped(raw_kind, "invoice_kind", "invoice type", out)
+            if mapped is not None:
+                kind = InvoiceKind(mapped)
+        raw_lines = [self._line_values(item, out) for item in values.get(LINES, ())]
+        first_incl = next((r["include"] for r in raw_lines if r["include"] is not None), None)
+        include_vat = self._include_vat(values, line, first_incl)
+        lines = [
+            InvoiceLine(kind=r["kind"], name=r["name"], quantity=r["quantity"],
+                        unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
+                                                    f"line at {r['line']}", out),
+                        vat_rate=r["rate"], code=r["code"], unit=r["unit"],
+                        discount_percent=r["discount"])
+            for r in raw_lines
+        ]
+        payment = self.text(values, f.get("payment_method"))
+        return Invoice(
+            external_id=external_id,
+            number=self.text(values, f.get("number")) or external_id,
+            issued_on=issued,
+            currency=self.currency(values, line),
+            customer=self.customer(values, out),
+            kind=kind,
+            lines=lines,
+            tax_date=self.day(values, f.get("tax_date"), line),
+            due_on=self.day(values, f.get("due_on"), line),
+            variable_symbol=self.text(values, f.get("variable_symbol")),
+            order_number=self.text(values, f.get("order_number")),
+            payment_method=(self.mapped(payment, "payment", "payment", out) or payment)
+            if payment else "",
+            total=self.decimal(values, f.get("total"), line),
+            prices_include_vat=include_vat,
+            note=self.text(values, f.get("note")),
+        )
+
+    def products(self, values: Mapping[str, Any], line: int,
+                 out: Outcome) -> list[tuple[Product, Decimal | None, int]]:
+        """The product and its variants (flattened, parent first) with stock and source line."""
+        fields = self.mapping.fields
+        parent, stock = self._product(values, fields, line, None)
+        variants = values.get(VARIANTS) or []
+        result: list[tuple[Product, Decimal | None, int]] = []
+        if parent.code:
+            result.append((parent, stock, line))
+        elif not variants:
+            raise self._fail(line, "code", "the product has no code")
+        vfields = self.mapping.variants.fields if self.mapping.variants else {}
+        for item in variants:
+            vline = item.get(LINE_KEY) or line
+            variant, vstock = self._product(item, vfields, vline, parent)
+            if not variant.code:
+                raise self._fail(vline, "variants.code", "a variant has no code")
+            result.append((variant, vstock, vline))
+        return result
+
+    def _product(self, values: Mapping[str, Any], f: Mapping[str, FieldSpec], line: int,
+                 parent: Product | None) -> tuple[Product, Decimal | None]:
+        get = lambda key: self.text(values, f.get(key))  # noqa: E731
+        currency = (get("currency") or self.options.currency).upper()
+        price = self.decimal(values, f.get("price"), line)
+        price_excl = self.decimal(values, f.get("price_excl"), line)
+        prices: list[Price] = []
+        if price is not None:
+            prices.append(Price(self.options.price_list, price, currency, includes_vat=True))
+        elif price_excl is not None:
+            prices.append(Price(self.options.price_list, price_excl, currency, includes_vat=False))
+        elif parent is not None:
+            prices = list(parent.prices)
+        vat = self.decimal(values, f.get("vat_rate"), line)
+        params = values.get(PARAMETERS) or []
+        variant_name = get("variant_name") or ", ".join(
+            f"{p.get('name', '')}: {p.get('value', '')}" for p in params if p.get("name"))
+        item_type = get("item_type")
+        product = Product(
+            code=get("code"),
+            name=get("name") or (parent.name if parent else ""),
+            ean=get("ean"),
+            unit=get("unit") or (parent.unit if parent else "ks"),
+            vat_rate=vat if vat is not None else (parent.vat_rate if parent else Decimal(21)),
+            prices=prices,
+            parent_code=parent.code if parent else "",
+            variant_name=variant_name,
+            is_service=(item_type.casefold() == "service") if item_type else
+            (parent.is_service if parent else False),
+            description=get("description") or (parent.description if parent else ""),
+            manufacturer=get("manufacturer") or (parent.manufacturer if parent else ""),
+            url=get("url") or (parent.url if parent else ""),
+            image_url=get("image_url") or (parent.image_url if parent else ""),
+            category=get("category") or (parent.category if parent else ""),
+        )
+        return product, self.decimal(values, f.get("stock"), line)
+
+    def stock(self, values: Mapping[str, Any], line: int, out: Outcome) -> StockLevel:
+        f = self.mapping.fields
+        code = self.text(values, f.get("product_code"))
+        if not code:
+            raise self._fail(line, "product_code", "the stock record has no product code")
+        variant = self.text(values, f.get("product_variant"))
+        if variant and variant != "0":
+            code = f"{code}-{variant}"
+        on_hand = self.decimal(values, f.get("on_hand"), line)
+        if on_hand is None:
+            raise self._fail(line, "on_hand", "the stock record has no quantity")
+        return StockLevel(
+            product_code=code,
+            warehouse=self.text(values, f.get("warehouse")) or self.options.warehouse,
+            on_hand=on_hand,
+            reserved=self.decimal(values, f.get("reserved"), line) or Decimal(0),
+        )
+
+
+def _first_name(lines: list[OrderLine], kind: LineKind) -> str:
+    return next((ln.name for ln in lines if ln.kind is kind and ln.name), "")
