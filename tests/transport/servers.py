@@ -130,7 +130,9 @@ class _CutFile:
         return data
 
     def write(self, data: bytes) -> int:
-        if self._left <= 0:
+        if self._left < len(data):
+            self._raw.write(data[: max(self._left, 0)])
+            self._left = 0
             self._cut()
             return len(data)
         self._left -= len(data)

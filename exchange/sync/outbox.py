@@ -1,0 +1,168 @@
+"""The persisted FIFO outbox: pushes wait here while a server is down, and leave in order.
+
+Each entry's file is copied into a spool folder when queued, so what is delivered is what was
+pushed, even if the original changes meanwhile. Per endpoint, entries are delivered strictly in
+the order they were queued; a retryable failure stops that endpoint's queue and schedules the
+next attempt with exponential backoff (30 s doubling up to 1 h).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from exchange.errors import ExchangeError, TransportError
+from exchange.store import Store
+from exchange.store.schema import outbox
+from exchange.store.types import utcnow
+from exchange.transport import Endpoint, Transport, check_name, open_transport
+from exchange.transport.endpoint import parse_endpoint
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+class OutboxStatus(StrEnum):
+    """States of an outbox entry."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # a non-retryable error; needs a person (see last_error)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One queued push."""
+
+    id: int
+    endpoint: str
+    local_path: str
+    remote_name: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass
+class Delivery:
+    """What one delivery round did."""
+
+    delivered: list[OutboxEntry] = field(default_factory=list)
+    waiting: list[OutboxEntry] = field(default_factory=list)
+    failed: list[OutboxEntry] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt ``attempts + 1``."""
+    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def enqueue(store: Store, local_file: str | os.PathLike[str], endpoint: str | Endpoint,
+            remote_name: str | None = None, *,
+            spool_dir: str | os.PathLike[str] = "outbox") -> OutboxEntry:
+    """Copy ``local_file`` into the spool and queue it for ``endpoint``."""
+    ep = parse_endpoint(endpoint)
+    src = Path(local_file)
+    name = check_name(remote_name or src.name)
+    if not src.is_file():
+        raise ExchangeError(f"{src}: no such file to push")
+    spool = Path(spool_dir)
+    spool.mkdir(parents=True, exist_ok=True)
+    copy = spool / f"{uuid.uuid4().hex}-{name}"
+    shutil.copyfile(src, copy)
+    now = utcnow()
+    with store.begin() as conn:
+        new_id = conn.execute(insert(outbox).values(
+            endpoint=ep.url, local_path=str(copy.resolve()), remote_name=name,
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, last_error="",
+            created_at=now, delivered_at=None,
+        )).inserted_primary_key[0]
+    return _get(store, int(new_id))
+
+
+def _get(store: Store, entry_id: int) -> OutboxEntry:
+    with store.connect() as conn:
+        row = conn.execute(select(outbox).where(outbox.c.id == entry_id)).mappings().one()
+    return OutboxEntry(**row)
+
+
+def list_outbox(store: Store, *, include_delivered: bool = False) -> list[OutboxEntry]:
+    """Entries in delivery order (pending and failed; delivered too if asked)."""
+    query = select(outbox).order_by(outbox.c.id)
+    if not include_delivered:
+        query = query.where(outbox.c.status != OutboxStatus.DELIVERED)
+    with store.connect() as conn:
+        return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
+
+
+def _set(store: Store, entry_id: int, **values: object) -> OutboxEntry:
+    with store.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id == entry_id).values(**values))
+    return _get(store, entry_id)
+
+
+def deliver(store: Store, *, endpoint: str | Endpoint | None = None, force: bool = False,
+            now: datetime | None = None,
+            connect: Callable[[Endpoint], Transport] = open_transport) -> Delivery:
+    """Deliver pending entries in order, per endpoint; ``force`` ignores the backoff."""
+    now = now or utcnow()
+    only = parse_endpoint(endpoint).url if endpoint is not None else None
+    queues: dict[str, list[OutboxEntry]] = {}
+    for entry in list_outbox(store):
+        if entry.status == OutboxStatus.PENDING and (only is None or entry.endpoint == only):
+            queues.setdefault(entry.endpoint, []).append(entry)
+    result = Delivery()
+    for url, entries in queues.items():
+        _deliver_queue(store, parse_endpoint(url), entries, result, now, force, connect)
+    return result
+
+
+def _deliver_queue(store: Store, ep: Endpoint, entries: list[OutboxEntry], result: Delivery,
+                   now: datetime, force: bool,
+                   connect: Callable[[Endpoint], Transport]) -> None:
+    if not force and entries[0].next_attempt_at > now:
+        result.waiting += entries  # FIFO: nothing overtakes the head of the queue
+        return
+    transport: Transport | None = None
+    try:
+        for i, entry in enumerate(entries):
+            try:
+                if transport is None:
+                    transport = connect(ep)
+                transport.publish(entry.local_path, entry.remote_name)
+            except (TransportError, OSError) as exc:
+                error = exc if isinstance(exc, TransportError) else TransportError(
+                    f"{entry.local_path}: {exc.strerror or exc}")
+                attempts = entry.attempts + 1
+                if error.retryable:
+                    log.info("%s: %s waits (attempt %d): %s", ep, entry.remote_name, attempts,
+                             error)
+                    result.waiting.append(_set(
+                        store, entry.id, attempts=attempts, last_error=str(error),
+                        next_attempt_at=now + backoff(attempts)))
+                    result.waiting += entries[i + 1:]
+                    return
+                result.failed.append(_set(store, entry.id, attempts=attempts,
+                                          status=OutboxStatus.FAILED, last_error=str(error)))
+                continue
+            delivered = _set(store, entry.id, attempts=entry.attempts + 1,
+                             status=OutboxStatus.DELIVERED, delivered_at=utcnow(), last_error="")
+            Path(entry.local_path).unlink(missing_ok=True)
+            result.delivered.append(delivered)
+    finally:
+        if transport is not None:
+            transport.close()
