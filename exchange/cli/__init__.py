@@ -13,6 +13,7 @@ from exchange import __version__
 from exchange.cli.common import run_cli
 from exchange.cli.core_cmds import register as register_core
 from exchange.cli.job_cmds import register as register_jobs
+from exchange.cli.transport_cmds import register as register_transport
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,7 @@ def cli(ctx: click.Context, database_url: str | None, config_path: str) -> None:
 
 
 register_core(cli)
+register_transport(cli)
 register_jobs(cli)
 
 
