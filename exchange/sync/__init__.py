@@ -2,7 +2,7 @@
 
 from exchange.sync.outbox import OutboxEntry, deliver, enqueue, list_outbox
 from exchange.sync.pull import PulledFile, PullOutcome, Skipped, acknowledge, pull, pull_detailed
-from exchange.sync.push import PushResult, push
+from exchange.sync.push import PushResult, push, push_many
 
 __all__ = [
     "OutboxEntry",
@@ -17,4 +17,5 @@ __all__ = [
     "pull",
     "pull_detailed",
     "push",
+    "push_many",
 ]

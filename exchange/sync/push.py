@@ -41,3 +41,15 @@ def push(local_file: str | os.PathLike[str], endpoint: str | Endpoint, store: St
         if done.id == entry.id:
             return PushResult(done)
     return PushResult(entry)  # pragma: no cover - deliver() reports every entry it saw
+
+
+def push_many(local_files: list[str | os.PathLike[str]], endpoint: str | Endpoint, store: Store,
+              *, spool_dir: str | os.PathLike[str] = "outbox",
+              connect: Callable[[Endpoint], Transport] = open_transport) -> list[PushResult]:
+    """Queue several files in order and deliver them over one connection."""
+    entries = [enqueue(store, f, endpoint, spool_dir=spool_dir) for f in local_files]
+    if not entries:
+        return []
+    result = deliver(store, endpoint=entries[0].endpoint, force=True, connect=connect)
+    by_id = {e.id: e for e in (*result.delivered, *result.failed, *result.waiting)}
+    return [PushResult(by_id.get(e.id, e)) for e in entries]
