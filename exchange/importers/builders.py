@@ -38,6 +38,13 @@ VARIANTS = "variants"
 PARAMETERS = "parameters"
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+
+
+def maps_get(maps: Mapping[str, ValueMap], name: str | None) -> ValueMap | None:
+    """The value map called ``name``, if any."""
+    return maps.get(name) if name else None
 
 
 def plan(mapping: RecordMapping) -> tuple[dict[str, str], dict[str, Group]]:
@@ -79,6 +86,39 @@ class Builder:
         self.file = file
         self.zone = ZoneInfo(options.timezone)
         self.maps: Mapping[str, ValueMap] = mapping.maps
+        self._country_cache: dict[str, str] = {}
+        self._kind_cache: dict[str, LineKind] = {}
+        self._defaults = {n: s.default for n, s in mapping.fields.items() if s.default}
+        line_fields = mapping.lines.fields if mapping.lines is not None else {}
+        self._line_defaults = {n: s.default for n, s in line_fields.items() if s.default}
+        rate_spec = line_fields.get("vat_rate")
+        self._line_rate_map = (maps_get(mapping.maps, rate_spec.value_map)
+                               if rate_spec is not None else None)
+        self._addr_keys = {
+            prefix: tuple(f"{prefix}.{k}" for k in ("name", "first_name", "last_name", "company",
+                                                   "street", "street2", "house_number", "city",
+                                                   "postcode", "country"))
+            for prefix in ("billing", "delivery")
+        }
+
+    def fill_defaults(self, values: dict[str, Any]) -> None:
+        """Put each field's constant default where the file left it empty or missing."""
+        for key, default in self._defaults.items():
+            if not values.get(key):
+                values[key] = default
+        if self._line_defaults:
+            for item in values.get(LINES, ()):
+                for key, default in self._line_defaults.items():
+                    if not item.get(key):
+                        item[key] = default
+
+    def _dec(self, raw: str | None, line: int, label: str) -> Decimal | None:
+        if not raw:
+            return None
+        try:
+            return to_decimal(raw)
+        except ValueError as exc:
+            raise self._fail(line, label, str(exc)) from None
 
     # --- field access -------------------------------------------------------------------------
 
@@ -146,20 +186,25 @@ class Builder:
             raise self._fail(line, spec.name, str(exc)) from None
 
     def country(self, raw: str, label: str, out: Outcome) -> str:
+        found = self._country_cache.get(raw)
+        if found is not None:
+            return found
         cmap = self.maps.get("country")
         if raw and cmap is not None and cmap.has(raw):
-            return cmap.lookup(raw) or ""
-        if raw:
-            code = country_code(raw)
-            if code is not None:
-                return code
-            if cmap is not None and cmap.default:
-                out.warnings.append(f"{label}: country {raw!r} is not known; "
-                                    f"the default {cmap.default} was used")
-                return cmap.default
-            out.warnings.append(f"{label}: country {raw!r} is not known; left empty")
-            return ""
-        return cmap.default if cmap is not None and cmap.default else ""
+            found = cmap.lookup(raw) or ""
+        elif raw:
+            found = country_code(raw)
+            if found is None:
+                if cmap is not None and cmap.default:
+                    out.warnings.append(f"{label}: country {raw!r} is not known; "
+                                        f"the default {cmap.default} was used")
+                    return cmap.default
+                out.warnings.append(f"{label}: country {raw!r} is not known; left empty")
+                return ""
+        else:
+            found = cmap.default if cmap is not None and cmap.default else ""
+        self._country_cache[raw] = found
+        return found
 
     def mapped(self, raw: str, map_name: str, what: str, out: Outcome) -> str | None:
         """Apply value map ``map_name``: the mapped value, the default, or None + a review reason."""
@@ -180,33 +225,32 @@ class Builder:
     # --- shared parts -------------------------------------------------------------------------
 
     def _address(self, values: Mapping[str, Any], prefix: str, out: Outcome) -> Address:
-        f = self.mapping.fields
-        get = lambda key: self.text(values, f.get(f"{prefix}.{key}"))  # noqa: E731
-        name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
-        street = get("street")
-        street2 = get("street2")
+        g = values.get
+        (k_name, k_first, k_last, k_company, k_street, k_street2, k_house, k_city, k_postcode,
+         k_country) = self._addr_keys[prefix]
+        name = g(k_name) or " ".join(p for p in (g(k_first), g(k_last)) if p)
+        street = g(k_street) or ""
+        street2 = g(k_street2)
         if street2:
             street = f"{street}, {street2}" if street else street2
-        address = Address(name=name, company=get("company"), street=street,
-                          house_number=get("house_number"), city=get("city"),
-                          postcode=get("postcode"))
-        raw_country = get("country")
+        address = Address(name, g(k_company) or "", street, g(k_house) or "", g(k_city) or "",
+                          g(k_postcode) or "")
+        raw_country = g(k_country) or ""
         if raw_country or not address.is_empty():
             # an empty address stays empty: the country default is for domestic customers only
             address.country = self.country(raw_country, f"{prefix}.country", out)
         return address
 
     def customer(self, values: Mapping[str, Any], out: Outcome) -> Customer:
-        f = self.mapping.fields
-        get = lambda key: self.text(values, f.get(key))  # noqa: E731
+        g = values.get
         billing = self._address(values, "billing", out)
         delivery = self._address(values, "delivery", out)
         return Customer(
-            name=get("customer.name") or billing.name,
-            company=get("customer.company") or billing.company,
-            company_id=get("customer.company_id"), vat_id=get("customer.vat_id"),
-            email=get("customer.email"), phone=get("customer.phone"),
-            billing=billing, delivery=delivery, external_id=get("customer.external_id"),
+            name=g("customer.name") or billing.name,
+            company=g("customer.company") or billing.company,
+            company_id=g("customer.company_id") or "", vat_id=g("customer.vat_id") or "",
+            email=g("customer.email") or "", phone=g("customer.phone") or "",
+            billing=billing, delivery=delivery, external_id=g("customer.external_id") or "",
         )
 
     def currency(self, values: Mapping[str, Any], line: int) -> str:
@@ -227,12 +271,17 @@ class Builder:
         return rate.quantize(_CENT)
 
     def line_kind(self, raw: str, line: int, out: Outcome) -> LineKind:
+        found = self._kind_cache.get(raw)
+        if found is not None:
+            return found
         spec = self.mapping.lines
         if spec is None or spec.classify is None:
             return LineKind.PRODUCT
         vmap = self.maps[spec.classify]
         if vmap.has(raw):
-            return LineKind(vmap.lookup(raw))
+            found = LineKind(vmap.lookup(raw))
+            self._kind_cache[raw] = found
+            return found
         if vmap.default is not None:
             if raw:
                 out.warnings.append(f"line at {line}: item type {raw!r} is not mapped; read as "
@@ -242,30 +291,71 @@ class Builder:
         return LineKind.OTHER
 
     def _line_values(self, item: Mapping[str, Any], out: Outcome) -> dict[str, Any]:
-        f = self.mapping.lines.fields if self.mapping.lines is not None else {}
-        line = item.get(LINE_KEY) or 0
-        kind = self.line_kind(self.text(item, f.get("kind")), line, out)
-        incl = self.decimal(item, f.get("unit_price"), line, "lines.unit_price")
-        excl = self.decimal(item, f.get("unit_price_excl"), line, "lines.unit_price_excl")
-        rate = self.decimal(item, f.get("vat_rate"), line, "lines.vat_rate")
-        include = self.boolean(item, f.get("prices_include_vat"), line)
+        g = item.get
+        line = g(LINE_KEY) or 0
+        dec = self._dec
+        kind = self.line_kind(g("kind") or "", line, out)
+        incl = dec(g("unit_price"), line, "lines.unit_price")
+        excl = dec(g("unit_price_excl"), line, "lines.unit_price_excl")
+        raw_rate = g("vat_rate")
+        if raw_rate and self._line_rate_map is not None:
+            raw_rate = self._line_rate_map.lookup(raw_rate) or raw_rate
+        rate = dec(raw_rate, line, "lines.vat_rate")
+        raw_include = g("prices_include_vat")
+        include: bool | None = None
+        if raw_include:
+            try:
+                include = to_bool(raw_include)
+            except ValueError as exc:
+                raise self._fail(line, "lines.prices_include_vat", str(exc)) from None
         if include is False and excl is None:
             # POHODA's payVAT=false: the one unit price given is without VAT
             incl, excl = None, incl
         if rate is None:
             rate = self.vat_from_prices(incl, excl)
-        quantity = self.decimal(item, f.get("quantity"), line, "lines.quantity")
+        quantity = dec(g("quantity"), line, "lines.quantity")
         return {
             "kind": kind, "line": line, "incl": incl, "excl": excl, "rate": rate,
-            "quantity": Decimal(1) if quantity is None else quantity,
-            "name": self.text(item, f.get("name")), "code": self.text(item, f.get("code")),
-            "ean": self.text(item, f.get("ean")), "unit": self.text(item, f.get("unit")),
-            "variant": self.text(item, f.get("variant")),
-            "discount": self.decimal(item, f.get("discount_percent"), line,
-                                     "lines.discount_percent") or Decimal(0),
-            "total": self.decimal(item, f.get("line_total"), line, "lines.line_total"),
+            "quantity": _ONE if quantity is None else quantity,
+            "name": g("name") or "", "code": g("code") or "", "ean": g("ean") or "",
+            "unit": g("unit") or "", "variant": g("variant") or "",
+            "discount": dec(g("discount_percent"), line, "lines.discount_percent") or _ZERO,
+            "total": dec(g("line_total"), line, "lines.line_total"),
             "include": include,
         }
+
+    def _fast_order_line(self, item: Mapping[str, Any], include_vat: bool, out: Outcome) -> OrderLine:
+        """One order line without value maps on prices: the hot path of big imports."""
+        g = item.get
+        try:
+            raw = g("unit_price")
+            incl = to_decimal(raw) if raw else None
+            raw = g("unit_price_excl")
+            excl = to_decimal(raw) if raw else None
+            raw = g("vat_rate")
+            rate = to_decimal(raw) if raw else None
+            raw = g("quantity")
+            quantity = to_decimal(raw) if raw else _ONE
+            raw = g("discount_percent")
+            discount = to_decimal(raw) if raw else _ZERO
+            raw = g("line_total")
+            total = to_decimal(raw) if raw else None
+        except ValueError:
+            self._line_values(item, out)  # raises the MappingError that names the field
+            raise
+        line = g(LINE_KEY) or 0
+        raw_kind = g("kind") or ""
+        kind = self._kind_cache.get(raw_kind) or self.line_kind(raw_kind, line, out)
+        if rate is None:
+            rate = self.vat_from_prices(incl, excl)
+        if include_vat and incl is not None:
+            price = incl
+        elif not include_vat and excl is not None:
+            price = excl
+        else:
+            price = self._unit_price(incl, excl, rate, include_vat, f"line at {line}", out)
+        return OrderLine(kind, g("name") or "", quantity, price, rate, g("code") or "", g("ean") or "",
+                         g("unit") or "", g("variant") or "", discount, total)
 
     def _unit_price(self, incl: Decimal | None, excl: Decimal | None, rate: Decimal | None,
                     include_vat: bool, where: str, out: Outcome) -> Decimal:
@@ -306,17 +396,25 @@ class Builder:
         created = self.moment(values, f.get("created_at"), line)
         if created is None:
             raise self._fail(line, "created_at", "the order has no date")
-        raw_lines = [self._line_values(item, out) for item in values.get(LINES, ())]
-        first_incl = next((r["include"] for r in raw_lines if r["include"] is not None), None)
-        include_vat = self._include_vat(values, line, first_incl)
-        lines = [
-            OrderLine(kind=r["kind"], name=r["name"], quantity=r["quantity"],
-                      unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
-                                                  f"line at {r['line']}", out),
-                      vat_rate=r["rate"], code=r["code"], ean=r["ean"], unit=r["unit"],
-                      variant=r["variant"], discount_percent=r["discount"], line_total=r["total"])
-            for r in raw_lines
-        ]
+        items = values.get(LINES, ())
+        if self._line_rate_map is None and "prices_include_vat" not in (
+                self.mapping.lines.fields if self.mapping.lines else ()):
+            include_vat = self._include_vat(values, line, None)
+            fast = self._fast_order_line
+            lines = [fast(item, include_vat, out) for item in items]
+        else:
+            raw_lines = [self._line_values(item, out) for item in items]
+            first_incl = next((r["include"] for r in raw_lines if r["include"] is not None), None)
+            include_vat = self._include_vat(values, line, first_incl)
+            lines = [
+                OrderLine(kind=r["kind"], name=r["name"], quantity=r["quantity"],
+                          unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
+                                                      f"line at {r['line']}", out),
+                          vat_rate=r["rate"], code=r["code"], ean=r["ean"], unit=r["unit"],
+                          variant=r["variant"], discount_percent=r["discount"],
+                          line_total=r["total"])
+                for r in raw_lines
+            ]
         lines.extend(self._totals_lines(values, line, include_vat, out))
         shop_status = self.text(values, f.get("status"))
         status = OrderStatus.NEW

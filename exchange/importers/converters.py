@@ -22,6 +22,16 @@ _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009\t")
 
 def to_decimal(text: str) -> Decimal:
     """A decimal from ``1234.5``, ``1234,5``, ``1 234,50`` (space or NBSP thousands) or ``1,234.50``."""
+    if "_" not in text:
+        # fast path: plain numbers are the norm; anything else raises and takes the slow path
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            pass
+        else:
+            if value.is_finite():
+                return value
+            raise ValueError(f"{text!r} is not a number")
     s = text
     if "," in s or " " in s or "\u00a0" in s or "\u202f" in s or "\u2009" in s or "\t" in s:
         s = s.translate(_SPACES)

@@ -21,7 +21,6 @@ from lxml import etree
 
 LINE_KEY = "\0line"
 _SIMPLE_STEP = re.compile(r"^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?$")
-_MISSING = object()
 
 
 def _local(tag: str) -> str:
@@ -43,6 +42,9 @@ def _strip_prefix(step: str) -> str:
     return step.rsplit(":", 1)[-1]
 
 
+_SKIP, _LEAF, _BRANCH, _REPEAT, _GENERAL = range(5)
+
+
 @dataclass
 class _Node:
     """One trie level: which child tags matter and what to do with them."""
@@ -53,14 +55,24 @@ class _Node:
     repeat: str | None = None  # each occurrence becomes a dict appended to this key
     item: _Node | None = None  # the trie inside one repeated occurrence
     item_xpaths: list[tuple[str, etree.XPath]] = field(default_factory=list)
-    cache: dict[Any, _Node | None] = field(default_factory=dict)  # exact tag → child
+    # exact tag (with or without namespace) → (action, key, node): filled lazily while reading
+    cache: dict[Any, tuple[int, str | None, _Node | None]] = field(default_factory=dict)
 
-    def child(self, tag: Any) -> _Node | None:
-        found = self.cache.get(tag, _MISSING)
-        if found is _MISSING:
-            found = self.children.get(_local(tag)) if isinstance(tag, str) else None
-            self.cache[tag] = found
-        return found  # type: ignore[return-value]
+    def entry(self, tag: Any) -> tuple[int, str | None, _Node | None]:
+        """How to treat a child with this exact tag (computed once per distinct tag)."""
+        sub = self.children.get(_local(tag)) if isinstance(tag, str) else None
+        if sub is None:
+            found: tuple[int, str | None, _Node | None] = (_SKIP, None, None)
+        elif sub.repeat is not None:
+            found = (_REPEAT, sub.repeat, sub)
+        elif sub.attrs or (sub.key is not None and sub.children):
+            found = (_GENERAL, sub.key, sub)
+        elif sub.children:
+            found = (_BRANCH, None, sub)
+        else:
+            found = (_LEAF, sub.key, sub)
+        self.cache[tag] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -124,36 +136,47 @@ def _xpath_text(result: Any) -> str | None:
 
 
 def _walk(elem: etree._Element, node: _Node, out: dict[str, Any]) -> None:
+    cache = node.cache
     for child in elem:
-        sub = node.child(child.tag)
-        if sub is None:
-            continue
-        if sub.repeat is not None:
-            item: dict[str, Any] = {LINE_KEY: child.sourceline}
-            item_node = sub.item
-            if item_node is not None:
-                for attr, key in item_node.attrs:
-                    _put_attr(child, attr, key, item)
-                _walk(child, item_node, item)
-            for key, xp in sub.item_xpaths:
-                value = _xpath_text(xp(child))
-                if value is not None:
-                    item.setdefault(key, value)
-            bucket = out.get(sub.repeat)
-            if bucket is None:
-                out[sub.repeat] = [item]
-            else:
-                bucket.append(item)
-            continue
-        key = sub.key
-        if key is not None and key not in out:
-            text = child.text
-            out[key] = text.strip() if text else ""
-        if sub.attrs:
-            for attr, akey in sub.attrs:
+        tag = child.tag
+        entry = cache.get(tag)
+        if entry is None:
+            entry = node.entry(tag)
+        action, key, sub = entry
+        if action == _LEAF:
+            if key not in out:
+                text = child.text
+                out[key] = text.strip() if text else ""  # type: ignore[index]
+        elif action == _BRANCH:
+            _walk(child, sub, out)  # type: ignore[arg-type]
+        elif action == _REPEAT:
+            _repeat(child, sub, out)  # type: ignore[arg-type]
+        elif action == _GENERAL:
+            if key is not None and key not in out:
+                text = child.text
+                out[key] = text.strip() if text else ""
+            for attr, akey in sub.attrs:  # type: ignore[union-attr]
                 _put_attr(child, attr, akey, out)
-        if sub.children:
-            _walk(child, sub, out)
+            if sub.children:  # type: ignore[union-attr]
+                _walk(child, sub, out)  # type: ignore[arg-type]
+
+
+def _repeat(child: etree._Element, sub: _Node, out: dict[str, Any]) -> None:
+    item: dict[str, Any] = {LINE_KEY: child.sourceline}
+    item_node = sub.item
+    if item_node is not None:
+        for attr, key in item_node.attrs:
+            _put_attr(child, attr, key, item)
+        _walk(child, item_node, item)
+    for key, xp in sub.item_xpaths:
+        value = _xpath_text(xp(child))
+        if value is not None:
+            item.setdefault(key, value)
+    bucket = out.get(sub.repeat)  # type: ignore[arg-type]
+    if bucket is None:
+        out[sub.repeat] = [item]  # type: ignore[index]
+    else:
+        bucket.append(item)
 
 
 def _put_attr(elem: etree._Element, attr: str, key: str, out: dict[str, Any]) -> None:

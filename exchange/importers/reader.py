@@ -76,6 +76,7 @@ def read_records(path: Path, profile: Profile, kind: DocumentKind | str, *,
                               schema=schema):
         line = elem.sourceline or 0
         values = extractor.extract(elem)
+        builder.fill_defaults(values)
         yield from _build(kind, builder, values, line, mapping)
 
 

@@ -142,28 +142,40 @@ def iter_elements(path: Path, record_paths: tuple[str, ...], *, encoding_fallbac
         context = etree.iterparse(
             str(path), events=("end",), tag=tags, resolve_entities=False, no_network=True,
             load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True,
-            remove_pis=True, **kwargs,
+            remove_pis=True, remove_blank_text=True, collect_ids=False, **kwargs,
         )
     except (OSError, LookupError) as exc:
         raise XmlSyntaxError(f"cannot open the file: {exc}", file=str(path)) from exc
     try:
+        last_parent: etree._Element | None = None  # parent of the last matched record
         for _event, elem in context:
-            ancestors: list[etree._Element] = []
             parent = elem.getparent()
-            while parent is not None:
-                ancestors.append(parent)
-                parent = parent.getparent()
-            if len(ancestors) + 1 in depths:
-                steps = (*(_local(a.tag) for a in reversed(ancestors)), _local(elem.tag))
-                if steps in targets:
-                    yield elem
-                    # Free memory: the record and every finished sibling before it, at each level.
-                    elem.clear(keep_tail=False)
-                    node = elem
-                    for anc in ancestors:
-                        while node.getprevious() is not None:
-                            del anc[0]
-                        node = anc
+            if parent is not None and parent is last_parent:
+                # Same parent as the previous record: its ancestry already matched.
+                yield elem
+                elem.clear(keep_tail=False)
+                while elem.getprevious() is not None:
+                    del parent[0]
+                continue
+            ancestors: list[etree._Element] = []
+            node = parent
+            while node is not None:
+                ancestors.append(node)
+                node = node.getparent()
+            if len(ancestors) + 1 not in depths:
+                continue
+            steps = (*(_local(a.tag) for a in reversed(ancestors)), _local(elem.tag))
+            if steps not in targets:
+                continue
+            last_parent = parent
+            yield elem
+            # Free memory: the record and every finished sibling before it, at each level.
+            elem.clear(keep_tail=False)
+            node = elem
+            for anc in ancestors:
+                while node.getprevious() is not None:
+                    del anc[0]
+                node = anc
     except etree.XMLSchemaError as exc:
         raise SchemaError(f"schema validation failed: {exc}", file=str(path)) from exc
     except etree.XMLSyntaxError as exc:
