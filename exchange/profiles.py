@@ -99,6 +99,8 @@ class FieldSpec:
     value_map: str | None = None
     default: str | None = None
     line: int = 0
+    alternatives: tuple[str, ...] = ()  # further paths tried in order when ``path`` is empty
+    timezone: str | None = None  # overrides the profile's time zone for this date field
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,12 @@ class TotalsLine:
 
     kind: LineKind
     name: str
-    unit_price: str  # path of the amount incl. VAT
+    unit_price: str | None  # path of the amount incl. VAT
     unit_price_excl: str | None = None
     vat_rate: str | None = None
     name_path: str | None = None
     negate: bool = False
+    tax: str | None = None  # path of the VAT amount (rate derived from it and the excl. amount)
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,8 @@ LINE_FIELDS: dict[DocumentKind, dict[str, FieldType]] = {
         "unit_price": FieldType.DECIMAL, "unit_price_excl": FieldType.DECIMAL,
         "vat_rate": FieldType.DECIMAL, "code": FieldType.TEXT, "ean": FieldType.TEXT,
         "unit": FieldType.TEXT, "variant": FieldType.TEXT, "discount_percent": FieldType.DECIMAL,
-        "line_total": FieldType.DECIMAL, "prices_include_vat": FieldType.BOOL,
+        "line_total": FieldType.DECIMAL, "line_tax": FieldType.DECIMAL,
+        "prices_include_vat": FieldType.BOOL,
     },
     DocumentKind.INVOICES: {
         "kind": FieldType.TEXT, "name": FieldType.TEXT, "quantity": FieldType.DECIMAL,
@@ -514,16 +518,25 @@ def _build_fields(section: Any, line: int, where: str, vocabulary: Mapping[str, 
         elif fname == "vat_rate" and "vat_rate" in maps:
             value_map = "vat_rate"
         default: str | None = None
-        if isinstance(spec, str):
-            fpath = spec
+        tz: str | None = None
+        raw_path: Any = None
+        if isinstance(spec, str | list):
+            raw_path = spec
         elif isinstance(spec, _LineDict):
-            _check_keys(spec, {"path", "format", "map", "default", "type"}, fwhere, probs)
-            fpath = _str(spec, "path", fwhere, probs, default="") or ""
-            if not fpath and "default" not in spec:
+            _check_keys(spec, {"path", "format", "map", "default", "type", "timezone"}, fwhere, probs)
+            raw_path = spec.get("path")
+            if not raw_path and "default" not in spec:
                 probs.add(fline, f"{fwhere}.path", "required (or give a constant default)")
             fmt = _str(spec, "format", fwhere, probs)
             value_map = _str(spec, "map", fwhere, probs, default=value_map)
             default = _str(spec, "default", fwhere, probs)
+            tz = _str(spec, "timezone", fwhere, probs)
+            if tz is not None:
+                try:
+                    ZoneInfo(tz)
+                except (ZoneInfoNotFoundError, ValueError):
+                    probs.add(_line_of(spec, "timezone"), f"{fwhere}.timezone",
+                              f"unknown time zone {tz!r}")
             if "type" in spec:
                 tname = _str(spec, "type", fwhere, probs, default=ftype.value)
                 try:
@@ -532,17 +545,30 @@ def _build_fields(section: Any, line: int, where: str, vocabulary: Mapping[str, 
                     probs.add(_line_of(spec, "type"), f"{fwhere}.type",
                               f"unknown type (known: {', '.join(t.value for t in FieldType)})")
         else:
-            probs.add(fline, fwhere, "must be a path or a mapping with path/format/map/default")
+            probs.add(fline, fwhere, "must be a path, a list of paths, or a mapping with "
+                                     "path/format/map/default")
             continue
-        if fpath:
+        paths: list[str] = []
+        if isinstance(raw_path, list):
+            for p in raw_path:
+                if isinstance(p, str):
+                    paths.append(p)
+                else:
+                    probs.add(fline, fwhere, f"path {p!r} must be text")
+        elif isinstance(raw_path, str):
+            paths.append(raw_path)
+        elif raw_path is not None:
+            probs.add(fline, f"{fwhere}.path", "must be a path or a list of paths")
+        for fpath in paths:
             _check_path(fpath, fline, fwhere, namespaces, probs)
         if value_map is not None and value_map not in maps and value_map not in (
             "country", "vat_rate") and isinstance(spec, _LineDict) and "map" in spec:
             probs.add(_line_of(spec, "map"), f"{fwhere}.map", f"no value map named {value_map!r}")
-        if fmt is not None and ftype not in (FieldType.DATETIME, FieldType.DATE):
-            probs.add(fline, f"{fwhere}.format", "format applies only to dates")
-        fields[fname] = FieldSpec(name=fname, path=fpath, type=ftype, format=fmt,
-                                  value_map=value_map, default=default, line=fline)
+        if (fmt is not None or tz is not None) and ftype not in (FieldType.DATETIME, FieldType.DATE):
+            probs.add(fline, f"{fwhere}.format", "format and timezone apply only to dates")
+        fields[fname] = FieldSpec(name=fname, path=paths[0] if paths else "", type=ftype, format=fmt,
+                                  value_map=value_map, default=default, line=fline,
+                                  alternatives=tuple(paths[1:]), timezone=tz)
     return fields
 
 
@@ -630,7 +656,7 @@ def _build_totals_lines(section: Any, line: int, where: str, namespaces: Mapping
         if body is None:
             continue
         _check_keys(body, {"kind", "name", "name_path", "unit_price", "unit_price_excl", "vat_rate",
-                           "negate"}, iwhere, probs)
+                           "negate", "tax"}, iwhere, probs)
         kind_s = _str(body, "kind", iwhere, probs, required=True) or "other"
         try:
             kind = LineKind(kind_s)
@@ -639,8 +665,8 @@ def _build_totals_lines(section: Any, line: int, where: str, namespaces: Mapping
                       f"{kind_s!r} is not one of {', '.join(k.value for k in LineKind)}")
             kind = LineKind.OTHER
         paths = {}
-        for key in ("unit_price", "unit_price_excl", "vat_rate", "name_path"):
-            value = _str(body, key, iwhere, probs, required=key == "unit_price")
+        for key in ("unit_price", "unit_price_excl", "vat_rate", "name_path", "tax"):
+            value = _str(body, key, iwhere, probs)
             if value:
                 _check_path(value, _line_of(body, key), f"{iwhere}.{key}", namespaces, probs)
             paths[key] = value
@@ -649,9 +675,11 @@ def _build_totals_lines(section: Any, line: int, where: str, namespaces: Mapping
             probs.add(_line_of(body, "negate"), f"{iwhere}.negate", "must be true or false")
             negate = False
         result.append(TotalsLine(kind=kind, name=_str(body, "name", iwhere, probs, default=kind.value)
-                                 or kind.value, unit_price=paths["unit_price"] or "",
+                                 or kind.value, unit_price=paths["unit_price"],
                                  unit_price_excl=paths["unit_price_excl"], vat_rate=paths["vat_rate"],
-                                 name_path=paths["name_path"], negate=negate))
+                                 name_path=paths["name_path"], negate=negate, tax=paths["tax"]))
+        if not paths["unit_price"] and not paths["unit_price_excl"]:
+            probs.add(body.line, f"{iwhere}.unit_price", "required: unit_price or unit_price_excl")
     return tuple(result)
 
 

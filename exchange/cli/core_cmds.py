@@ -136,12 +136,25 @@ def products_list(app: AppContext, label: str | None, limit: int, as_json: bool)
 def demo(workdir: Path) -> None:
     """Run the whole loop on the embedded default: SQLite file, local folders, bundled samples."""
     from exchange.demo import run_demo
-    from exchange.store.catalog import list_products
+    from exchange.jobs.status import job_statuses, outbox_length
+    from exchange.store.documents import list_orders
 
-    store = run_demo(workdir, say=click.echo)
+    store, config = run_demo(workdir, say=click.echo)
     with store.connect() as conn:
-        rows = list_products(conn)
-    click.echo(f"products in the ERP: {len(rows)}")
+        rows = list_orders(conn)
+    click.echo("")
+    echo_table(rows, [("number", "ORDER"), ("ordered_at", "DATE (UTC)"),
+                      ("customer_name", "CUSTOMER"), ("status", "STATUS"),
+                      ("line_count", "LINES"), ("total", "TOTAL"), ("currency", "CUR")],
+               empty="no orders")
+    click.echo("")
+    from datetime import datetime
+
+    statuses = job_statuses(store, config, datetime.now().astimezone())
+    echo_table([s.as_dict() for s in statuses],
+               [("job", "JOB"), ("action", "DOES"), ("last_started", "LAST RUN (UTC)"),
+                ("last_status", "RESULT"), ("next_run", "NEXT RUN")])
+    click.echo(f"outbox: {outbox_length(store)} push(es) waiting")
     store.close()
 
 

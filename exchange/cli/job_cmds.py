@@ -118,7 +118,33 @@ def unlock(app: AppContext, job: str) -> None:
         click.echo(f"{job}: lock of {cleared.holder} cleared")
 
 
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--profile", help="Profile to read it with (default: the one in its report).")
+@click.option("--as", "kind", type=click.Choice(["orders", "invoices", "products", "stock"]),
+              help="What the file holds (default: as in its report).")
+@click.option("--shop", help="Shop name (default: as in its report).")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@click.pass_obj
+def retry(app: AppContext, file: Path, profile: str | None, kind: str | None, shop: str | None,
+          as_json: bool) -> None:
+    """Import a quarantined file again, after the profile or the data was fixed."""
+    from exchange.jobs.quarantine import retry as retry_file
+
+    report = retry_file(app.store(), file, profile=profile, kind=kind, shop=shop)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo(report.summary())
+        for line in report.details():
+            click.echo(f"  {line}")
+        click.echo("resolved: moved to resolved/" if report.ok
+                   else f"still failing: see {file.name}.error.txt")
+    if not report.ok:
+        raise click.exceptions.Exit(report.exit_code)
+
+
 def register(group: click.Group) -> None:
     """Attach the automation commands."""
-    for command in (run, status, history, unlock):
+    for command in (run, status, history, unlock, retry):
         group.add_command(command)

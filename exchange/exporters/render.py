@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from itertools import islice
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +21,7 @@ import jinja2
 from exchange.errors import ConfigError, DocumentError
 
 WRITE_BUFFER = 1 << 20  # 1 MiB
-CHUNKS_PER_WRITE = 512
+CHUNKS_PER_WRITE = 4096
 _QUANTS = {places: Decimal(1).scaleb(-places) for places in range(0, 7)}
 
 
@@ -112,15 +113,10 @@ def _template_line(tb: TracebackType | None, filename: str | None) -> int | None
 
 
 def _write_chunks(chunks: Iterable[str], handle: Any) -> None:
-    batch: list[str] = []
-    append = batch.append
+    # list(islice(...)) and str.join run in C: no Python-level work per template chunk
+    it = iter(chunks)
     write = handle.write
-    for chunk in chunks:
-        append(chunk)
-        if len(batch) >= CHUNKS_PER_WRITE:
-            write("".join(batch))
-            batch.clear()
-    if batch:
+    while batch := list(islice(it, CHUNKS_PER_WRITE)):
         write("".join(batch))
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
@@ -75,29 +77,35 @@ def enqueue(store: Store, local_file: str | os.PathLike[str], endpoint: str | En
             remote_name: str | None = None, *,
             spool_dir: str | os.PathLike[str] = "outbox") -> OutboxEntry:
     """Copy ``local_file`` into the spool and queue it for ``endpoint``."""
+    return enqueue_many(store, [(local_file, remote_name)], endpoint, spool_dir=spool_dir)[0]
+
+
+def enqueue_many(store: Store, files: Iterable[tuple[str | os.PathLike[str], str | None]],
+                 endpoint: str | Endpoint, *,
+                 spool_dir: str | os.PathLike[str] = "outbox") -> list[OutboxEntry]:
+    """Queue ``(local file, remote name or None)`` pairs, in order, in one transaction."""
     ep = parse_endpoint(endpoint)
-    src = Path(local_file)
-    name = check_name(remote_name or src.name)
-    if not src.is_file():
-        raise ExchangeError(f"{src}: no such file to push")
     spool = Path(spool_dir)
     spool.mkdir(parents=True, exist_ok=True)
-    copy = spool / f"{uuid.uuid4().hex}-{name}"
-    shutil.copyfile(src, copy)
     now = utcnow()
+    rows = []
+    for local_file, remote_name in files:
+        src = Path(local_file)
+        name = check_name(remote_name or src.name)
+        if not src.is_file():
+            raise ExchangeError(f"{src}: no such file to push")
+        copy = spool / f"{uuid.uuid4().hex}-{name}"
+        shutil.copyfile(src, copy)
+        rows.append({"endpoint": ep.url, "local_path": str(copy.resolve()),
+                     "remote_name": name, "status": OutboxStatus.PENDING.value, "attempts": 0,
+                     "next_attempt_at": now, "last_error": "", "created_at": now,
+                     "delivered_at": None})
+    if not rows:
+        return []
     with store.begin() as conn:
-        new_id = conn.execute(insert(outbox).values(
-            endpoint=ep.url, local_path=str(copy.resolve()), remote_name=name,
-            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, last_error="",
-            created_at=now, delivered_at=None,
-        )).inserted_primary_key[0]
-    return _get(store, int(new_id))
-
-
-def _get(store: Store, entry_id: int) -> OutboxEntry:
-    with store.connect() as conn:
-        row = conn.execute(select(outbox).where(outbox.c.id == entry_id)).mappings().one()
-    return OutboxEntry(**row)
+        ids = conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
+                           rows).scalars().all()
+    return [OutboxEntry(id=int(i), **row) for i, row in zip(ids, rows, strict=True)]
 
 
 def list_outbox(store: Store, *, include_delivered: bool = False) -> list[OutboxEntry]:
@@ -109,10 +117,42 @@ def list_outbox(store: Store, *, include_delivered: bool = False) -> list[Outbox
         return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
 
 
-def _set(store: Store, entry_id: int, **values: object) -> OutboxEntry:
+def _set(store: Store, entry: OutboxEntry, **values: Any) -> OutboxEntry:
     with store.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.id == entry_id).values(**values))
-    return _get(store, entry_id)
+        conn.execute(update(outbox).where(outbox.c.id == entry.id).values(**values))
+    return replace(entry, **values)
+
+
+class _Delivered:
+    """Delivered entries, written to the store in groups (at most ``size`` or ``seconds`` late).
+
+    A crash before a group is written only means those files are published once more, whole
+    and in order, under the same names.
+    """
+
+    def __init__(self, store: Store, result: Delivery, size: int = 100,
+                 seconds: float = 1.0) -> None:
+        self.store, self.result, self.size, self.seconds = store, result, size, seconds
+        self.waiting: list[OutboxEntry] = []
+        self.since = time.monotonic()
+
+    def add(self, entry: OutboxEntry) -> None:
+        self.waiting.append(entry)
+        if len(self.waiting) >= self.size or time.monotonic() - self.since > self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.waiting:
+            with self.store.begin() as conn:
+                for e in self.waiting:
+                    conn.execute(update(outbox).where(outbox.c.id == e.id).values(
+                        status=e.status, attempts=e.attempts, delivered_at=e.delivered_at,
+                        last_error=""))
+            for e in self.waiting:
+                Path(e.local_path).unlink(missing_ok=True)
+            self.result.delivered += self.waiting
+            self.waiting = []
+        self.since = time.monotonic()
 
 
 def deliver(store: Store, *, endpoint: str | Endpoint | None = None, force: bool = False,
@@ -138,6 +178,7 @@ def _deliver_queue(store: Store, ep: Endpoint, entries: list[OutboxEntry], resul
         result.waiting += entries  # FIFO: nothing overtakes the head of the queue
         return
     transport: Transport | None = None
+    delivered = _Delivered(store, result)
     try:
         for i, entry in enumerate(entries):
             try:
@@ -145,6 +186,7 @@ def _deliver_queue(store: Store, ep: Endpoint, entries: list[OutboxEntry], resul
                     transport = connect(ep)
                 transport.publish(entry.local_path, entry.remote_name)
             except (TransportError, OSError) as exc:
+                delivered.flush()
                 error = exc if isinstance(exc, TransportError) else TransportError(
                     f"{entry.local_path}: {exc.strerror or exc}")
                 attempts = entry.attempts + 1
@@ -152,17 +194,17 @@ def _deliver_queue(store: Store, ep: Endpoint, entries: list[OutboxEntry], resul
                     log.info("%s: %s waits (attempt %d): %s", ep, entry.remote_name, attempts,
                              error)
                     result.waiting.append(_set(
-                        store, entry.id, attempts=attempts, last_error=str(error),
+                        store, entry, attempts=attempts, last_error=str(error),
                         next_attempt_at=now + backoff(attempts)))
                     result.waiting += entries[i + 1:]
                     return
-                result.failed.append(_set(store, entry.id, attempts=attempts,
-                                          status=OutboxStatus.FAILED, last_error=str(error)))
+                result.failed.append(_set(store, entry, attempts=attempts,
+                                          status=OutboxStatus.FAILED.value, last_error=str(error)))
                 continue
-            delivered = _set(store, entry.id, attempts=entry.attempts + 1,
-                             status=OutboxStatus.DELIVERED, delivered_at=utcnow(), last_error="")
-            Path(entry.local_path).unlink(missing_ok=True)
-            result.delivered.append(delivered)
+            delivered.add(replace(entry, attempts=entry.attempts + 1,
+                                  status=OutboxStatus.DELIVERED.value, delivered_at=utcnow(),
+                                  last_error=""))
     finally:
+        delivered.flush()
         if transport is not None:
             transport.close()

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, select, update
 
 from exchange.errors import TransportError, UnsafePathError
 from exchange.store import Store
@@ -138,16 +139,33 @@ def _stable(t: Transport, ep: Endpoint, files: list[RemoteFile], out: PullOutcom
     return stable
 
 
-def _find(store: Store, source: str, name: str, *conds: object) -> dict[str, object] | None:
-    with store.connect() as conn:
-        row = conn.execute(
-            select(processed_files)
-            .where(and_(processed_files.c.source == source, processed_files.c.name == name,
-                        *conds))  # type: ignore[arg-type]
-            .order_by(processed_files.c.id.desc())
-            .limit(1)
-        ).mappings().first()
-    return dict(row) if row else None
+class _Seen:
+    """What the store knows about one source, read once per pull."""
+
+    def __init__(self, store: Store, source: str) -> None:
+        with store.connect() as conn:
+            result = conn.execute(
+                select(processed_files).where(processed_files.c.source == source)
+                .order_by(processed_files.c.id)
+            ).mappings()
+            self.rows: dict[str, list[dict[str, Any]]] = {}
+            for row in result:
+                self.rows.setdefault(row["name"], []).append(dict(row))
+
+    def find(self, name: str, statuses: tuple[FileStatus, ...], *, size: int | None = None,
+             mtime: datetime | None = None, sha256: str | None = None) -> dict[str, Any] | None:
+        """The newest row for ``name`` in one of ``statuses`` matching the given fields."""
+        for row in reversed(self.rows.get(name, [])):
+            if row["status"] not in statuses:
+                continue
+            if size is not None and row["size"] != size:
+                continue
+            if mtime is not None and not _same_time(row["mtime"], mtime):
+                continue
+            if sha256 is not None and row["sha256"] != sha256:
+                continue
+            return row
+        return None
 
 
 def _same_time(a: datetime | None, b: datetime) -> bool:
@@ -165,6 +183,10 @@ def pull(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], store: Sto
     return pull_detailed(endpoint, inbox_dir, store, transport=transport, sleep=sleep).pulled
 
 
+#: Store writes are grouped: one transaction per this many files (and one at the end).
+BATCH = 200
+
+
 def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], store: Store, *,
                   transport: Transport | None = None,
                   sleep: Callable[[float], None] = time.sleep) -> PullOutcome:
@@ -174,65 +196,98 @@ def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], s
     inbox.mkdir(parents=True, exist_ok=True)
     out = PullOutcome()
     t = transport or open_transport(ep)
+    seen = _Seen(store, ep.url)
+    pending: list[_Pending] = []
     try:
         listing = t.list()
         files = _stable(t, ep, _candidates(listing, ep, out), out, sleep)
         for f in files:
-            _take(t, ep, inbox, store, f, out)
+            taken = _take(t, ep, inbox, store, seen, f, out)
+            if taken is not None:
+                pending.append(taken)
+            if len(pending) >= BATCH:
+                _record(store, ep, pending, out)
     finally:
+        # Whatever was downloaded is recorded, even when a later file failed.
+        _record(store, ep, pending, out)
         if transport is None:
             t.close()
     return out
 
 
-def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, f: RemoteFile,
-          out: PullOutcome) -> None:
-    source = ep.url
-    seen = _find(store, source, f.name, processed_files.c.size == f.size,
-                 processed_files.c.status.in_(list(SETTLED)))
-    if seen is not None and _same_time(seen["mtime"], f.mtime):  # type: ignore[arg-type]
-        # Settled before, but its remote clean-up did not happen (or failed): retry only that.
-        ok = seen["status"] != FileStatus.FAILED
-        _cleanup_remote(t, ep, f.name, ok)
-        out.skipped.append(Skipped(f.name, f"already {seen['status']} (record {seen['id']})"))
+@dataclass
+class _Pending:
+    remote: RemoteFile
+    local: Path
+    sha256: str
+    record_id: int | None  # an existing "downloaded" row to refresh
+
+
+def _record(store: Store, ep: Endpoint, pending: list[_Pending], out: PullOutcome) -> None:
+    if not pending:
         return
+    now = utcnow()
+    source = ep.url
+    fresh = [p for p in pending if p.record_id is None]
+    with store.begin() as conn:
+        for p in pending:
+            if p.record_id is not None:
+                conn.execute(update(processed_files).where(processed_files.c.id == p.record_id)
+                             .values(size=p.remote.size, mtime=p.remote.mtime, updated_at=now))
+        if fresh:
+            # One multi-row INSERT ... RETURNING, ids in the order of the rows.
+            ids = conn.execute(
+                insert(processed_files).returning(processed_files.c.id,
+                                                  sort_by_parameter_order=True),
+                [{"source": source, "name": p.remote.name, "size": p.remote.size,
+                  "mtime": p.remote.mtime, "sha256": p.sha256,
+                  "status": FileStatus.DOWNLOADED.value, "report": None,
+                  "created_at": now, "updated_at": now} for p in fresh],
+            ).scalars().all()
+            for p, record_id in zip(fresh, ids, strict=True):
+                p.record_id = int(record_id)
+    for p in pending:
+        assert p.record_id is not None
+        out.pulled.append(PulledFile(source, p.remote.name, p.remote, p.local, p.sha256,
+                                     p.record_id, ep, store))
+    pending.clear()
+
+
+def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f: RemoteFile,
+          out: PullOutcome) -> _Pending | None:
+    settled = seen.find(f.name, SETTLED, size=f.size, mtime=f.mtime)
+    if settled is not None:
+        # Settled before, but its remote clean-up did not happen (or failed): retry only that.
+        _cleanup_remote(t, ep, f.name, settled["status"] != FileStatus.FAILED)
+        out.skipped.append(Skipped(f.name, f"already {settled['status']} "
+                                           f"(record {settled['id']})"))
+        return None
     part = inbox / (f.name + ".part")
+    digest = hashlib.sha256()
     try:
-        t.download(f, part)
+        t.download(f, part, digest.update)
     except TransportError as exc:
         if exc.retryable:
             raise  # connection trouble: the whole pull is retried later
         out.skipped.append(Skipped(f.name, str(exc)))
-        return
-    sha = _sha256(part)
-    done = _find(store, source, f.name, processed_files.c.sha256 == sha,
-                 processed_files.c.status.in_(list(DONE)))
-    now = utcnow()
+        return None
+    sha = digest.hexdigest()
+    done = seen.find(f.name, DONE, sha256=sha)
     if done is not None:
         part.unlink()
+        now = utcnow()
         with store.begin() as conn:
             conn.execute(insert(processed_files).values(
-                source=source, name=f.name, size=f.size, mtime=f.mtime, sha256=sha,
+                source=ep.url, name=f.name, size=f.size, mtime=f.mtime, sha256=sha,
                 status=FileStatus.DUPLICATE, report={"duplicate_of": done["id"]},
                 created_at=now, updated_at=now))
         _cleanup_remote(t, ep, f.name, True)
         out.skipped.append(Skipped(f.name, f"same content already imported (record {done['id']})"))
-        return
+        return None
     target = _local_name(inbox, f.name, sha)
     os.replace(part, target)
-    pending = _find(store, source, f.name, processed_files.c.sha256 == sha,
-                    processed_files.c.status == FileStatus.DOWNLOADED)
-    with store.begin() as conn:
-        if pending is not None:
-            record_id = int(pending["id"])  # type: ignore[call-overload]
-            conn.execute(update(processed_files).where(processed_files.c.id == record_id)
-                         .values(size=f.size, mtime=f.mtime, updated_at=now))
-        else:
-            record_id = int(conn.execute(insert(processed_files).values(
-                source=source, name=f.name, size=f.size, mtime=f.mtime, sha256=sha,
-                status=FileStatus.DOWNLOADED, report=None, created_at=now, updated_at=now,
-            )).inserted_primary_key[0])
-    out.pulled.append(PulledFile(source, f.name, f, target, sha, record_id, ep, store))
+    waiting = seen.find(f.name, (FileStatus.DOWNLOADED,), sha256=sha)
+    return _Pending(f, target, sha, int(waiting["id"]) if waiting else None)
 
 
 def _cleanup_remote(t: Transport, ep: Endpoint, name: str, ok: bool) -> bool:

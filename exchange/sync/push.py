@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from exchange.store import Store
-from exchange.sync.outbox import OutboxEntry, OutboxStatus, deliver, enqueue
+from exchange.sync.outbox import OutboxEntry, OutboxStatus, deliver, enqueue, enqueue_many
 from exchange.transport import Endpoint, Transport, open_transport
 
 
@@ -47,7 +47,7 @@ def push_many(local_files: list[str | os.PathLike[str]], endpoint: str | Endpoin
               *, spool_dir: str | os.PathLike[str] = "outbox",
               connect: Callable[[Endpoint], Transport] = open_transport) -> list[PushResult]:
     """Queue several files in order and deliver them over one connection."""
-    entries = [enqueue(store, f, endpoint, spool_dir=spool_dir) for f in local_files]
+    entries = enqueue_many(store, [(f, None) for f in local_files], endpoint, spool_dir=spool_dir)
     if not entries:
         return []
     result = deliver(store, endpoint=entries[0].endpoint, force=True, connect=connect)

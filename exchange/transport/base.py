@@ -8,6 +8,7 @@ import fnmatch
 import os
 import posixpath
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,9 @@ from exchange.errors import TransferError, UnsafePathError
 
 if TYPE_CHECKING:
     from exchange.transport.endpoint import Endpoint
+
+#: Receives each block of a download as it is written.
+BlockSink = Callable[[bytes], object]
 
 #: Prefix of the temporary names uploads are written under before the final rename.
 TEMP_PREFIX = ".exchange-tmp-"
@@ -113,13 +117,17 @@ class Transport(abc.ABC):
         ]
         return sorted(files, key=lambda f: f.name)
 
-    def download(self, remote: str | RemoteFile, local_path: str | os.PathLike[str]) -> int:
-        """Copy a remote file to ``local_path``; return the number of bytes written."""
+    def download(self, remote: str | RemoteFile, local_path: str | os.PathLike[str],
+                 on_block: BlockSink | None = None) -> int:
+        """Copy a remote file to ``local_path``; return the number of bytes written.
+
+        ``on_block`` sees every block as it is written (to hash while downloading).
+        """
         size = remote.size if isinstance(remote, RemoteFile) else None
         path = confine(remote.path if isinstance(remote, RemoteFile) else remote)
         local = Path(local_path)
         try:
-            written = self._download(path, local, size)
+            written = self._download(path, local, size, on_block)
             if size is not None and written != size:
                 raise TransferError(
                     f"{path}: received {written} bytes, the listing said {size}"
@@ -191,7 +199,8 @@ class Transport(abc.ABC):
     def _list(self, folder: str) -> list[RemoteFile]: ...
 
     @abc.abstractmethod
-    def _download(self, path: str, local: Path, size: int | None) -> int: ...
+    def _download(self, path: str, local: Path, size: int | None,
+                  on_block: BlockSink | None) -> int: ...
 
     @abc.abstractmethod
     def _upload(self, local: Path, path: str) -> int: ...

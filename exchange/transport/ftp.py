@@ -14,7 +14,7 @@ import socket
 import ssl
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from exchange.errors import (
     AuthError,
@@ -25,7 +25,7 @@ from exchange.errors import (
     TransferError,
     TransportError,
 )
-from exchange.transport.base import RemoteFile, Transport
+from exchange.transport.base import BlockSink, RemoteFile, Transport
 from exchange.transport.endpoint import Endpoint, flag, password_env_name, resolve_password
 
 #: ftplib's 8 KiB default costs throughput on fast links.
@@ -211,23 +211,39 @@ class FTPTransport(Transport):
             out.append(RemoteFile(name, prefix + name, int(size or 0), _mtime(stamp)))
         return out
 
-    def _download(self, path: str, local: Path, size: int | None) -> int:
+    def _download(self, path: str, local: Path, size: int | None,
+                  on_block: BlockSink | None) -> int:
         written = 0
         with local.open("wb") as out:
             def sink(block: bytes) -> None:
                 nonlocal written
                 out.write(block)
+                if on_block is not None:
+                    on_block(block)
                 written += len(block)
 
-            self._call(path, self.ftp.retrbinary, f"RETR {self._full(path)}", sink,
-                       blocksize=BLOCK_SIZE)
+            self._call(path, self._transfer, f"RETR {self._full(path)}", sink, None)
         return written
 
     def _upload(self, local: Path, path: str) -> int:
         with local.open("rb") as src:
-            self._call(path, self.ftp.storbinary, f"STOR {self._full(path)}", src,
-                       blocksize=BLOCK_SIZE)
+            self._call(path, self._transfer, f"STOR {self._full(path)}", None, src)
         return local.stat().st_size
+
+    def _transfer(self, cmd: str, sink: BlockSink | None, source: BinaryIO | None) -> None:
+        """ftplib's retrbinary/storbinary without their TYPE I round trip on every file."""
+        self._ensure_binary()
+        with self.ftp.transfercmd(cmd) as conn:
+            if sink is not None:
+                while block := conn.recv(BLOCK_SIZE):
+                    sink(block)
+            else:
+                assert source is not None
+                while block := source.read(BLOCK_SIZE):
+                    conn.sendall(block)
+            if isinstance(conn, ssl.SSLSocket):
+                conn.unwrap()  # a clean TLS close, as ftplib does
+        self.ftp.voidresp()
 
     def _replace(self, old: str, new: str) -> None:
         what = f"{old} -> {new}"

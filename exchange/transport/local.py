@@ -15,7 +15,7 @@ from exchange.errors import (
     TransportError,
     UnsafePathError,
 )
-from exchange.transport.base import RemoteFile, Transport
+from exchange.transport.base import BlockSink, RemoteFile, Transport
 from exchange.transport.endpoint import Endpoint
 
 
@@ -59,10 +59,19 @@ class LocalTransport(Transport):
             if stat.S_ISREG(st.st_mode)
         ]
 
-    def _download(self, path: str, local: Path, size: int | None) -> int:
+    def _download(self, path: str, local: Path, size: int | None,
+                  on_block: BlockSink | None) -> int:
         try:
-            shutil.copyfile(self._path(path), local)
-            return local.stat().st_size
+            if on_block is None:
+                shutil.copyfile(self._path(path), local)
+                return local.stat().st_size
+            written = 0
+            with self._path(path).open("rb") as src, local.open("wb") as out:
+                while block := src.read(1024 * 1024):
+                    out.write(block)
+                    on_block(block)
+                    written += len(block)
+            return written
         except OSError as exc:
             raise _translate(exc, path) from exc
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from exchange.errors import ConnectError, PermissionDeniedError, RemoteNotFoundError
-from exchange.transport.base import RemoteFile, Transport
+from exchange.transport.base import BlockSink, RemoteFile, Transport
 from exchange.transport.endpoint import Endpoint
 
 
@@ -115,9 +115,12 @@ class MemoryTransport(Transport):
         except KeyError:
             raise RemoteNotFoundError(f"{path}: no such file") from None
 
-    def _download(self, path: str, local: Path, size: int | None) -> int:
+    def _download(self, path: str, local: Path, size: int | None,
+                  on_block: BlockSink | None) -> int:
         data, _ = self._get(path)
         local.write_bytes(data)
+        if on_block is not None:
+            on_block(data)
         return len(data)
 
     def _upload(self, local: Path, path: str) -> int:

@@ -27,7 +27,7 @@ from exchange.errors import (
     TransferError,
     TransportError,
 )
-from exchange.transport.base import RemoteFile, Transport
+from exchange.transport.base import BlockSink, RemoteFile, Transport
 from exchange.transport.endpoint import Endpoint, password_env_name, resolve_password
 
 #: paramiko caps requests at 32 KiB; 128 KiB measured best (256 KiB broke uploads).
@@ -232,7 +232,8 @@ class SFTPTransport(Transport):
             if a.st_mode is not None and stat.S_ISREG(a.st_mode)
         ]
 
-    def _download(self, path: str, local: Path, size: int | None) -> int:
+    def _download(self, path: str, local: Path, size: int | None,
+                  on_block: BlockSink | None) -> int:
         written = 0
         try:
             with self._client().open(self._full(path), "rb") as src, local.open("wb") as out:
@@ -245,6 +246,8 @@ class SFTPTransport(Transport):
                     if not block:
                         break
                     out.write(block)
+                    if on_block is not None:
+                        on_block(block)
                     written += len(block)
                     if size is not None and size <= REQUEST_SIZE and written >= size:
                         break  # a small file: spare the round trip that would read EOF

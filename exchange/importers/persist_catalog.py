@@ -1,0 +1,274 @@
+"""Writing imported products (upsert by code, variants, labels, prices) and stock levels, per chunk.
+
+A product whose columns, labels and price are unchanged is skipped, so that a repeated catalogue import
+does not mark every product as changed for the differential feeds. On-hand stock is set to the
+imported amount; the difference is recorded as a ``receipt`` stock move.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from exchange.documents import Product
+from exchange.importers.matching import Matcher
+from exchange.importers.report import Outcome
+from exchange.store.schema import (
+    product_labels,
+    product_prices,
+    products,
+    stock_levels,
+    stock_moves,
+)
+from exchange.store.types import utcnow
+
+ZERO = Decimal("0")
+_COLUMNS = ("ean", "name", "unit", "vat_rate", "is_service", "parent_id", "variant_name",
+            "description", "manufacturer", "url", "image_url", "category")
+
+
+@dataclass(slots=True)
+class StockItem:
+    """On-hand stock to set for one product code."""
+
+    line: int | None
+    external_id: str
+    code: str
+    on_hand: Decimal
+    warehouse_id: int
+
+
+@dataclass(slots=True)
+class ProductItem:
+    """One product on its way to the store, with its on-hand stock when the file carries it."""
+
+    line: int | None
+    external_id: str
+    product: Product
+    on_hand: Decimal | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CatalogResult:
+    """What writing one product or stock level did."""
+
+    line: int | None
+    external_id: str
+    outcome: Outcome
+    reason: str = ""
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    field: str | None = None
+
+
+def _chunks(values: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+class ProductWriter:
+    """Upserts products by code into the catalogue and its price lists."""
+
+    def __init__(self, matcher: Matcher, price_lists: dict[str, int], default_price_list: str,
+                 warehouse_id: int, source: str) -> None:
+        self.matcher = matcher
+        self.price_lists = price_lists  # name → id, ensured by the engine before the run
+        self.default_price_list = default_price_list
+        self.warehouse_id = warehouse_id
+        self.source = source
+
+    def write(self, conn: Connection, batch: Sequence[ProductItem]) -> list[CatalogResult]:
+        """Create or update a batch; parents are written before their variants."""
+        results: dict[int, CatalogResult] = {}
+        stock: list[StockItem] = []
+        roots = [i for i, it in enumerate(batch) if not it.product.parent_code]
+        variants = [i for i, it in enumerate(batch) if it.product.parent_code]
+        for group in (roots, variants):
+            if group:
+                results.update(self._write_group(conn, [batch[i] for i in group], group))
+        for i, item in enumerate(batch):
+            if item.on_hand is not None:
+                stock.append(StockItem(item.line, item.external_id, item.product.code,
+                                       item.on_hand, self.warehouse_id))
+        if stock:
+            stock_results = StockWriter(self.matcher, self.source).write(conn, stock)
+            by_code = {s.code: r for s, r in zip(stock, stock_results, strict=True)}
+            for i, item in enumerate(batch):
+                res = by_code.get(item.product.code)
+                if res is not None and res.outcome is Outcome.UPDATED \
+                        and results[i].outcome is Outcome.SKIPPED:
+                    results[i].outcome = Outcome.UPDATED
+                    results[i].reason = "stock changed"
+        return [results[i] for i in range(len(batch))]
+
+    def _write_group(self, conn: Connection, items: list[ProductItem], positions: list[int]
+                     ) -> dict[int, CatalogResult]:
+        now = utcnow()
+        codes = [it.product.code for it in items]
+        stored: dict[str, dict[str, Any]] = {}
+        for part in _chunks(codes):
+            for row in conn.execute(select(products).where(products.c.code.in_(part))):
+                stored[row.code] = dict(row._mapping)
+        ids = [r["id"] for r in stored.values()]
+        labels: dict[int, set[str]] = defaultdict(set)
+        prices: dict[tuple[int, int], Decimal] = {}
+        for part in _chunks(ids):
+            for pid, label in conn.execute(select(product_labels.c.product_id, product_labels.c.label)
+                                           .where(product_labels.c.product_id.in_(part))):
+                labels[pid].add(label)
+            for pid, lid, amount in conn.execute(
+                    select(product_prices.c.product_id, product_prices.c.price_list_id,
+                           product_prices.c.amount).where(product_prices.c.product_id.in_(part))):
+                prices[(pid, lid)] = amount
+        results: dict[int, CatalogResult] = {}
+        inserts: list[tuple[int, ProductItem, dict[str, Any]]] = []
+        changed: list[tuple[int, ProductItem, int]] = []
+        for pos, item in zip(positions, items, strict=True):
+            p = item.product
+            warnings = list(item.warnings)
+            parent_id = None
+            if p.parent_code:
+                parent_id = self.matcher.product_id_by_code(conn, p.parent_code)
+                if parent_id is None:
+                    warnings.append(f"parent product {p.parent_code!r} not found; "
+                                    "variant imported unlinked")
+            values = {"ean": p.ean, "name": p.name, "unit": p.unit, "vat_rate": p.vat_rate,
+                      "is_service": p.is_service, "parent_id": parent_id,
+                      "variant_name": p.variant_name, "description": p.description,
+                      "manufacturer": p.manufacturer, "url": p.url, "image_url": p.image_url,
+                      "category": p.category}
+            old = stored.get(p.code)
+            result = CatalogResult(item.line, item.external_id, Outcome.IMPORTED,
+                                   warnings=warnings)
+            results[pos] = result
+            if old is None:
+                inserts.append((pos, item, values))
+                continue
+            same = all(_same(old[c], values[c]) for c in _COLUMNS)
+            same = same and labels.get(old["id"], set()) == _labels(p.labels)
+            same = same and all(_same(prices.get((old["id"], self._list_id(pr.price_list))),
+                                      pr.amount) for pr in p.prices)
+            self.matcher.remember_product(p.code, p.ean, p.name, old["id"])
+            if same:
+                result.outcome = Outcome.SKIPPED
+                result.reason = "unchanged"
+                continue
+            result.outcome = Outcome.UPDATED
+            conn.execute(update(products).where(products.c.id == old["id"])
+                         .values(updated_at=now, **values))
+            changed.append((pos, item, old["id"]))
+        if inserts:
+            rows = [{"code": it.product.code, "created_at": now, "updated_at": now, **values}
+                    for _, it, values in inserts]
+            new_ids = conn.execute(insert(products).returning(products.c.id,
+                                                              sort_by_parameter_order=True), rows)
+            for (pos, it, _), (pid,) in zip(inserts, new_ids, strict=True):
+                changed.append((pos, it, int(pid)))
+                self.matcher.remember_product(it.product.code, it.product.ean, it.product.name,
+                                              int(pid))
+        self._write_labels_and_prices(conn, changed, now)
+        return results
+
+    def _list_id(self, name: str) -> int:
+        return self.price_lists[name or self.default_price_list]
+
+    def _write_labels_and_prices(self, conn: Connection, changed: list[tuple[int, ProductItem, int]],
+                                 now: datetime) -> None:
+        pids = [pid for _, _, pid in changed]
+        for part in _chunks(pids):
+            conn.execute(delete(product_labels).where(product_labels.c.product_id.in_(part)))
+        label_rows = [{"product_id": pid, "label": label}
+                      for _, it, pid in changed for label in sorted(_labels(it.product.labels))]
+        if label_rows:
+            conn.execute(insert(product_labels), label_rows)
+        price_rows = {}
+        for _, it, pid in changed:
+            for price in it.product.prices:
+                lid = self._list_id(price.price_list)
+                price_rows[(pid, lid)] = {"product_id": pid, "price_list_id": lid,
+                                          "amount": price.amount, "updated_at": now}
+        for (pid, lid) in price_rows:
+            conn.execute(delete(product_prices).where(and_(
+                product_prices.c.product_id == pid, product_prices.c.price_list_id == lid)))
+        if price_rows:
+            conn.execute(insert(product_prices), list(price_rows.values()))
+
+
+def _labels(labels: Sequence[str]) -> set[str]:
+    return {label.strip() for label in labels if label.strip()}
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return old is not None and new is not None and Decimal(old) == Decimal(new)
+    return bool(old == new)
+
+
+class StockWriter:
+    """Sets on-hand stock per product code; the difference is recorded as a receipt."""
+
+    def __init__(self, matcher: Matcher, source: str) -> None:
+        self.matcher = matcher
+        self.source = source
+
+    def write(self, conn: Connection, batch: Sequence[StockItem]) -> list[CatalogResult]:
+        """Set each item's on-hand amount; an unknown product code fails that item."""
+        now = utcnow()
+        results: list[CatalogResult] = []
+        wanted: dict[tuple[int, int], tuple[Decimal, StockItem]] = {}
+        for item in batch:
+            pid = self.matcher.product_id_by_code(conn, item.code)
+            if pid is None:
+                results.append(CatalogResult(item.line, item.external_id, Outcome.FAILED,
+                                             f"no product with code {item.code!r} in the catalogue",
+                                             field="product_code"))
+                continue
+            wanted[(pid, item.warehouse_id)] = (item.on_hand, item)
+            results.append(CatalogResult(item.line, item.external_id, Outcome.SKIPPED,
+                                         "stock unchanged"))
+        current: dict[tuple[int, int], Decimal] = {}
+        by_wid: dict[int, list[int]] = defaultdict(list)
+        for pid, wid in wanted:
+            by_wid[wid].append(pid)
+        for wid, pids in by_wid.items():
+            for part in _chunks(pids):
+                for pid, on_hand in conn.execute(
+                        select(stock_levels.c.product_id, stock_levels.c.on_hand).where(
+                            stock_levels.c.warehouse_id == wid,
+                            stock_levels.c.product_id.in_(part))):
+                    current[(int(pid), wid)] = on_hand
+        moves = []
+        touched = []
+        updated_codes = set()
+        for (pid, wid), (on_hand, item) in wanted.items():
+            old = current.get((pid, wid))
+            diff = on_hand - (old if old is not None else ZERO)
+            if old is None:
+                conn.execute(insert(stock_levels).values(product_id=pid, warehouse_id=wid,
+                                                         on_hand=on_hand, reserved=ZERO,
+                                                         updated_at=now))
+            elif diff:
+                conn.execute(update(stock_levels).where(and_(
+                    stock_levels.c.product_id == pid, stock_levels.c.warehouse_id == wid))
+                    .values(on_hand=on_hand, updated_at=now))
+            if diff:
+                touched.append(pid)
+                updated_codes.add(item.code)
+                moves.append({"product_id": pid, "warehouse_id": wid, "kind": "receipt",
+                              "quantity": diff, "reference": f"import {self.source}",
+                              "created_at": now})
+        if moves:
+            conn.execute(insert(stock_moves), moves)
+            for part in _chunks(sorted(set(touched))):
+                conn.execute(update(products).where(products.c.id.in_(part)).values(updated_at=now))
+        for item, res in zip(batch, results, strict=True):
+            if res.outcome is Outcome.SKIPPED and item.code in updated_codes:
+                res.outcome = Outcome.UPDATED
+                res.reason = f"on hand set to {format(item.on_hand, 'f')}"
+        return results
