@@ -142,7 +142,7 @@ def run_lxml(db: Path, _template: str, output: Path) -> int:
         xf.write_declaration()
         with xf.element("SHOP"):
             for row in conn.execute(BARE_SQL):
-                (code, ean, name, _u, vat, service, *_rest) = row
+                (code, ean, name, _u, vat, *_rest) = row
                 price, currency, available = row[14], row[15], row[16]
                 item = etree.Element("SHOPITEM")
                 etree.SubElement(item, "CODE").text = code

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from itertools import islice
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any
