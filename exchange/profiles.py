@@ -427,7 +427,8 @@ def _build_profile(data: Any, path: Path, probs: _Problems) -> Profile | None:
     kinds: dict[DocumentKind, RecordMapping] = {}
     kinds_map = _as_map(data.get("kinds"), _line_of(data, "kinds"), "kinds", probs)
     if kinds_map is None:
-        probs.add(data.line, "kinds", "required: at least one document kind")
+        if not data.get("exports"):  # an export-only profile (heureka, google, native) reads nothing
+            probs.add(data.line, "kinds", "required: at least one document kind or one export")
     else:
         for kind_name, body in kinds_map.items():
             where = f"kinds.{kind_name}"
