@@ -36,6 +36,7 @@ from exchange.profiles import FieldSpec, FieldType, ImportOptions, RecordMapping
 LINES = "lines"
 VARIANTS = "variants"
 PARAMETERS = "parameters"
+ALT = "\x01"
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 _ONE = Decimal(1)
@@ -49,24 +50,46 @@ def maps_get(maps: Mapping[str, ValueMap], name: str | None) -> ValueMap | None:
 
 def plan(mapping: RecordMapping) -> tuple[dict[str, str], dict[str, Group]]:
     """The key → path table and repeated groups the extractor must read for ``mapping``."""
-    fields = {name: spec.path for name, spec in mapping.fields.items() if spec.path}
+    fields = _paths(mapping.fields)
     for i, total in enumerate(mapping.totals_lines):
-        for attr in ("unit_price", "unit_price_excl", "vat_rate", "name_path"):
+        for attr in ("unit_price", "unit_price_excl", "vat_rate", "name_path", "tax"):
             path = getattr(total, attr)
             if path:
                 fields[f"totals.{i}.{attr}"] = path
     groups: dict[str, Group] = {}
     if mapping.lines is not None:
-        groups[LINES] = Group(mapping.lines.path,
-                              {n: s.path for n, s in mapping.lines.fields.items() if s.path})
+        groups[LINES] = Group(mapping.lines.path, _paths(mapping.lines.fields))
     if mapping.variants is not None:
         sub: dict[str, Group] = {}
         if mapping.variants.parameters is not None:
             ppath, pname, pvalue = mapping.variants.parameters
             sub[PARAMETERS] = Group(ppath, {"name": pname, "value": pvalue})
-        groups[VARIANTS] = Group(mapping.variants.path,
-                                 {n: s.path for n, s in mapping.variants.fields.items() if s.path}, sub)
+        groups[VARIANTS] = Group(mapping.variants.path, _paths(mapping.variants.fields), sub)
     return fields, groups
+
+
+def _paths(fields: Mapping[str, FieldSpec]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for name, spec in fields.items():
+        if spec.path:
+            result[name] = spec.path
+        for i, alt in enumerate(spec.alternatives, start=1):
+            result[f"{name}{ALT}{i}"] = alt
+    return result
+
+
+def _fill(values: dict[str, Any], defaults: Mapping[str, str],
+          alternatives: Mapping[str, int]) -> None:
+    for key, count in alternatives.items():
+        if not values.get(key):
+            for i in range(1, count + 1):
+                alt = values.get(f"{key}{ALT}{i}")
+                if alt:
+                    values[key] = alt
+                    break
+    for key, default in defaults.items():
+        if not values.get(key):
+            values[key] = default
 
 
 @dataclass
@@ -91,6 +114,9 @@ class Builder:
         self._defaults = {n: s.default for n, s in mapping.fields.items() if s.default}
         line_fields = mapping.lines.fields if mapping.lines is not None else {}
         self._line_defaults = {n: s.default for n, s in line_fields.items() if s.default}
+        self._alts = {n: len(s.alternatives) for n, s in mapping.fields.items() if s.alternatives}
+        self._line_alts = {n: len(s.alternatives) for n, s in line_fields.items() if s.alternatives}
+        self._zones = {n: ZoneInfo(s.timezone) for n, s in mapping.fields.items() if s.timezone}
         rate_spec = line_fields.get("vat_rate")
         self._line_rate_map = (maps_get(mapping.maps, rate_spec.value_map)
                                if rate_spec is not None else None)
@@ -103,14 +129,11 @@ class Builder:
 
     def fill_defaults(self, values: dict[str, Any]) -> None:
         """Put each field's constant default where the file left it empty or missing."""
-        for key, default in self._defaults.items():
-            if not values.get(key):
-                values[key] = default
-        if self._line_defaults:
+        if self._defaults or self._alts:
+            _fill(values, self._defaults, self._alts)
+        if self._line_defaults or self._line_alts:
             for item in values.get(LINES, ()):
-                for key, default in self._line_defaults.items():
-                    if not item.get(key):
-                        item[key] = default
+                _fill(item, self._line_defaults, self._line_alts)
 
     def _dec(self, raw: str | None, line: int, label: str) -> Decimal | None:
         if not raw:
@@ -169,7 +192,7 @@ class Builder:
         if not raw or spec is None:
             return None
         try:
-            return to_datetime(raw, spec.format, self.zone)
+            return to_datetime(raw, spec.format, self._zones.get(spec.name, self.zone))
         except ValueError as exc:
             raise self._fail(line, spec.name, str(exc)) from None
 
@@ -270,6 +293,16 @@ class Builder:
             return best
         return rate.quantize(_CENT)
 
+    def vat_from_tax(self, tax: Decimal | None, amount: Decimal | None,
+                     amount_includes_vat: bool) -> Decimal | None:
+        """VAT percent derived from a VAT amount and the amount it belongs to."""
+        if tax is None or amount is None:
+            return None
+        base = amount - tax if amount_includes_vat else amount
+        if base == 0:
+            return None
+        return self.vat_from_prices(base + tax, base)
+
     def line_kind(self, raw: str, line: int, out: Outcome) -> LineKind:
         found = self._kind_cache.get(raw)
         if found is not None:
@@ -311,6 +344,7 @@ class Builder:
         if include is False and excl is None:
             # POHODA's payVAT=false: the one unit price given is without VAT
             incl, excl = None, incl
+        total = dec(g("line_total"), line, "lines.line_total")
         if rate is None:
             rate = self.vat_from_prices(incl, excl)
         quantity = dec(g("quantity"), line, "lines.quantity")
@@ -320,8 +354,9 @@ class Builder:
             "name": g("name") or "", "code": g("code") or "", "ean": g("ean") or "",
             "unit": g("unit") or "", "variant": g("variant") or "",
             "discount": dec(g("discount_percent"), line, "lines.discount_percent") or _ZERO,
-            "total": dec(g("line_total"), line, "lines.line_total"),
+            "total": total,
             "include": include,
+            "tax": dec(g("line_tax"), line, "lines.line_tax"),
         }
 
     def _fast_order_line(self, item: Mapping[str, Any], include_vat: bool, out: Outcome) -> OrderLine:
@@ -397,8 +432,9 @@ class Builder:
         if created is None:
             raise self._fail(line, "created_at", "the order has no date")
         items = values.get(LINES, ())
-        if self._line_rate_map is None and "prices_include_vat" not in (
-                self.mapping.lines.fields if self.mapping.lines else ()):
+        line_fields = self.mapping.lines.fields if self.mapping.lines else {}
+        if (self._line_rate_map is None and "prices_include_vat" not in line_fields
+                and "line_tax" not in line_fields):
             include_vat = self._include_vat(values, line, None)
             fast = self._fast_order_line
             lines = [fast(item, include_vat, out) for item in items]
@@ -406,6 +442,9 @@ class Builder:
             raw_lines = [self._line_values(item, out) for item in items]
             first_incl = next((r["include"] for r in raw_lines if r["include"] is not None), None)
             include_vat = self._include_vat(values, line, first_incl)
+            for r in raw_lines:
+                if r["rate"] is None and r["tax"] is not None:
+                    r["rate"] = self.vat_from_tax(r["tax"], r["total"], include_vat)
             lines = [
                 OrderLine(kind=r["kind"], name=r["name"], quantity=r["quantity"],
                           unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
@@ -447,13 +486,16 @@ class Builder:
         result: list[OrderLine] = []
         for i, spec in enumerate(self.mapping.totals_lines):
             key = f"totals.{i}."
-            incl = self.raw_decimal(values.get(key + "unit_price"), line, spec.unit_price)
+            incl = self.raw_decimal(values.get(key + "unit_price"), line, spec.unit_price or "")
             excl = self.raw_decimal(values.get(key + "unit_price_excl"), line,
                                     spec.unit_price_excl or "")
             amount = incl if incl is not None else excl
             if amount is None or amount == 0:
                 continue
             rate = self.raw_decimal(values.get(key + "vat_rate"), line, spec.vat_rate or "")
+            tax = self.raw_decimal(values.get(key + "tax"), line, spec.tax or "")
+            if incl is None and excl is not None and tax is not None:
+                incl = excl + tax
             if rate is None:
                 rate = self.vat_from_prices(incl, excl)
             price = self._unit_price(incl, excl, rate, include_vat, spec.kind.value, out)

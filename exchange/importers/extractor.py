@@ -55,6 +55,7 @@ class _Node:
     repeat: str | None = None  # each occurrence becomes a dict appended to this key
     item: _Node | None = None  # the trie inside one repeated occurrence
     item_xpaths: list[tuple[str, etree.XPath]] = field(default_factory=list)
+    aliases: list[tuple[str, str]] = field(default_factory=list)  # (key read, key copied to)
     # exact tag (with or without namespace) → (action, key, node): filled lazily while reading
     cache: dict[Any, tuple[int, str | None, _Node | None]] = field(default_factory=dict)
 
@@ -100,9 +101,15 @@ def _compile(fields: Mapping[str, str], groups: Mapping[str, Group],
              namespaces: Mapping[str, str]) -> tuple[_Node, list[tuple[str, etree.XPath]]]:
     root = _Node()
     xpaths: list[tuple[str, etree.XPath]] = []
+    seen: dict[str, str] = {}
     for key, path in fields.items():
         if not path:
             continue
+        if path in seen:
+            # two keys read the same element: read it once and copy it (see _copy_aliases)
+            root.aliases.append((seen[path], key))
+            continue
+        seen[path] = key
         if is_simple(path):
             _add_simple(root, path, key)
         else:
@@ -128,7 +135,9 @@ def _xpath_text(result: Any) -> str | None:
     if isinstance(result, bool):
         return "true" if result else "false"
     if isinstance(result, float):
-        return format(result, "g")
+        if result != result:  # NaN: XPath's number() of nothing
+            return ""
+        return format(round(result, 6), "f").rstrip("0").rstrip(".")
     if isinstance(result, str):
         return result.strip()
     text = getattr(result, "text", None)
@@ -172,11 +181,19 @@ def _repeat(child: etree._Element, sub: _Node, out: dict[str, Any]) -> None:
         value = _xpath_text(xp(child))
         if value is not None:
             item.setdefault(key, value)
+    if item_node is not None and item_node.aliases:
+        _copy_aliases(item_node.aliases, item)
     bucket = out.get(sub.repeat)  # type: ignore[arg-type]
     if bucket is None:
         out[sub.repeat] = [item]  # type: ignore[index]
     else:
         bucket.append(item)
+
+
+def _copy_aliases(aliases: list[tuple[str, str]], out: dict[str, Any]) -> None:
+    for source, target in aliases:
+        if source in out and target not in out:
+            out[target] = out[source]
 
 
 def _put_attr(elem: etree._Element, attr: str, key: str, out: dict[str, Any]) -> None:
@@ -209,4 +226,6 @@ class Extractor:
             value = _xpath_text(xp(record))
             if value is not None and key not in out:
                 out[key] = value
+        if self._root.aliases:
+            _copy_aliases(self._root.aliases, out)
         return out
