@@ -97,12 +97,14 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=200, help="size of the big file in MiB")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["ftp", "sftp"])
+    parser.add_argument("--tmp", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+                        help="work folder; tmpfs by default, to time transports, not disks")
     args = parser.parse_args()
     missing = [b for b in ("curl", "lftp", "sftp", "ssh-keygen") if not shutil.which(b)]
     if missing:
         sys.exit(f"missing tools: {', '.join(missing)} (apt-get install curl lftp openssh-client)")
 
-    work = Path(tempfile.mkdtemp(prefix="bench-transport-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-transport-", dir=args.tmp))
     srv = work / "srv"
     small_src, big_src = make_data(srv, args.small, args.small_size, args.big_mb)
     small_bytes = total_size(small_src)

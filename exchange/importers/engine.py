@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from queue import Full, Queue
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -515,6 +517,58 @@ class _Run:
         except OSError as exc:
             raise ConfigError(f"cannot write to the quarantine folder {self.quarantine}: "
                               f"{exc.strerror or exc}") from exc
+
+
+_END = object()
+
+
+def read_ahead(records: Iterable[RecordLike], batch: int = 100, depth: int = 8
+               ) -> Iterator[RecordLike]:
+    """Iterate ``records`` in a background thread, a few batches ahead of the consumer.
+
+    Parsing (the reader) then overlaps with the store's work, which runs without the GIL inside
+    SQLite and the PostgreSQL driver. An exception raised by the reader (a file-level error) is
+    re-raised here, in the consumer, at the point the reader reached.
+    """
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            pending: list[RecordLike] = []
+            for record in records:
+                pending.append(record)
+                if len(pending) >= batch:
+                    if not put(pending):
+                        return
+                    pending = []
+            if (not pending or put(pending)):
+                put(_END)
+        except BaseException as exc:  # handed over to the consumer, which re-raises it
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _reason(exc: BaseException) -> str:

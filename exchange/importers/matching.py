@@ -250,7 +250,16 @@ class Matcher:
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod
     def _insert_returning(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-        result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                              rows)
-        return [int(r[0]) for r in result]
+        """Insert rows and return their ids in row order.
 
+        ``sort_by_parameter_order`` would make SQLAlchemy insert one row per statement on SQLite;
+        instead the rows are inserted in multi-row batches and their ids are matched back through
+        the inserted values (rows with equal values are interchangeable).
+        """
+        columns = [c for c in rows[0] if c not in ("created_at", "updated_at")]
+        result = conn.execute(insert(table).returning(table.c.id,
+                                                      *(table.c[c] for c in columns)), rows)
+        by_values: dict[tuple[Any, ...], list[int]] = {}
+        for row in result:
+            by_values.setdefault(tuple(row[1:]), []).append(int(row[0]))
+        return [by_values[tuple(row[c] for c in columns)].pop() for row in rows]

@@ -80,6 +80,13 @@ def enqueue(store: Store, local_file: str | os.PathLike[str], endpoint: str | En
     return enqueue_many(store, [(local_file, remote_name)], endpoint, spool_dir=spool_dir)[0]
 
 
+def mark_attempt(store: Store, entry: OutboxEntry, error: str,
+                 next_attempt_at: datetime) -> OutboxEntry:
+    """Record a failed (retryable) delivery attempt of ``entry``."""
+    return _set(store, entry, attempts=entry.attempts + 1, last_error=error,
+                next_attempt_at=next_attempt_at)
+
+
 def enqueue_many(store: Store, files: Iterable[tuple[str | os.PathLike[str], str | None]],
                  endpoint: str | Endpoint, *,
                  spool_dir: str | os.PathLike[str] = "outbox") -> list[OutboxEntry]:

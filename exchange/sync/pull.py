@@ -13,6 +13,8 @@ import fnmatch
 import hashlib
 import logging
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -78,6 +80,36 @@ class PullOutcome:
 
     pulled: list[PulledFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+
+class _BackgroundHash:
+    """sha256 fed from a helper thread: hashlib releases the GIL, so it overlaps the download."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._blocks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="sha256")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (block := self._blocks.get()) is not None:
+            self._hash.update(block)
+
+    def update(self, block: bytes) -> None:
+        self._blocks.put(block)
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._blocks.put(None)
+            self._thread.join()
+
+
+#: Files above this size are hashed in a helper thread while they download.
+BACKGROUND_HASH_SIZE = 4 * 1024 * 1024
 
 
 def _sha256(path: Path) -> str:
@@ -263,7 +295,7 @@ def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f:
                                            f"(record {settled['id']})"))
         return None
     part = inbox / (f.name + ".part")
-    digest = hashlib.sha256()
+    digest: Any = _BackgroundHash() if f.size > BACKGROUND_HASH_SIZE else hashlib.sha256()
     try:
         t.download(f, part, digest.update)
     except TransportError as exc:
@@ -271,6 +303,9 @@ def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f:
             raise  # connection trouble: the whole pull is retried later
         out.skipped.append(Skipped(f.name, str(exc)))
         return None
+    finally:
+        if isinstance(digest, _BackgroundHash):
+            digest.close()
     sha = digest.hexdigest()
     done = seen.find(f.name, DONE, sha256=sha)
     if done is not None:

@@ -1,14 +1,36 @@
-"""Push: queue a file in the outbox and deliver it (and whatever waits before it) now."""
+"""Push: publish files atomically, in order; what cannot be delivered now waits in the outbox.
+
+When nothing waits for the endpoint, files are published straight from where they are (no spool
+copy) and recorded as delivered. From the first retryable failure on, the file and every later
+one are copied into the spool and queued, so the order holds when the server is back.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from sqlalchemy import insert, select
+
+from exchange.errors import ExchangeError, TransportError
 from exchange.store import Store
-from exchange.sync.outbox import OutboxEntry, OutboxStatus, deliver, enqueue, enqueue_many
-from exchange.transport import Endpoint, Transport, open_transport
+from exchange.store.schema import outbox
+from exchange.store.types import utcnow
+from exchange.sync.outbox import (
+    OutboxEntry,
+    OutboxStatus,
+    backoff,
+    deliver,
+    enqueue_many,
+    mark_attempt,
+)
+from exchange.transport import Endpoint, Transport, check_name, open_transport
+from exchange.transport.endpoint import parse_endpoint
+
+#: Delivered rows are written to the store in groups of this size.
+RECORD_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -35,21 +57,81 @@ def push(local_file: str | os.PathLike[str], endpoint: str | Endpoint, store: St
 
     When the server cannot be reached the file waits in the outbox (see ``exchange outbox``).
     """
-    entry = enqueue(store, local_file, endpoint, remote_name, spool_dir=spool_dir)
-    result = deliver(store, endpoint=entry.endpoint, force=True, connect=connect)
-    for done in (*result.delivered, *result.failed, *result.waiting):
-        if done.id == entry.id:
-            return PushResult(done)
-    return PushResult(entry)  # pragma: no cover - deliver() reports every entry it saw
+    return _push([(local_file, remote_name)], endpoint, store, spool_dir, connect)[0]
 
 
-def push_many(local_files: list[str | os.PathLike[str]], endpoint: str | Endpoint, store: Store,
-              *, spool_dir: str | os.PathLike[str] = "outbox",
+def push_many(local_files: Sequence[str | os.PathLike[str]], endpoint: str | Endpoint,
+              store: Store, *, spool_dir: str | os.PathLike[str] = "outbox",
               connect: Callable[[Endpoint], Transport] = open_transport) -> list[PushResult]:
-    """Queue several files in order and deliver them over one connection."""
-    entries = enqueue_many(store, [(f, None) for f in local_files], endpoint, spool_dir=spool_dir)
-    if not entries:
-        return []
-    result = deliver(store, endpoint=entries[0].endpoint, force=True, connect=connect)
-    by_id = {e.id: e for e in (*result.delivered, *result.failed, *result.waiting)}
-    return [PushResult(by_id.get(e.id, e)) for e in entries]
+    """Publish several files in order over one connection (see :func:`push`)."""
+    return _push([(f, None) for f in local_files], endpoint, store, spool_dir, connect)
+
+
+def _has_pending(store: Store, url: str) -> bool:
+    with store.connect() as conn:
+        return conn.execute(
+            select(outbox.c.id).where(outbox.c.endpoint == url,
+                                      outbox.c.status == OutboxStatus.PENDING).limit(1)
+        ).first() is not None
+
+
+def _record(store: Store, url: str, rows: list[dict[str, object]],
+            results: list[PushResult]) -> None:
+    if not rows:
+        return
+    with store.begin() as conn:
+        ids = conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
+                           rows).scalars().all()
+    results += [PushResult(OutboxEntry(id=int(i), **row))  # type: ignore[arg-type]
+                for i, row in zip(ids, rows, strict=True)]
+    rows.clear()
+
+
+def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str | Endpoint,
+          store: Store, spool_dir: str | os.PathLike[str],
+          connect: Callable[[Endpoint], Transport]) -> list[PushResult]:
+    ep = parse_endpoint(endpoint)
+    pairs = []
+    for f, name in files:
+        path = Path(f)
+        if not path.is_file():
+            raise ExchangeError(f"{path}: no such file to push")
+        pairs.append((path, check_name(name or path.name)))
+    if _has_pending(store, ep.url):
+        # Earlier pushes wait: queue behind them, then deliver the whole queue in order.
+        entries = enqueue_many(store, pairs, ep, spool_dir=spool_dir)
+        result = deliver(store, endpoint=ep.url, force=True, connect=connect)
+        by_id = {e.id: e for e in (*result.delivered, *result.failed, *result.waiting)}
+        return [PushResult(by_id.get(e.id, e)) for e in entries]
+    results: list[PushResult] = []
+    rows: list[dict[str, object]] = []
+    transport: Transport | None = None
+    try:
+        for i, (path, name) in enumerate(pairs):
+            now = utcnow()
+            row: dict[str, object] = {
+                "endpoint": ep.url, "local_path": str(path.resolve()), "remote_name": name,
+                "status": OutboxStatus.DELIVERED.value, "attempts": 1, "next_attempt_at": now,
+                "last_error": "", "created_at": now, "delivered_at": now}
+            try:
+                if transport is None:
+                    transport = connect(ep)
+                transport.publish(path, name)
+            except TransportError as exc:
+                if exc.retryable:
+                    # The server is away: this file and all later ones wait, in order.
+                    _record(store, ep.url, rows, results)
+                    entries = enqueue_many(store, pairs[i:], ep, spool_dir=spool_dir)
+                    head = mark_attempt(store, entries[0], str(exc), now + backoff(1))
+                    results += [PushResult(head)] + [PushResult(e) for e in entries[1:]]
+                    return results
+                row |= {"status": OutboxStatus.FAILED.value, "last_error": str(exc),
+                        "delivered_at": None}
+            rows.append(row)
+            if len(rows) >= RECORD_BATCH:
+                _record(store, ep.url, rows, results)
+    finally:
+        _record(store, ep.url, rows, results)
+        if transport is not None:
+            transport.close()
+    return results
