@@ -12,6 +12,8 @@ import click
 from exchange import __version__
 from exchange.cli.common import run_cli
 from exchange.cli.core_cmds import register as register_core
+from exchange.cli.import_cmds import register as register_import
+from exchange.cli.export_cmds import register as register_export
 from exchange.cli.job_cmds import register as register_jobs
 from exchange.cli.transport_cmds import register as register_transport
 
@@ -31,6 +33,8 @@ def cli(ctx: click.Context, database_url: str | None, config_path: str) -> None:
 
 
 register_core(cli)
+register_import(cli)
+register_export(cli)
 register_transport(cli)
 register_jobs(cli)
 
