@@ -822,3 +822,33 @@ def _build_exports(data: _LineDict, path: Path, probs: _Problems) -> dict[str, E
 def iter_profile_paths() -> Iterator[Path]:
     """The bundled profile files."""
     yield from sorted(profiles_dir().glob("*.yaml"))
+
+
+def profile_text(name_or_path: str | Path) -> str:
+    """The YAML text of a profile, after checking that it validates."""
+    profile = load_profile(name_or_path)
+    return profile.path.read_text(encoding="utf-8")
+
+
+_NAME_LINE = re.compile(r"^name:.*$", re.MULTILINE)
+
+
+def copy_profile(name_or_path: str | Path, target: Path, *, overwrite: bool = False) -> Path:
+    """Copy a profile to ``target`` (named after the file), to be adapted by the user.
+
+    Raises:
+        ConfigError: the profile is unknown, or ``target`` exists and ``overwrite`` is false.
+    """
+    text = profile_text(name_or_path)
+    target = Path(target)
+    if target.suffix not in (".yaml", ".yml"):
+        target = target.with_suffix(".yaml")
+    if target.exists() and not overwrite:
+        raise ConfigError(f"{target} already exists (use --force to overwrite)")
+    text = _NAME_LINE.sub(f"name: {target.stem}", text, count=1)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc}") from exc
+    return target

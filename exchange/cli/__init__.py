@@ -15,6 +15,7 @@ from exchange.cli.core_cmds import register as register_core
 from exchange.cli.import_cmds import register as register_import
 from exchange.cli.export_cmds import register as register_export
 from exchange.cli.job_cmds import register as register_jobs
+from exchange.cli.profile_cmds import register as register_profiles
 from exchange.cli.transport_cmds import register as register_transport
 
 
@@ -33,6 +34,7 @@ def cli(ctx: click.Context, database_url: str | None, config_path: str) -> None:
 
 
 register_core(cli)
+register_profiles(cli)
 register_import(cli)
 register_export(cli)
 register_transport(cli)
