@@ -735,7 +735,9 @@ def _build_mapping(kind: DocumentKind, body: _LineDict, where: str, profile_path
                                     RECORD_FIELDS[kind], namespaces, maps, probs, variants=True)
     totals = _build_totals_lines(body.get("totals_lines"), _line_of(body, "totals_lines"),
                                  f"{where}.totals_lines", namespaces, probs)
-    dedupe_raw = body.get("dedupe_key", ["external_id"])
+    default_key = {DocumentKind.PRODUCTS: "code", DocumentKind.STOCK: "product_code"}.get(
+        kind, "external_id")
+    dedupe_raw = body.get("dedupe_key", [default_key])
     dedupe = tuple(dedupe_raw) if isinstance(dedupe_raw, list) else (str(dedupe_raw),)
     for key in dedupe:
         if key not in RECORD_FIELDS[kind]:
