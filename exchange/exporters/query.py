@@ -7,6 +7,7 @@ variants are grouped under their parent, which the ``ORDER BY`` keeps adjacent t
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ YIELD_PER = 2000
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 LABEL_SEPARATOR = "\x1f"
+# characters XML 1.0 cannot carry even escaped; a CSV-loaded name may hold one and break the feed
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # a C-level tuple keeps 500k items cheap to build and read (attribute access without dict lookups)
 FeedItem = namedtuple(
@@ -202,11 +205,16 @@ class ItemStream:
         half_up = ROUND_HALF_UP
         no_labels: tuple[str, ...] = ()
         nested = self.nested
+        not_xml = _NOT_XML.search
         count = 0
         try:
             for (code, ean, name, unit, vat_raw, is_service, parent_code, parent_name, variant_name,
                  description, manufacturer, url, image_url, category, amount, avail, labels,
                  external_id) in self._result:
+                if not_xml(f"{name}{description}{variant_name}{manufacturer}{category}{parent_name}"):
+                    name, description, variant_name, manufacturer, category, parent_name = (
+                        _NOT_XML.sub("", v or "") for v in (name, description, variant_name,
+                                                            manufacturer, category, parent_name))
                 vat_rate = _number(vat_raw)
                 if amount is None:
                     price = None
