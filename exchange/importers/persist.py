@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import Enum, StrEnum
 from operator import attrgetter
-from typing import Any, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
 from sqlalchemy import Connection, Table, delete, select, update
 
@@ -60,7 +60,7 @@ class Action(StrEnum):
 
 
 # -- content hash ---------------------------------------------------------------------------------
-_Plan = tuple[Callable[[Any], Any], tuple[int, ...], tuple[int, ...]]
+_Plan = tuple[Callable[[Any], Any], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 _PLANS: dict[type, _Plan | None] = {}
 
 
@@ -76,7 +76,9 @@ def _plan(kind: type) -> _Plan | None:
                        if is_dataclass(hints[n]) or get_origin(hints[n]) is list)
         enums = tuple(i for i, n in enumerate(names)
                       if isinstance(hints[n], type) and issubclass(hints[n], Enum))
-        plan = (attrgetter(*names), nested, enums)
+        decimals = tuple(i for i, n in enumerate(names)
+                         if hints[n] is Decimal or Decimal in get_args(hints[n]))
+        plan = (attrgetter(*names), nested, enums, decimals)
     _PLANS[kind] = plan
     return plan
 
@@ -85,8 +87,11 @@ def _flat(document: Any) -> Any:
     plan = _plan(type(document))
     if plan is None:
         return document
-    getter, nested, enums = plan
+    getter, nested, enums, decimals = plan
     values = list(getter(document))
+    for i in decimals:
+        if values[i] is not None:
+            values[i] = values[i].normalize()  # 100.0 and 100.00 are the same price
     for i in nested:
         value = values[i]
         values[i] = tuple(_flat(v) for v in value) if type(value) is list else _flat(value)

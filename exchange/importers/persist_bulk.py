@@ -10,8 +10,7 @@ cursor's ``executemany`` does the rest.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from operator import itemgetter

@@ -7,9 +7,9 @@ imported amount; the difference is recorded as a ``receipt`` stock move.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -92,7 +92,7 @@ class ProductWriter:
         for group in (roots, variants):
             if group:
                 results.update(self._write_group(conn, [batch[i] for i in group], group))
-        for i, item in enumerate(batch):
+        for item in batch:
             if item.on_hand is not None:
                 stock.append(StockItem(item.line, item.external_id, item.product.code,
                                        item.on_hand, self.warehouse_id))

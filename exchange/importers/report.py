@@ -142,7 +142,7 @@ class ImportReport:
     def error_text(self) -> str:
         """The readable NAME.error.txt written beside a quarantined copy."""
         lines = [f"file: {self.file}", f"profile: {self.profile}", f"kind: {self.kind}",
-                 f"sha256: {self.sha256}", ""]
+                 f"shop: {self.shop}", f"sha256: {self.sha256}", ""]
         if self.file_error is not None:
             where = f"{self.file}:{self.file_error_line}" if self.file_error_line else self.file
             lines += [f"{where}: the file was refused and nothing of it was imported:",
