@@ -67,7 +67,7 @@ from exchange.importers.persist_catalog import (
 from exchange.importers.report import DocumentResult, ImportReport, Outcome
 from exchange.profiles import DocumentKind, Profile, load_profile
 from exchange.store import Store
-from exchange.store.catalog import ensure_price_list, ensure_warehouse
+from exchange.store.catalog import ensure_warehouse
 from exchange.store.history import finish_run, record_event, start_run
 from exchange.store.schema import events, processed_files
 from exchange.store.types import utcnow
@@ -268,9 +268,8 @@ class _Run:
         elif self.kind is DocumentKind.INVOICES:
             self.writer = InvoiceWriter(ctx)
         if self.kind is DocumentKind.PRODUCTS:
-            name = self.options.price_list
-            lists = {name: ensure_price_list(conn, name, self.options.currency)}
-            self.product_writer = ProductWriter(self.matcher, lists, name,
+            self.product_writer = ProductWriter(self.matcher, self.options.price_list,
+                                                self.options.currency,
                                                 self._warehouses[self.warehouse_code],
                                                 self.path.name)
         self.stock_writer = StockWriter(self.matcher, self.path.name)

@@ -225,6 +225,13 @@ class Matcher:
             self._prefetch_products(conn, [ProductRef(code=code, ean="", name="")])
         return self._codes.get(code)
 
+    def linked_product(self, conn: Connection, external_id: str) -> int | None:
+        """The product remembered for this platform's id (e.g. a PrestaShop ``id_product``)."""
+        found = conn.execute(select(links.c.local_id).where(
+            links.c.platform == self.platform, links.c.shop == self.shop,
+            links.c.kind == "product", links.c.external_id == external_id)).scalar()
+        return int(found) if found is not None else None
+
     def _cached_product(self, ref: ProductRef) -> int | None:
         return ((ref.code and self._codes.get(ref.code)) or (ref.ean and self._eans.get(ref.ean))
                 or (ref.name and self._names.get(ref.name)) or None)

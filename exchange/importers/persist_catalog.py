@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from exchange.documents import Product
 from exchange.importers.matching import Matcher
 from exchange.importers.report import Outcome
+from exchange.store.catalog import ensure_price_list
 from exchange.store.schema import (
     product_labels,
     product_prices,
@@ -75,11 +76,12 @@ def _chunks(values: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
 class ProductWriter:
     """Upserts products by code into the catalogue and its price lists."""
 
-    def __init__(self, matcher: Matcher, price_lists: dict[str, int], default_price_list: str,
+    def __init__(self, matcher: Matcher, default_price_list: str, currency: str,
                  warehouse_id: int, source: str) -> None:
         self.matcher = matcher
-        self.price_lists = price_lists  # name → id, ensured by the engine before the run
+        self.price_lists: dict[str, int] = {}  # name → id
         self.default_price_list = default_price_list
+        self.currency = currency
         self.warehouse_id = warehouse_id
         self.source = source
 
@@ -152,7 +154,7 @@ class ProductWriter:
                 continue
             same = all(_same(old[c], values[c]) for c in _COLUMNS)
             same = same and labels.get(old["id"], set()) == _labels(p.labels)
-            same = same and all(_same(prices.get((old["id"], self._list_id(pr.price_list))),
+            same = same and all(_same(prices.get((old["id"], self._list_id(conn, pr.price_list))),
                                       pr.amount) for pr in p.prices)
             self.matcher.remember_product(p.code, p.ean, p.name, old["id"])
             if same:
@@ -175,8 +177,11 @@ class ProductWriter:
         self._write_labels_and_prices(conn, changed, now)
         return results
 
-    def _list_id(self, name: str) -> int:
-        return self.price_lists[name or self.default_price_list]
+    def _list_id(self, conn: Connection, name: str) -> int:
+        name = name or self.default_price_list
+        if name not in self.price_lists:
+            self.price_lists[name] = ensure_price_list(conn, name, self.currency)
+        return self.price_lists[name]
 
     def _write_labels_and_prices(self, conn: Connection, changed: list[tuple[int, ProductItem, int]],
                                  now: datetime) -> None:
@@ -190,7 +195,7 @@ class ProductWriter:
         price_rows = {}
         for _, it, pid in changed:
             for price in it.product.prices:
-                lid = self._list_id(price.price_list)
+                lid = self._list_id(conn, price.price_list)
                 price_rows[(pid, lid)] = {"product_id": pid, "price_list_id": lid,
                                           "amount": price.amount, "updated_at": now}
         for (pid, lid) in price_rows:
@@ -224,6 +229,8 @@ class StockWriter:
         wanted: dict[tuple[int, int], tuple[Decimal, StockItem]] = {}
         for item in batch:
             pid = self.matcher.product_id_by_code(conn, item.code)
+            if pid is None:
+                pid = self.matcher.linked_product(conn, item.code)
             if pid is None:
                 results.append(CatalogResult(item.line, item.external_id, Outcome.FAILED,
                                              f"no product with code {item.code!r} in the catalogue",
