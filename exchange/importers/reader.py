@@ -69,7 +69,7 @@ def read_records(path: Path, profile: Profile, kind: DocumentKind | str, *,
     if validate and mapping.schema is not None:
         from exchange.importers.validation import prepare_validation
 
-        schema = prepare_validation(path, mapping.schema)
+        schema = prepare_validation(path, mapping.schema, mapping.encoding_fallback)
     extractor = compile_extractor(mapping)
     builder = Builder(mapping, profile.import_options, str(path))
     for elem in iter_elements(path, mapping.records, encoding_fallback=mapping.encoding_fallback,

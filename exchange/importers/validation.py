@@ -26,29 +26,30 @@ def load_lxml_schema(schema_path: Path) -> etree.XMLSchema:
         raise ConfigError(f"cannot load schema {schema_path}: {exc}") from exc
 
 
-def validate_small(path: Path, schema_path: Path) -> None:
+def validate_small(path: Path, schema_path: Path, encoding_fallback: str | None = None) -> None:
     """Validate a whole file with xmlschema; SchemaError names the first error's line and path."""
     import xmlschema
 
     from exchange.importers.xml_source import check_prolog, detect_encoding
 
-    check_prolog(path, detect_encoding(path, None))
+    encoding = detect_encoding(path, encoding_fallback)
+    check_prolog(path, encoding)
     try:
-        schema = xmlschema.XMLSchema(str(schema_path))
+        schema = xmlschema.XMLSchema(str(schema_path), allow="local")
     except (xmlschema.XMLSchemaException, OSError) as exc:
         raise ConfigError(f"cannot load schema {schema_path}: {exc}") from exc
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, encoding=encoding.override)
     try:
-        errors = list(schema.iter_errors(str(path)))
+        tree = etree.parse(str(path), parser)
     except etree.XMLSyntaxError as exc:
         raise XmlSyntaxError(f"not well-formed XML: {exc.msg}", file=str(path),
                              line=exc.lineno) from exc
+    try:
+        # an lxml tree, so that each error knows its element's source line
+        errors = list(schema.iter_errors(tree))
     except xmlschema.XMLSchemaException as exc:
         raise SchemaError(str(exc), file=str(path)) from exc
-    except Exception as exc:  # ElementTree's ParseError and friends from xmlschema's own parser
-        if exc.__class__.__name__ == "ParseError":
-            line = getattr(exc, "position", (None,))[0]
-            raise XmlSyntaxError(f"not well-formed XML: {exc}", file=str(path), line=line) from exc
-        raise
     if errors:
         first = errors[0]
         line = getattr(first, "sourceline", None)
@@ -58,9 +59,14 @@ def validate_small(path: Path, schema_path: Path) -> None:
                           field=None)
 
 
-def prepare_validation(path: Path, schema_path: Path) -> etree.XMLSchema | None:
+def prepare_validation(path: Path, schema_path: Path,
+                       encoding_fallback: str | None = None) -> etree.XMLSchema | None:
     """Validate a small file now; for a big one return the lxml schema to validate while reading."""
-    if path.stat().st_size > STREAMING_THRESHOLD:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise XmlSyntaxError(f"cannot read the file: {exc}", file=str(path)) from exc
+    if size > STREAMING_THRESHOLD:
         return load_lxml_schema(schema_path)
-    validate_small(path, schema_path)
+    validate_small(path, schema_path, encoding_fallback)
     return None

@@ -128,8 +128,11 @@ def iter_elements(path: Path, record_paths: tuple[str, ...], *, encoding_fallbac
     """
     from exchange.errors import SchemaError
 
-    encoding = detect_encoding(path, encoding_fallback)
-    check_prolog(path, encoding)
+    try:
+        encoding = detect_encoding(path, encoding_fallback)
+        check_prolog(path, encoding)
+    except OSError as exc:
+        raise XmlSyntaxError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from exc
     targets = {split_record_path(p) for p in record_paths}
     tags = sorted({f"{{*}}{t[-1]}" for t in targets if t})
     depths = {len(t) for t in targets}
@@ -181,8 +184,9 @@ def iter_elements(path: Path, record_paths: tuple[str, ...], *, encoding_fallbac
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         message = exc.msg or str(exc)
-        if schema is not None and context.error_log and "Schemas validity" in str(exc):
-            raise SchemaError(message, file=str(path), line=line) from exc
+        if schema is not None and any(e.domain_name.startswith("SCHEMAS") for e in exc.error_log):
+            # libxml2's streaming validation gives no line; the message names the element
+            raise SchemaError(f"fails the schema: {message}", file=str(path), line=line) from exc
         raise XmlSyntaxError(f"not well-formed XML: {message}", file=str(path), line=line) from exc
     except (OSError, UnicodeError, LookupError) as exc:
         raise XmlSyntaxError(f"cannot read the file: {exc}", file=str(path)) from exc

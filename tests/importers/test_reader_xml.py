@@ -150,3 +150,8 @@ def test_unknown_declared_encoding(tmp_path: Path) -> None:
     path.write_text('<?xml version="1.0" encoding="klingon-8"?><ORDERS/>', encoding="ascii")
     with pytest.raises(XmlSyntaxError, match="klingon-8"):
         list(iter_elements(path, ("/ORDERS/ORDER",)))
+
+
+def test_a_missing_file_is_a_document_error(tmp_path: Path) -> None:
+    with pytest.raises(XmlSyntaxError, match="cannot read the file"):
+        list(read_records(tmp_path / "nope.xml", load_profile("shoptet"), DocumentKind.ORDERS))
