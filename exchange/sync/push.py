@@ -107,29 +107,40 @@ def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str 
     rows: list[dict[str, object]] = []
     transport: Transport | None = None
     try:
-        for i, (path, name) in enumerate(pairs):
+        start = 0
+        while start < len(pairs):
+            i = 0  # index, relative to start, of the file being published
             now = utcnow()
-            row: dict[str, object] = {
-                "endpoint": ep.url, "local_path": str(path.resolve()), "remote_name": name,
-                "status": OutboxStatus.DELIVERED.value, "attempts": 1, "next_attempt_at": now,
-                "last_error": "", "created_at": now, "delivered_at": now}
             try:
                 if transport is None:
                     transport = connect(ep)
-                transport.publish(path, name)
+                for i in transport.publish_many(pairs[start:]):
+                    path, name = pairs[start + i]
+                    now = utcnow()
+                    rows.append({
+                        "endpoint": ep.url, "local_path": str(path.resolve()),
+                        "remote_name": name, "status": OutboxStatus.DELIVERED.value,
+                        "attempts": 1, "next_attempt_at": now, "last_error": "",
+                        "created_at": now, "delivered_at": now})
+                    if len(rows) >= RECORD_BATCH:
+                        _record(store, ep.url, rows, results)
+                    i += 1
+                start = len(pairs)
             except TransportError as exc:
+                failed = start + i
                 if exc.retryable:
                     # The server is away: this file and all later ones wait, in order.
                     _record(store, ep.url, rows, results)
-                    entries = enqueue_many(store, pairs[i:], ep, spool_dir=spool_dir)
+                    entries = enqueue_many(store, pairs[failed:], ep, spool_dir=spool_dir)
                     head = mark_attempt(store, entries[0], str(exc), now + backoff(1))
                     results += [PushResult(head)] + [PushResult(e) for e in entries[1:]]
                     return results
-                row |= {"status": OutboxStatus.FAILED.value, "last_error": str(exc),
-                        "delivered_at": None}
-            rows.append(row)
-            if len(rows) >= RECORD_BATCH:
-                _record(store, ep.url, rows, results)
+                path, name = pairs[failed]
+                rows.append({
+                    "endpoint": ep.url, "local_path": str(path.resolve()), "remote_name": name,
+                    "status": OutboxStatus.FAILED.value, "attempts": 1, "next_attempt_at": now,
+                    "last_error": str(exc), "created_at": now, "delivered_at": None})
+                start = failed + 1
     finally:
         _record(store, ep.url, rows, results)
         if transport is not None:

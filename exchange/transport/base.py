@@ -8,7 +8,7 @@ import fnmatch
 import os
 import posixpath
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -162,6 +162,18 @@ class Transport(abc.ABC):
             self._discard(tmp)
             raise
         return expected
+
+    def publish_many(
+        self, items: Sequence[tuple[str | os.PathLike[str], str]]
+    ) -> Iterator[int]:
+        """Publish ``(local, remote)`` pairs in order; yield each index once it is published.
+
+        The first failure is raised and nothing after it is published, so a caller can queue
+        the rest in the same order.
+        """
+        for i, (local, remote) in enumerate(items):
+            self.publish(local, remote)
+            yield i
 
     def rename(self, old: str, new: str) -> None:
         """Rename or move a remote file inside the root; replaces ``new`` if it exists."""

@@ -128,3 +128,18 @@ def test_paths_outside_the_root_are_refused(remote: Remote, tmp_path: Path, bad:
             (tmp_path / "x").write_bytes(b"x")
             with pytest.raises(UnsafePathError):
                 call()
+
+
+def test_publish_many_publishes_in_order_and_leaves_no_temporary_file(
+    remote: Remote, tmp_path: Path
+) -> None:
+    items = []
+    for i in range(12):  # enough for the parallel path of SFTP
+        src = tmp_path / f"f{i:02d}.xml"
+        src.write_bytes(b"<x/>" * (i + 1))
+        items.append((src, f"f{i:02d}.xml"))
+    with open_transport(remote.url) as t:
+        assert list(t.publish_many(items)) == list(range(12))
+        assert [(f.name, f.size) for f in t.list()] == [(f"f{i:02d}.xml", 4 * (i + 1))
+                                                         for i in range(12)]
+    assert remote.names() == [f"f{i:02d}.xml" for i in range(12)]

@@ -163,6 +163,7 @@ SFTP_CASES = [
     (FileNotFoundError(errno.ENOENT, "No such file"), RemoteNotFoundError),
     (PermissionError(errno.EACCES, "Permission denied"), PermissionDeniedError),
     (OSError("Failure"), TransportError),
+    (OSError("Socket is closed"), TransferError),
     (EOFError(), TransferError),
     (ConnectionResetError(errno.ECONNRESET, "reset"), TransferError),
     (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), ConnectError),

@@ -223,3 +223,25 @@ def test_vsftpd_requires_session_reuse_and_we_provide_it(tmp_path: Path, certs: 
         assert (tmp_path / "back.xml").read_bytes() == BIG
     finally:
         server.stop()
+
+
+def test_publish_many_stops_at_the_first_failure(server, tmp_path: Path, certs: Certs) -> None:  # type: ignore[no-untyped-def]
+    kind, ftp, sftp = server
+    (ftp or sftp).faults.cut.add("f05")
+    items = []
+    for i in range(12):
+        src = tmp_path / f"f{i:02d}.xml"
+        src.write_bytes(BIG if i == 5 else b"<x/>")
+        items.append((src, src.name))
+    published = []
+    with open_transport(_url(kind, ftp, sftp, certs)) as t, pytest.raises(TransportError) as info:
+        published.extend(t.publish_many(items))
+    assert info.value.retryable
+    # A prefix, in order (parallel staging may lose a few more to the same cut connection).
+    assert published == list(range(len(published)))
+    assert len(published) <= 5
+    final = sorted(n for n in os.listdir(tmp_path / "root") if n != "ro" and not is_temp_name(n))
+    # The server may have done the rename whose answer the cut swallowed: still complete, still
+    # in order, and the outbox publishes it again (the same file, atomically).
+    assert final in ([f"f{i:02d}.xml" for i in range(n)]
+                     for n in (len(published), len(published) + 1))
