@@ -12,8 +12,8 @@ import click
 from exchange import __version__
 from exchange.cli.common import run_cli
 from exchange.cli.core_cmds import register as register_core
-from exchange.cli.import_cmds import register as register_import
 from exchange.cli.export_cmds import register as register_export
+from exchange.cli.import_cmds import register as register_import
 from exchange.cli.job_cmds import register as register_jobs
 from exchange.cli.profile_cmds import register as register_profiles
 from exchange.cli.transport_cmds import register as register_transport
