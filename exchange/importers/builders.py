@@ -589,6 +589,9 @@ class Builder:
         variant_name = get("variant_name") or ", ".join(
             f"{p.get('name', '')}: {p.get('value', '')}" for p in params if p.get("name"))
         item_type = get("item_type")
+        type_map = self.maps.get("item_type")
+        if item_type and type_map is not None:
+            item_type = type_map.lookup(item_type) or item_type
         product = Product(
             code=get("code"),
             name=get("name") or (parent.name if parent else ""),
