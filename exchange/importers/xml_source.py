@@ -151,9 +151,10 @@ def iter_elements(path: Path, record_paths: tuple[str, ...], *, encoding_fallbac
         raise XmlSyntaxError(f"cannot open the file: {exc}", file=str(path)) from exc
     try:
         last_parent: etree._Element | None = None  # parent of the last matched record
+        last_tag = ""
         for _event, elem in context:
             parent = elem.getparent()
-            if parent is not None and parent is last_parent:
+            if parent is not None and parent is last_parent and elem.tag == last_tag:
                 # Same parent as the previous record: its ancestry already matched.
                 yield elem
                 elem.clear(keep_tail=False)
@@ -170,7 +171,7 @@ def iter_elements(path: Path, record_paths: tuple[str, ...], *, encoding_fallbac
             steps = (*(_local(a.tag) for a in reversed(ancestors)), _local(elem.tag))
             if steps not in targets:
                 continue
-            last_parent = parent
+            last_parent, last_tag = parent, elem.tag
             yield elem
             # Free memory: the record and every finished sibling before it, at each level.
             elem.clear(keep_tail=False)
