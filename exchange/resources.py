@@ -8,10 +8,9 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def _data_dir(name: str) -> Path:
-    # In a source checkout or editable install the folders sit beside the package; in a wheel
-    # they are copied into exchange/_data/ by the build (see pyproject's package-data).
-    beside = _PACKAGE.parent / name
-    return beside if beside.is_dir() else _PACKAGE / "_data" / name
+    # profiles/, schemas/ and samples/ sit at the top of the repository; exchange/_data/ holds
+    # symbolic links to them, which a wheel build turns into copies (see pyproject's package-data).
+    return _PACKAGE / "_data" / name
 
 
 def profiles_dir() -> Path:
