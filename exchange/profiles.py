@@ -17,11 +17,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from exchange.documents import InvoiceKind, LineKind, OrderStatus
 from exchange.errors import ConfigError, ProfileError
 from exchange.resources import profiles_dir, schemas_dir
+from exchange.yamlcheck import (
+    LineDict,
+    Problems,
+    as_map,
+    check_keys,
+    choice,
+    line_of,
+    load_with_lines,
+    text,
+)
 
 
 class DocumentKind(StrEnum):
@@ -271,97 +279,6 @@ _PREFIX_RE = re.compile(r"([A-Za-z_][\w.-]*):[A-Za-z_]")
 _SIMPLE_PATH_RE = re.compile(r"^(?:[A-Za-z_][\w.:-]*/)*(?:[A-Za-z_][\w.:-]*|@[A-Za-z_][\w.:-]*)$")
 
 
-# --- YAML with lines -------------------------------------------------------------------------------
-
-
-class _LineDict(dict):  # type: ignore[type-arg]
-    """A mapping from YAML that remembers the line of itself and of each key."""
-
-    line: int = 0
-    key_lines: dict[Any, int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that builds :class:`_LineDict` from composed nodes and notes duplicate keys."""
-
-    duplicates: list[tuple[int, str]]
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    result = _LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if key in result:
-            loader.duplicates.append((line, str(key)))
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = line
-    return result
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class _Problems:
-    """Collects every problem of one profile file as ``file:line: key: reason``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.items: list[str] = []
-
-    def add(self, line: int, key: str, reason: str) -> None:
-        self.items.append(f"{self.path}:{line}: {key}: {reason}")
-
-
-def _line_of(parent: Any, key: Any) -> int:
-    if isinstance(parent, _LineDict):
-        return parent.key_lines.get(key, parent.line)
-    return 0
-
-
-def _check_keys(d: _LineDict, allowed: set[str], where: str, probs: _Problems) -> None:
-    for key in d:
-        if key not in allowed:
-            known = ", ".join(sorted(allowed))
-            probs.add(_line_of(d, key), f"{where}.{key}" if where else str(key),
-                      f"unknown key (known: {known})")
-
-
-def _as_map(value: Any, line: int, where: str, probs: _Problems) -> _LineDict | None:
-    if value is None:
-        return None
-    if not isinstance(value, _LineDict):
-        probs.add(line, where, f"must be a mapping, got {type(value).__name__}")
-        return None
-    return value
-
-
-def _str(d: _LineDict, key: str, where: str, probs: _Problems, *, default: str | None = None,
-         required: bool = False) -> str | None:
-    if key not in d or d[key] is None:
-        if required:
-            probs.add(d.line, f"{where}.{key}" if where else key, "required")
-        return default
-    value = d[key]
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        probs.add(_line_of(d, key), f"{where}.{key}" if where else key, "must be text")
-        return default
-    return str(value)
-
-
-def _choice(d: _LineDict, key: str, where: str, probs: _Problems, enum: type[StrEnum],
-            default: str) -> str:
-    value = _str(d, key, where, probs, default=default) or default
-    allowed = [e.value for e in enum]
-    if value not in allowed:
-        probs.add(_line_of(d, key), f"{where}.{key}", f"{value!r} is not one of {', '.join(allowed)}")
-        return default
-    return value
-
-
 # --- loading ---------------------------------------------------------------------------------------
 
 
@@ -387,24 +304,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
     """
     path = _resolve(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read profile {path}: {exc}") from exc
-    loader = _LineLoader(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ProfileError(f"profile {path} is not valid YAML",
-                           [f"{path}:{line}: {problem}"]) from exc
-    finally:
-        loader.dispose()
-    probs = _Problems(path)
-    for line, key in loader.duplicates:
-        probs.add(line, key, "duplicate key")
+    probs = Problems(path)
+    data = load_with_lines(source, path, probs)
+    if probs.items and data is None:
+        raise ProfileError(f"profile {path} is not valid YAML", probs.items)
     profile = _build_profile(data, path, probs)
     if probs.items or profile is None:
         raise ProfileError(f"profile {path} has {len(probs.items)} problem(s)", probs.items)
@@ -416,16 +322,16 @@ def list_profiles() -> list[Profile]:
     return [load_profile(p) for p in sorted(profiles_dir().glob("*.yaml"))]
 
 
-def _build_profile(data: Any, path: Path, probs: _Problems) -> Profile | None:
-    if not isinstance(data, _LineDict):
+def _build_profile(data: Any, path: Path, probs: Problems) -> Profile | None:
+    if not isinstance(data, LineDict):
         probs.add(1, "(top)", "a profile must be a YAML mapping")
         return None
-    _check_keys(data, {"name", "description", "import", "kinds", "exports"}, "", probs)
-    name = _str(data, "name", "", probs, default=path.stem) or path.stem
-    description = _str(data, "description", "", probs, default="") or ""
+    check_keys(data, {"name", "description", "import", "kinds", "exports"}, "", probs)
+    name = text(data, "name", "", probs, default=path.stem) or path.stem
+    description = text(data, "description", "", probs, default="") or ""
     options = _build_options(data, name, probs)
     kinds: dict[DocumentKind, RecordMapping] = {}
-    kinds_map = _as_map(data.get("kinds"), _line_of(data, "kinds"), "kinds", probs)
+    kinds_map = as_map(data.get("kinds"), line_of(data, "kinds"), "kinds", probs)
     if kinds_map is None:
         if not data.get("exports"):  # an export-only profile (heureka, google, native) reads nothing
             probs.add(data.line, "kinds", "required: at least one document kind or one export")
@@ -435,12 +341,12 @@ def _build_profile(data: Any, path: Path, probs: _Problems) -> Profile | None:
             try:
                 kind = DocumentKind(kind_name)
             except ValueError:
-                probs.add(_line_of(kinds_map, kind_name), where,
+                probs.add(line_of(kinds_map, kind_name), where,
                           f"unknown kind (known: {', '.join(k.value for k in DocumentKind)})")
                 continue
-            body_map = _as_map(body, _line_of(kinds_map, kind_name), where, probs)
+            body_map = as_map(body, line_of(kinds_map, kind_name), where, probs)
             if body_map is None:
-                probs.add(_line_of(kinds_map, kind_name), where, "must be a mapping")
+                probs.add(line_of(kinds_map, kind_name), where, "must be a mapping")
                 continue
             mapping = _build_mapping(kind, body_map, where, path, probs)
             if mapping is not None:
@@ -450,35 +356,35 @@ def _build_profile(data: Any, path: Path, probs: _Problems) -> Profile | None:
                    kinds=kinds, exports=exports)
 
 
-def _build_options(data: _LineDict, name: str, probs: _Problems) -> ImportOptions:
-    section = _as_map(data.get("import"), _line_of(data, "import"), "import", probs) or _LineDict()
+def _build_options(data: LineDict, name: str, probs: Problems) -> ImportOptions:
+    section = as_map(data.get("import"), line_of(data, "import"), "import", probs) or LineDict()
     if not hasattr(section, "key_lines"):
         section.key_lines = {}
     w = "import"
-    _check_keys(section, {"shop", "platform", "timezone", "unknown_product", "on_changed",
+    check_keys(section, {"shop", "platform", "timezone", "unknown_product", "on_changed",
                           "price_list", "warehouse", "currency"}, w, probs)
-    timezone = _str(section, "timezone", w, probs, default="Europe/Prague") or "Europe/Prague"
+    timezone = text(section, "timezone", w, probs, default="Europe/Prague") or "Europe/Prague"
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        probs.add(_line_of(section, "timezone"), f"{w}.timezone", f"unknown time zone {timezone!r}")
-    currency = _str(section, "currency", w, probs, default="CZK") or "CZK"
+        probs.add(line_of(section, "timezone"), f"{w}.timezone", f"unknown time zone {timezone!r}")
+    currency = text(section, "currency", w, probs, default="CZK") or "CZK"
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        probs.add(_line_of(section, "currency"), f"{w}.currency", "must be an ISO 4217 code like CZK")
+        probs.add(line_of(section, "currency"), f"{w}.currency", "must be an ISO 4217 code like CZK")
     return ImportOptions(
-        shop=_str(section, "shop", w, probs, default=name) or name,
-        platform=_str(section, "platform", w, probs, default=name) or name,
+        shop=text(section, "shop", w, probs, default=name) or name,
+        platform=text(section, "platform", w, probs, default=name) or name,
         timezone=timezone,
-        unknown_product=_choice(section, "unknown_product", w, probs, UnknownProduct, "create"),
-        on_changed=_choice(section, "on_changed", w, probs, OnChanged, "update"),
-        price_list=_str(section, "price_list", w, probs, default="retail") or "retail",
-        warehouse=_str(section, "warehouse", w, probs, default="MAIN") or "MAIN",
+        unknown_product=choice(section, "unknown_product", w, probs, UnknownProduct, "create"),
+        on_changed=choice(section, "on_changed", w, probs, OnChanged, "update"),
+        price_list=text(section, "price_list", w, probs, default="retail") or "retail",
+        warehouse=text(section, "warehouse", w, probs, default="MAIN") or "MAIN",
         currency=currency,
     )
 
 
 def _check_path(path: str, line: int, where: str, namespaces: Mapping[str, str],
-                probs: _Problems) -> None:
+                probs: Problems) -> None:
     if not path.strip():
         probs.add(line, where, "empty path")
         return
@@ -500,14 +406,14 @@ def _check_path(path: str, line: int, where: str, namespaces: Mapping[str, str],
 
 def _build_fields(section: Any, line: int, where: str, vocabulary: Mapping[str, FieldType],
                   namespaces: Mapping[str, str], maps: Mapping[str, Any],
-                  probs: _Problems) -> dict[str, FieldSpec]:
+                  probs: Problems) -> dict[str, FieldSpec]:
     fields: dict[str, FieldSpec] = {}
-    body = _as_map(section, line, where, probs)
+    body = as_map(section, line, where, probs)
     if body is None:
         return fields
     for fname, spec in body.items():
         fwhere = f"{where}.{fname}"
-        fline = _line_of(body, fname)
+        fline = line_of(body, fname)
         if fname not in vocabulary:
             probs.add(fline, fwhere, f"unknown field (known: {', '.join(sorted(vocabulary))})")
             continue
@@ -523,27 +429,27 @@ def _build_fields(section: Any, line: int, where: str, vocabulary: Mapping[str, 
         raw_path: Any = None
         if isinstance(spec, str | list):
             raw_path = spec
-        elif isinstance(spec, _LineDict):
-            _check_keys(spec, {"path", "format", "map", "default", "type", "timezone"}, fwhere, probs)
+        elif isinstance(spec, LineDict):
+            check_keys(spec, {"path", "format", "map", "default", "type", "timezone"}, fwhere, probs)
             raw_path = spec.get("path")
             if not raw_path and "default" not in spec:
                 probs.add(fline, f"{fwhere}.path", "required (or give a constant default)")
-            fmt = _str(spec, "format", fwhere, probs)
-            value_map = _str(spec, "map", fwhere, probs, default=value_map)
-            default = _str(spec, "default", fwhere, probs)
-            tz = _str(spec, "timezone", fwhere, probs)
+            fmt = text(spec, "format", fwhere, probs)
+            value_map = text(spec, "map", fwhere, probs, default=value_map)
+            default = text(spec, "default", fwhere, probs)
+            tz = text(spec, "timezone", fwhere, probs)
             if tz is not None:
                 try:
                     ZoneInfo(tz)
                 except (ZoneInfoNotFoundError, ValueError):
-                    probs.add(_line_of(spec, "timezone"), f"{fwhere}.timezone",
+                    probs.add(line_of(spec, "timezone"), f"{fwhere}.timezone",
                               f"unknown time zone {tz!r}")
             if "type" in spec:
-                tname = _str(spec, "type", fwhere, probs, default=ftype.value)
+                tname = text(spec, "type", fwhere, probs, default=ftype.value)
                 try:
                     ftype = FieldType(tname)
                 except ValueError:
-                    probs.add(_line_of(spec, "type"), f"{fwhere}.type",
+                    probs.add(line_of(spec, "type"), f"{fwhere}.type",
                               f"unknown type (known: {', '.join(t.value for t in FieldType)})")
         else:
             probs.add(fline, fwhere, "must be a path, a list of paths, or a mapping with "
@@ -563,8 +469,8 @@ def _build_fields(section: Any, line: int, where: str, vocabulary: Mapping[str, 
         for fpath in paths:
             _check_path(fpath, fline, fwhere, namespaces, probs)
         if value_map is not None and value_map not in maps and value_map not in (
-            "country", "vat_rate") and isinstance(spec, _LineDict) and "map" in spec:
-            probs.add(_line_of(spec, "map"), f"{fwhere}.map", f"no value map named {value_map!r}")
+            "country", "vat_rate") and isinstance(spec, LineDict) and "map" in spec:
+            probs.add(line_of(spec, "map"), f"{fwhere}.map", f"no value map named {value_map!r}")
         if (fmt is not None or tz is not None) and ftype not in (FieldType.DATETIME, FieldType.DATE):
             probs.add(fline, f"{fwhere}.format", "format and timezone apply only to dates")
         fields[fname] = FieldSpec(name=fname, path=paths[0] if paths else "", type=ftype, format=fmt,
@@ -573,24 +479,24 @@ def _build_fields(section: Any, line: int, where: str, vocabulary: Mapping[str, 
     return fields
 
 
-def _build_maps(section: Any, line: int, where: str, probs: _Problems) -> dict[str, ValueMap]:
+def _build_maps(section: Any, line: int, where: str, probs: Problems) -> dict[str, ValueMap]:
     maps: dict[str, ValueMap] = {}
-    body = _as_map(section, line, where, probs)
+    body = as_map(section, line, where, probs)
     if body is None:
         return maps
     for mname, spec in body.items():
         mwhere = f"{where}.{mname}"
-        mline = _line_of(body, mname)
-        spec_map = _as_map(spec, mline, mwhere, probs)
+        mline = line_of(body, mname)
+        spec_map = as_map(spec, mline, mwhere, probs)
         if spec_map is None:
             continue
-        _check_keys(spec_map, {"values", "default"}, mwhere, probs)
+        check_keys(spec_map, {"values", "default"}, mwhere, probs)
         allowed = MAP_TARGETS.get(mname)
-        values_raw = _as_map(spec_map.get("values"), _line_of(spec_map, "values"), f"{mwhere}.values",
+        values_raw = as_map(spec_map.get("values"), line_of(spec_map, "values"), f"{mwhere}.values",
                              probs) or {}
         values: dict[str, str] = {}
         for raw, target in values_raw.items():
-            vline = _line_of(values_raw, raw)
+            vline = line_of(values_raw, raw)
             if target is None or isinstance(target, dict | list):
                 probs.add(vline, f"{mwhere}.values.{raw}", "must map to a single value")
                 continue
@@ -599,16 +505,16 @@ def _build_maps(section: Any, line: int, where: str, probs: _Problems) -> dict[s
                 probs.add(vline, f"{mwhere}.values.{raw}",
                           f"{target_s!r} is not one of {', '.join(sorted(allowed))}")
             values[str(raw).strip().casefold()] = target_s
-        default = _str(spec_map, "default", mwhere, probs)
+        default = text(spec_map, "default", mwhere, probs)
         if default is not None and allowed is not None and default not in allowed:
-            probs.add(_line_of(spec_map, "default"), f"{mwhere}.default",
+            probs.add(line_of(spec_map, "default"), f"{mwhere}.default",
                       f"{default!r} is not one of {', '.join(sorted(allowed))}")
         if mname == "vat_rate":
             for raw, target in values.items():
                 try:
                     Decimal(target)
                 except InvalidOperation:
-                    probs.add(_line_of(values_raw, raw), f"{mwhere}.values.{raw}",
+                    probs.add(line_of(values_raw, raw), f"{mwhere}.values.{raw}",
                               "must be a number (percent)")
         maps[mname] = ValueMap(name=mname, values=values, default=default)
     return maps
@@ -616,35 +522,35 @@ def _build_maps(section: Any, line: int, where: str, probs: _Problems) -> dict[s
 
 def _build_lines(section: Any, line: int, where: str, vocabulary: Mapping[str, FieldType],
                  namespaces: Mapping[str, str], maps: Mapping[str, ValueMap],
-                 probs: _Problems, *, variants: bool = False) -> LinesSpec | None:
-    body = _as_map(section, line, where, probs)
+                 probs: Problems, *, variants: bool = False) -> LinesSpec | None:
+    body = as_map(section, line, where, probs)
     if body is None:
         return None
     allowed = {"path", "fields", "classify"} | ({"parameters"} if variants else set())
-    _check_keys(body, allowed, where, probs)
-    path = _str(body, "path", where, probs, required=True) or ""
+    check_keys(body, allowed, where, probs)
+    path = text(body, "path", where, probs, required=True) or ""
     if path:
-        _check_path(path, _line_of(body, "path"), f"{where}.path", namespaces, probs)
-    fields = _build_fields(body.get("fields"), _line_of(body, "fields"), f"{where}.fields", vocabulary,
+        _check_path(path, line_of(body, "path"), f"{where}.path", namespaces, probs)
+    fields = _build_fields(body.get("fields"), line_of(body, "fields"), f"{where}.fields", vocabulary,
                            namespaces, maps, probs)
-    classify = _str(body, "classify", where, probs)
+    classify = text(body, "classify", where, probs)
     if classify is not None and classify not in maps:
-        probs.add(_line_of(body, "classify"), f"{where}.classify", f"no value map named {classify!r}")
+        probs.add(line_of(body, "classify"), f"{where}.classify", f"no value map named {classify!r}")
     parameters: tuple[str, str, str] | None = None
     if variants and "parameters" in body:
-        pmap = _as_map(body["parameters"], _line_of(body, "parameters"), f"{where}.parameters", probs)
+        pmap = as_map(body["parameters"], line_of(body, "parameters"), f"{where}.parameters", probs)
         if pmap is not None:
-            _check_keys(pmap, {"path", "name", "value"}, f"{where}.parameters", probs)
+            check_keys(pmap, {"path", "name", "value"}, f"{where}.parameters", probs)
             parameters = (
-                _str(pmap, "path", f"{where}.parameters", probs, required=True) or "",
-                _str(pmap, "name", f"{where}.parameters", probs, default="NAME") or "NAME",
-                _str(pmap, "value", f"{where}.parameters", probs, default="VALUE") or "VALUE",
+                text(pmap, "path", f"{where}.parameters", probs, required=True) or "",
+                text(pmap, "name", f"{where}.parameters", probs, default="NAME") or "NAME",
+                text(pmap, "value", f"{where}.parameters", probs, default="VALUE") or "VALUE",
             )
     return LinesSpec(path=path, fields=fields, classify=classify, parameters=parameters)
 
 
 def _build_totals_lines(section: Any, line: int, where: str, namespaces: Mapping[str, str],
-                        probs: _Problems) -> tuple[TotalsLine, ...]:
+                        probs: Problems) -> tuple[TotalsLine, ...]:
     if section is None:
         return ()
     if not isinstance(section, list):
@@ -653,29 +559,29 @@ def _build_totals_lines(section: Any, line: int, where: str, namespaces: Mapping
     result: list[TotalsLine] = []
     for i, item in enumerate(section):
         iwhere = f"{where}[{i}]"
-        body = _as_map(item, line, iwhere, probs)
+        body = as_map(item, line, iwhere, probs)
         if body is None:
             continue
-        _check_keys(body, {"kind", "name", "name_path", "unit_price", "unit_price_excl", "vat_rate",
+        check_keys(body, {"kind", "name", "name_path", "unit_price", "unit_price_excl", "vat_rate",
                            "negate", "tax"}, iwhere, probs)
-        kind_s = _str(body, "kind", iwhere, probs, required=True) or "other"
+        kind_s = text(body, "kind", iwhere, probs, required=True) or "other"
         try:
             kind = LineKind(kind_s)
         except ValueError:
-            probs.add(_line_of(body, "kind"), f"{iwhere}.kind",
+            probs.add(line_of(body, "kind"), f"{iwhere}.kind",
                       f"{kind_s!r} is not one of {', '.join(k.value for k in LineKind)}")
             kind = LineKind.OTHER
         paths = {}
         for key in ("unit_price", "unit_price_excl", "vat_rate", "name_path", "tax"):
-            value = _str(body, key, iwhere, probs)
+            value = text(body, key, iwhere, probs)
             if value:
-                _check_path(value, _line_of(body, key), f"{iwhere}.{key}", namespaces, probs)
+                _check_path(value, line_of(body, key), f"{iwhere}.{key}", namespaces, probs)
             paths[key] = value
         negate = body.get("negate", False)
         if not isinstance(negate, bool):
-            probs.add(_line_of(body, "negate"), f"{iwhere}.negate", "must be true or false")
+            probs.add(line_of(body, "negate"), f"{iwhere}.negate", "must be true or false")
             negate = False
-        result.append(TotalsLine(kind=kind, name=_str(body, "name", iwhere, probs, default=kind.value)
+        result.append(TotalsLine(kind=kind, name=text(body, "name", iwhere, probs, default=kind.value)
                                  or kind.value, unit_price=paths["unit_price"],
                                  unit_price_excl=paths["unit_price_excl"], vat_rate=paths["vat_rate"],
                                  name_path=paths["name_path"], negate=negate, tax=paths["tax"]))
@@ -684,16 +590,16 @@ def _build_totals_lines(section: Any, line: int, where: str, namespaces: Mapping
     return tuple(result)
 
 
-def _build_mapping(kind: DocumentKind, body: _LineDict, where: str, profile_path: Path,
-                   probs: _Problems) -> RecordMapping | None:
-    _check_keys(body, {"record", "namespaces", "fields", "lines", "variants", "totals_lines", "maps",
+def _build_mapping(kind: DocumentKind, body: LineDict, where: str, profile_path: Path,
+                   probs: Problems) -> RecordMapping | None:
+    check_keys(body, {"record", "namespaces", "fields", "lines", "variants", "totals_lines", "maps",
                        "dedupe_key", "encoding_fallback", "schema", "vat_rates",
                        "prices_include_vat"}, where, probs)
     namespaces: dict[str, str] = {}
-    ns_body = _as_map(body.get("namespaces"), _line_of(body, "namespaces"), f"{where}.namespaces", probs)
+    ns_body = as_map(body.get("namespaces"), line_of(body, "namespaces"), f"{where}.namespaces", probs)
     for prefix, uri in (ns_body or {}).items():
         if not isinstance(uri, str) or not uri:
-            probs.add(_line_of(ns_body, prefix), f"{where}.namespaces.{prefix}", "must be a URI")
+            probs.add(line_of(ns_body, prefix), f"{where}.namespaces.{prefix}", "must be a URI")
         else:
             namespaces[str(prefix)] = uri
     records_raw = body.get("record")
@@ -703,37 +609,37 @@ def _build_mapping(kind: DocumentKind, body: _LineDict, where: str, profile_path
     elif isinstance(records_raw, list) and all(isinstance(r, str) for r in records_raw):
         records = list(records_raw)
     else:
-        probs.add(_line_of(body, "record"), f"{where}.record",
+        probs.add(line_of(body, "record"), f"{where}.record",
                   "required: an absolute path like /ORDERS/ORDER, or a list of them")
     for rec in records:
         if not re.fullmatch(r"(/[A-Za-z_][\w.-]*(:[A-Za-z_][\w.-]*)?)+", rec):
-            probs.add(_line_of(body, "record"), f"{where}.record",
+            probs.add(line_of(body, "record"), f"{where}.record",
                       f"{rec!r} must be a plain absolute path like /ORDERS/ORDER (no predicates)")
         for prefix in _PREFIX_RE.findall(rec):
             if prefix not in namespaces:
-                probs.add(_line_of(body, "record"), f"{where}.record",
+                probs.add(line_of(body, "record"), f"{where}.record",
                           f"namespace prefix {prefix!r} is not declared in namespaces")
-    maps = _build_maps(body.get("maps"), _line_of(body, "maps"), f"{where}.maps", probs)
-    fields = _build_fields(body.get("fields"), _line_of(body, "fields"), f"{where}.fields",
+    maps = _build_maps(body.get("maps"), line_of(body, "maps"), f"{where}.maps", probs)
+    fields = _build_fields(body.get("fields"), line_of(body, "fields"), f"{where}.fields",
                            RECORD_FIELDS[kind], namespaces, maps, probs)
     for req in REQUIRED_FIELDS[kind]:
         if req not in fields and "fields" in body:
-            probs.add(_line_of(body, "fields"), f"{where}.fields.{req}", "required")
+            probs.add(line_of(body, "fields"), f"{where}.fields.{req}", "required")
     lines = None
     if "lines" in body:
         if kind not in LINE_FIELDS:
-            probs.add(_line_of(body, "lines"), f"{where}.lines", f"{kind.value} have no lines")
+            probs.add(line_of(body, "lines"), f"{where}.lines", f"{kind.value} have no lines")
         else:
-            lines = _build_lines(body["lines"], _line_of(body, "lines"), f"{where}.lines",
+            lines = _build_lines(body["lines"], line_of(body, "lines"), f"{where}.lines",
                                  LINE_FIELDS[kind], namespaces, maps, probs)
     variants = None
     if "variants" in body:
         if kind is not DocumentKind.PRODUCTS:
-            probs.add(_line_of(body, "variants"), f"{where}.variants", "only products have variants")
+            probs.add(line_of(body, "variants"), f"{where}.variants", "only products have variants")
         else:
-            variants = _build_lines(body["variants"], _line_of(body, "variants"), f"{where}.variants",
+            variants = _build_lines(body["variants"], line_of(body, "variants"), f"{where}.variants",
                                     RECORD_FIELDS[kind], namespaces, maps, probs, variants=True)
-    totals = _build_totals_lines(body.get("totals_lines"), _line_of(body, "totals_lines"),
+    totals = _build_totals_lines(body.get("totals_lines"), line_of(body, "totals_lines"),
                                  f"{where}.totals_lines", namespaces, probs)
     default_key = {DocumentKind.PRODUCTS: "code", DocumentKind.STOCK: "product_code"}.get(
         kind, "external_id")
@@ -741,29 +647,29 @@ def _build_mapping(kind: DocumentKind, body: _LineDict, where: str, profile_path
     dedupe = tuple(dedupe_raw) if isinstance(dedupe_raw, list) else (str(dedupe_raw),)
     for key in dedupe:
         if key not in RECORD_FIELDS[kind]:
-            probs.add(_line_of(body, "dedupe_key"), f"{where}.dedupe_key", f"unknown field {key!r}")
-    fallback = _str(body, "encoding_fallback", where, probs)
+            probs.add(line_of(body, "dedupe_key"), f"{where}.dedupe_key", f"unknown field {key!r}")
+    fallback = text(body, "encoding_fallback", where, probs)
     if fallback is not None:
         try:
             codecs.lookup(fallback)
         except LookupError:
-            probs.add(_line_of(body, "encoding_fallback"), f"{where}.encoding_fallback",
+            probs.add(line_of(body, "encoding_fallback"), f"{where}.encoding_fallback",
                       f"unknown encoding {fallback!r}")
     schema: Path | None = None
-    schema_s = _str(body, "schema", where, probs)
+    schema_s = text(body, "schema", where, probs)
     if schema_s:
         schema = _resolve_schema(schema_s, profile_path)
         if schema is None:
-            probs.add(_line_of(body, "schema"), f"{where}.schema", f"schema file not found: {schema_s}")
+            probs.add(line_of(body, "schema"), f"{where}.schema", f"schema file not found: {schema_s}")
     vat_rates: list[Decimal] = []
     for rate in body.get("vat_rates") or []:
         try:
             vat_rates.append(Decimal(str(rate)))
         except InvalidOperation:
-            probs.add(_line_of(body, "vat_rates"), f"{where}.vat_rates", f"{rate!r} is not a number")
+            probs.add(line_of(body, "vat_rates"), f"{where}.vat_rates", f"{rate!r} is not a number")
     include = body.get("prices_include_vat", True)
     if not isinstance(include, bool):
-        probs.add(_line_of(body, "prices_include_vat"), f"{where}.prices_include_vat",
+        probs.add(line_of(body, "prices_include_vat"), f"{where}.prices_include_vat",
                   "must be true or false")
         include = True
     if not records:
@@ -781,40 +687,40 @@ def _resolve_schema(value: str, profile_path: Path) -> Path | None:
     return None
 
 
-def _build_exports(data: _LineDict, path: Path, probs: _Problems) -> dict[str, ExportSpec]:
-    section = _as_map(data.get("exports"), _line_of(data, "exports"), "exports", probs)
+def _build_exports(data: LineDict, path: Path, probs: Problems) -> dict[str, ExportSpec]:
+    section = as_map(data.get("exports"), line_of(data, "exports"), "exports", probs)
     exports: dict[str, ExportSpec] = {}
     for name, spec in (section or {}).items():
         where = f"exports.{name}"
-        body = _as_map(spec, _line_of(section, name), where, probs)
+        body = as_map(spec, line_of(section, name), where, probs)
         if body is None:
             continue
-        _check_keys(body, {"template", "description", "price_list", "vat_included", "warehouses",
+        check_keys(body, {"template", "description", "price_list", "vat_included", "warehouses",
                            "label", "gate_max_drop", "template_dir", "options"}, where, probs)
-        template = _str(body, "template", where, probs, required=True) or ""
+        template = text(body, "template", where, probs, required=True) or ""
         warehouses_raw = body.get("warehouses") or []
         if isinstance(warehouses_raw, str):
             warehouses_raw = [warehouses_raw]
         gate = body.get("gate_max_drop", 0.2)
         if isinstance(gate, bool) or not isinstance(gate, int | float) or not 0 <= gate <= 1:
-            probs.add(_line_of(body, "gate_max_drop"), f"{where}.gate_max_drop",
+            probs.add(line_of(body, "gate_max_drop"), f"{where}.gate_max_drop",
                       "must be a number between 0 and 1")
             gate = 0.2
         vat_included = body.get("vat_included", True)
         if not isinstance(vat_included, bool):
-            probs.add(_line_of(body, "vat_included"), f"{where}.vat_included", "must be true or false")
+            probs.add(line_of(body, "vat_included"), f"{where}.vat_included", "must be true or false")
             vat_included = True
-        template_dir_s = _str(body, "template_dir", where, probs)
+        template_dir_s = text(body, "template_dir", where, probs)
         options = body.get("options") or {}
         if not isinstance(options, dict):
-            probs.add(_line_of(body, "options"), f"{where}.options", "must be a mapping")
+            probs.add(line_of(body, "options"), f"{where}.options", "must be a mapping")
             options = {}
         exports[str(name)] = ExportSpec(
             name=str(name), template=template,
-            description=_str(body, "description", where, probs, default="") or "",
-            price_list=_str(body, "price_list", where, probs, default="retail") or "retail",
+            description=text(body, "description", where, probs, default="") or "",
+            price_list=text(body, "price_list", where, probs, default="retail") or "retail",
             vat_included=vat_included, warehouses=tuple(str(w) for w in warehouses_raw),
-            label=_str(body, "label", where, probs), gate_max_drop=float(gate),
+            label=text(body, "label", where, probs), gate_max_drop=float(gate),
             template_dir=(path.parent / template_dir_s) if template_dir_s else None,
             options=dict(options),
         )
@@ -841,16 +747,16 @@ def copy_profile(name_or_path: str | Path, target: Path, *, overwrite: bool = Fa
     Raises:
         ConfigError: the profile is unknown, or ``target`` exists and ``overwrite`` is false.
     """
-    text = profile_text(name_or_path)
+    source = profile_text(name_or_path)
     target = Path(target)
     if target.suffix not in (".yaml", ".yml"):
         target = target.with_suffix(".yaml")
     if target.exists() and not overwrite:
         raise ConfigError(f"{target} already exists (use --force to overwrite)")
-    text = _NAME_LINE.sub(f"name: {target.stem}", text, count=1)
+    source = _NAME_LINE.sub(f"name: {target.stem}", source, count=1)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        target.write_text(source, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc}") from exc
     return target
