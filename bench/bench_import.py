@@ -242,11 +242,14 @@ def child(variant: str, xml: Path, db: Path) -> None:
         import exchange.importers.engine
         import exchange.importers.reader  # noqa: F401
     started = time.perf_counter()
+    cpu_started = time.process_time()
     count = VARIANTS[variant](xml, db)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"variant": variant, "orders": count, "seconds": round(seconds, 3),
-                      "orders_per_s": round(count / seconds), "peak_rss_mb": round(rss_mb, 1)}))
+                      "cpu_seconds": round(cpu, 3), "orders_per_s": round(count / seconds),
+                      "orders_per_cpu_s": round(count / cpu), "peak_rss_mb": round(rss_mb, 1)}))
 
 
 def measure(variant: str, xml: Path, work: Path, seed: int) -> dict[str, float]:
@@ -283,14 +286,18 @@ def main() -> None:
         print(f"\n{size:,} orders ({xml.stat().st_size / 1e6:.1f} MB)")
         for r in results.values():
             print(f"  {r['variant']:<9} {r['orders_per_s']:>8,} orders/s  {r['seconds']:>7.2f} s"
+                  f"  ({r['orders_per_cpu_s']:>7,} orders per CPU-s)"
                   f"  peak RSS {r['peak_rss_mb']:>6.1f} MB")
         if "engine" in results and "baseline" in results:
             ratio = results["engine"]["orders_per_s"] / results["baseline"]["orders_per_s"]
+            cpu_ratio = (results["engine"]["orders_per_cpu_s"]
+                         / results["baseline"]["orders_per_cpu_s"])
             rss = results["engine"]["peak_rss_mb"]
             good = ratio >= 0.5 and rss < 150
             ok = ok and good
-            print(f"  engine/baseline = {ratio:.2f}  (target ≥ 0.5, RSS < 150 MB): "
-                  f"{'OK' if good else 'MISSED'}")
+            # on a shared machine the CPU-time ratio is the steadier of the two
+            print(f"  engine/baseline = {ratio:.2f} wall, {cpu_ratio:.2f} CPU"
+                  f"  (target ≥ 0.5, RSS < 150 MB): {'OK' if good else 'MISSED'}")
     sys.exit(0 if ok else 1)
 
 

@@ -72,7 +72,7 @@ from exchange.store.history import finish_run, record_event, start_run
 from exchange.store.schema import events, processed_files
 from exchange.store.types import utcnow
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 JOB = "import"
 DEFAULT_QUARANTINE = Path("quarantine")
 Progress = Callable[[int, int], None]  # (bytes done, bytes in total)
@@ -234,6 +234,8 @@ class _Run:
                     self._process(conn, chunk)
                     if self.progress is not None:
                         self.progress(self._bytes_done(chunk[-1].line), self.report.size)
+                if self.writer is not None:
+                    self.writer.flush(conn)
                 if self.progress is not None:
                     self.progress(self.report.size, self.report.size)
                 if not self.report.dry_run and self.report.counts[Outcome.FAILED]:
@@ -376,7 +378,8 @@ class _Run:
                 p.existing = ex
                 p.action = Action.UPDATE if self.options.on_changed == "update" else Action.REVIEW
                 to_write.append(p)
-        for item, outcome in self._isolated(conn, writer.write, to_write):
+        for item, outcome in self._isolated(conn, writer.write, to_write, writer.accept,
+                                            writer.discard):
             if isinstance(outcome, Written):
                 results.append((DocumentResult(outcome.outcome, item.external_id, item.line,
                                                outcome.reason, None, list(item.warnings)),
@@ -400,7 +403,8 @@ class _Run:
         return ""
 
     def _isolated(self, conn: Connection, write: Callable[[Connection, Sequence[Any]], list[Any]],
-                  batch: Sequence[Any]) -> list[tuple[Any, Any]]:
+                  batch: Sequence[Any], accept: Callable[[], None] = lambda: None,
+                  discard: Callable[[], None] = lambda: None) -> list[tuple[Any, Any]]:
         """Write a batch in a SAVEPOINT; on a document error, again one document at a time.
 
         Returns (item, what writing did) pairs; a failed item is paired with its reason.
@@ -410,16 +414,19 @@ class _Run:
         mark = self.matcher.mark()
         try:
             with conn.begin_nested():
-                return list(zip(batch, write(conn, batch), strict=True))
+                done = list(zip(batch, write(conn, batch), strict=True))
+            accept()
+            return done
         except _DOCUMENT_ERRORS as exc:
             if isinstance(exc, OperationalError):
                 raise
+            discard()
             self.matcher.rollback_to(mark)
             if len(batch) == 1:
                 return [(batch[0], _reason(exc))]
         out: list[tuple[Any, Any]] = []
         for item in batch:
-            out += self._isolated(conn, write, [item])
+            out += self._isolated(conn, write, [item], accept, discard)
         return out
 
     def _catalog(self, conn: Connection, chunk: list[RecordLike]

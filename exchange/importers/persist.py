@@ -46,6 +46,7 @@ from exchange.store.types import utcnow
 ZERO = Decimal("0")
 _PRODUCT = LineKind.PRODUCT
 _KIND = {kind: kind.value for kind in LineKind}  # plain str for the driver, without enum lookups
+_STATUS = {status: status.value for status in OrderStatus}
 
 # Orders in these states hold no stock; every other state (including on_hold) reserves it.
 NON_RESERVING = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
@@ -198,6 +199,27 @@ class DocumentWriter:
     def __init__(self, ctx: WriteContext) -> None:
         self.ctx = ctx
         self._bulk: Bulk | None = None
+        # Reservation deltas per (product, warehouse): those of the batch being written, and those
+        # of every batch written so far, applied once at the end of the file (see flush).
+        self._pending: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        self._reservations: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+
+    def accept(self) -> None:
+        """The last batch was written for good (its SAVEPOINT was released)."""
+        for key, qty in self._pending.items():
+            self._reservations[key] += qty
+        self._pending.clear()
+
+    def discard(self) -> None:
+        """The last batch was rolled back."""
+        self._pending.clear()
+
+    def flush(self, conn: Connection) -> None:
+        """Apply the reservations of every accepted batch: one statement per stock row touched."""
+        deltas = {key: qty for key, qty in self._reservations.items() if qty}
+        if deltas:
+            apply_reservations(conn, self.bulk(conn), deltas, utcnow())
+        self._reservations.clear()
 
     def bulk(self, conn: Connection) -> Bulk:
         """The bulk writer for this store's dialect."""
@@ -224,6 +246,7 @@ class DocumentWriter:
         """Write a batch of documents; raises on a database error (the caller isolates it)."""
         changing = [p for p in batch if p.action is not Action.REVIEW]
         written: list[Written] = []
+        self._pending.clear()
         if changing:
             customer_ids = self.ctx.matcher.customer_ids(conn, [p.document.customer
                                                                  for p in changing])
@@ -237,8 +260,8 @@ class DocumentWriter:
                     pid = next(product_ids) if ln.kind is _PRODUCT else None
                     if pid is None and ln.kind is _PRODUCT:
                         p.warnings.append(
-                            f"product {ln.code or ln.ean or ln.name!r} is not in the catalogue; "
-                            "kept as a text line")
+                            f"product {ln.code or getattr(ln, 'ean', '') or ln.name!r} is not "
+                            "in the catalogue; kept as a text line")
                     ids.append(pid)
                 line_products.append(ids)
             written += self._write_changes(conn, changing, customer_ids, line_products)
@@ -368,7 +391,7 @@ class OrderWriter(DocumentWriter):
         held = bool(p.review_reasons)
         return {
             "shop": self.ctx.shop, "external_id": p.external_id, "number": o.number,
-            "status": (OrderStatus.ON_HOLD if held else o.status).value,
+            "status": _STATUS[OrderStatus.ON_HOLD if held else o.status],
             "shop_status": o.shop_status, "ordered_at": _utc(o.created_at, self.ctx.timezone),
             "currency": o.currency, "customer_id": customer_id or None,
             "payment_method": o.payment_method, "shipping_method": o.shipping_method,
@@ -396,7 +419,7 @@ class OrderWriter(DocumentWriter):
                     line_products: list[list[int | None]],
                     old_lines: dict[int, list[tuple[int | None, Decimal]]]) -> None:
         """Reserve stock for new orders; adjust updated ones by the difference."""
-        deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        deltas = self._pending
         moves: list[tuple[Any, ...]] = []
         now = utcnow()
         bulk = self.bulk(conn)
@@ -423,9 +446,7 @@ class OrderWriter(DocumentWriter):
                     deltas[(pid, wid)] += qty
                     moves.append((pid, wid, "reserve" if qty > 0 else "release", bulk.dec(qty),
                                   reference, stamp))
-        if deltas:
-            apply_reservations(conn, bulk, deltas, now)
-            bulk.insert(conn, stock_moves, _MOVE_COLUMNS, moves)
+        bulk.insert(conn, stock_moves, _MOVE_COLUMNS, moves)
 
 
 _MOVE_COLUMNS = ("product_id", "warehouse_id", "kind", "quantity", "reference", "created_at")

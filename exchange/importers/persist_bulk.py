@@ -20,6 +20,8 @@ from sqlalchemy import JSON, Connection, Date, Table
 
 from exchange.store.types import Dec, UtcDateTime
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps without its per-call set-up
+
 
 class Bulk:
     """Value converters and executemany for one store dialect."""
@@ -30,6 +32,7 @@ class Bulk:
         self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
         self._sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._plans: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._last_ts: tuple[datetime | None, Any] = (None, None)
 
     def dec(self, value: Decimal | None) -> Any:
         """A Decimal for a ``Dec`` column."""
@@ -41,8 +44,15 @@ class Bulk:
         """A tz-aware datetime for a ``UtcDateTime`` column."""
         if value is None:
             return None
+        if value is self._last_ts[0]:  # a chunk stamps every row with the same "now"
+            return self._last_ts[1]
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; timestamps must be tz-aware")
+        converted = self._ts(value)
+        self._last_ts = (value, converted)
+        return converted
+
+    def _ts(self, value: datetime) -> Any:
         if not self.sqlite:
             return value
         if value.tzinfo is not UTC:
@@ -59,7 +69,7 @@ class Bulk:
     @staticmethod
     def js(value: Any) -> Any:
         """A value for a JSON column."""
-        return None if value is None else json.dumps(value, ensure_ascii=False)
+        return None if value is None else _JSON(value)
 
     def insert(self, conn: Connection, table: Table, columns: tuple[str, ...],
                rows: Sequence[Sequence[Any]]) -> None:
