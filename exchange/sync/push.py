@@ -106,6 +106,7 @@ def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str 
     results: list[PushResult] = []
     rows: list[dict[str, object]] = []
     transport: Transport | None = None
+    url = ep.url
     try:
         start = 0
         while start < len(pairs):
@@ -118,12 +119,12 @@ def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str 
                     path, name = pairs[start + i]
                     now = utcnow()
                     rows.append({
-                        "endpoint": ep.url, "local_path": str(path.resolve()),
+                        "endpoint": url, "local_path": str(path.absolute()),
                         "remote_name": name, "status": OutboxStatus.DELIVERED.value,
                         "attempts": 1, "next_attempt_at": now, "last_error": "",
                         "created_at": now, "delivered_at": now})
                     if len(rows) >= RECORD_BATCH:
-                        _record(store, ep.url, rows, results)
+                        _record(store, url, rows, results)
                     i += 1
                 start = len(pairs)
             except TransportError as exc:

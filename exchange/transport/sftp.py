@@ -22,6 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
+from paramiko.sftp import (
+    CMD_CLOSE,
+    CMD_HANDLE,
+    CMD_OPEN,
+    CMD_STATUS,
+    CMD_WRITE,
+    SFTP_FLAG_CREATE,
+    SFTP_FLAG_TRUNC,
+    SFTP_FLAG_WRITE,
+)
+from paramiko.sftp_attr import SFTPAttributes
+from paramiko.sftp_client import int64
 
 from exchange.errors import (
     AuthError,
@@ -40,9 +52,9 @@ REQUEST_SIZE = 128 * 1024
 #: Application reads and writes; large blocks keep paramiko's per-call overhead down.
 IO_CHUNK = 1024 * 1024
 #: SFTP channels that stage small files in parallel in publish_many.
-PARALLEL_CHANNELS = 4
+PARALLEL_CHANNELS = 2
 #: Files staged, size-checked with one listing, then renamed, per group.
-STAGE_GROUP = 250
+STAGE_GROUP = 200
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr")
 _RSA_NAMES = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
 
@@ -90,6 +102,25 @@ def translate(exc: BaseException, what: str, *, connecting: bool = False) -> Tra
 
 
 _ERRORS = (OSError, EOFError, paramiko.SSHException)
+
+
+class _Replies:
+    """Collects the status answers of requests sent without waiting (paramiko's async path)."""
+
+    def __init__(self, client: paramiko.SFTPClient) -> None:
+        self.client = client
+        self.error: BaseException | None = None
+
+    def _async_response(self, kind: int, msg: paramiko.Message, num: int) -> None:
+        try:
+            if kind != CMD_STATUS:
+                raise paramiko.SFTPError(f"unexpected answer type {kind}")
+            self.client._convert_status(msg)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            self.error = self.error or exc
+
+    def _check_exception(self) -> None:
+        """Called by paramiko's _finish_responses; errors are read from ``error`` instead."""
 
 
 class SFTPTransport(Transport):
@@ -318,18 +349,28 @@ class SFTPTransport(Transport):
         def stage(local: Path, tmp: str) -> None:
             client = clients.get()
             try:
-                self._upload_with(client, local, tmp)
+                if local.stat().st_size <= REQUEST_SIZE:
+                    self._upload_small(client, local, tmp)
+                else:
+                    self._upload_with(client, local, tmp)
             finally:
                 clients.put(client)
 
         pool = ThreadPoolExecutor(PARALLEL_CHANNELS, thread_name_prefix="sftp-stage")
+        groups = [plan[i:i + STAGE_GROUP] for i in range(0, len(plan), STAGE_GROUP)]
+
+        def submit(group: list[tuple[Path, int, str, str]]) -> list[Future[None]]:
+            return [pool.submit(stage, local, tmp) for local, _, _, tmp in group]
+
         done = 0
         futures: list[Future[None]] = []
+        upcoming = submit(groups[0])
         try:
-            for start in range(0, len(plan), STAGE_GROUP):
-                group = plan[start:start + STAGE_GROUP]
-                futures = [pool.submit(stage, local, tmp) for local, _, _, tmp in group]
+            for index, group in enumerate(groups):
+                futures = upcoming
                 wait(futures)
+                # The next group uploads while this one is checked and renamed.
+                upcoming = submit(groups[index + 1]) if index + 1 < len(groups) else []
                 sizes = self._sizes({posixpath.dirname(tmp) for *_, tmp in group})
                 for (_, expected, final, tmp), future in zip(group, futures, strict=True):
                     future.result()
@@ -341,7 +382,7 @@ class SFTPTransport(Transport):
                     done += 1
                     yield done - 1
         finally:
-            for future in futures:
+            for future in (*futures, *upcoming):
                 future.cancel()
             pool.shutdown(wait=True)
             for *_, tmp in plan[done:]:
@@ -349,6 +390,32 @@ class SFTPTransport(Transport):
             for c in opened:
                 with contextlib.suppress(*_ERRORS):
                     c.close()
+
+    def _upload_small(self, client: paramiko.SFTPClient, local: Path, path: str) -> None:
+        """Upload a file that fits one request: OPEN, then WRITE and CLOSE sent together.
+
+        Requests on one handle are processed in order, so the WRITE and CLOSE answers come
+        back in one round trip; both are checked (paramiko's own close ignores errors).
+        """
+        try:
+            data = local.read_bytes()
+        except OSError as exc:
+            raise TransportError(f"{local}: cannot read ({exc.strerror})") from exc
+        try:
+            kind, msg = client._request(
+                CMD_OPEN, self._full(path),
+                SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC, SFTPAttributes())
+            if kind != CMD_HANDLE:
+                raise TransferError(f"{path}: unexpected answer to OPEN")
+            handle = msg.get_binary()
+            replies = _Replies(client)
+            client._async_request(replies, CMD_WRITE, handle, int64(0), data)
+            client._async_request(replies, CMD_CLOSE, handle)
+            client._finish_responses(replies)
+        except _ERRORS as exc:
+            raise translate(exc, path) from exc
+        if replies.error is not None:
+            raise translate(replies.error, path) from replies.error
 
     def _sizes(self, folders: set[str]) -> dict[str, int]:
         """Sizes of the files in ``folders``, by path relative to the root (one listing each)."""
