@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from queue import Full, Queue
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +43,7 @@ from exchange.errors import (
     SchemaError,
     XmlSyntaxError,
 )
+from exchange.importers import persist_parallel
 from exchange.importers.matching import Matcher
 from exchange.importers.persist import (
     Action,
@@ -73,6 +72,7 @@ from exchange.store.schema import events, processed_files
 from exchange.store.types import utcnow
 
 CHUNK_SIZE = 1000
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 JOB = "import"
 DEFAULT_QUARANTINE = Path("quarantine")
 Progress = Callable[[int, int], None]  # (bytes done, bytes in total)
@@ -108,8 +108,12 @@ def import_file(
     point_of_sale: str | None = None,
     progress: Progress | None = None,
     quarantine: Path | None = None,
+    parallel: bool | None = None,
 ) -> ImportReport:
     """Import one XML file of ``kind`` read with ``profile``; returns what happened per document.
+
+    ``parallel`` reads the file in a child process while this one writes (default: for files of
+    ``PARALLEL_MIN_BYTES`` and more, where ``fork`` is available and the process has one thread).
 
     Raises:
         ConfigError: an unknown kind, profile, time zone, or options that do not fit the kind.
@@ -119,8 +123,18 @@ def import_file(
 
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     doc_kind = _kind(kind)
+    prof.mapping(doc_kind)  # ConfigError now when the profile cannot read this kind
     path = Path(path)
-    records = read_records(path, prof, doc_kind)
+    if parallel is None:
+        try:
+            parallel = path.stat().st_size >= PARALLEL_MIN_BYTES
+        except OSError:
+            parallel = False
+    records: Iterable[RecordLike]
+    if parallel and persist_parallel.available():
+        records = persist_parallel.read_in_child(path, prof, doc_kind)
+    else:
+        records = read_records(path, prof, doc_kind)
     return import_records(store, path, prof, doc_kind, records, shop=shop, dry_run=dry_run,
                           since=since, statuses=statuses, warehouse=warehouse,
                           point_of_sale=point_of_sale, progress=progress, quarantine=quarantine)
@@ -523,58 +537,6 @@ class _Run:
         except OSError as exc:
             raise ConfigError(f"cannot write to the quarantine folder {self.quarantine}: "
                               f"{exc.strerror or exc}") from exc
-
-
-_END = object()
-
-
-def read_ahead(records: Iterable[RecordLike], batch: int = 100, depth: int = 8
-               ) -> Iterator[RecordLike]:
-    """Iterate ``records`` in a background thread, a few batches ahead of the consumer.
-
-    Parsing (the reader) then overlaps with the store's work, which runs without the GIL inside
-    SQLite and the PostgreSQL driver. An exception raised by the reader (a file-level error) is
-    re-raised here, in the consumer, at the point the reader reached.
-    """
-    queue: Queue[Any] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                queue.put(item, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            pending: list[RecordLike] = []
-            for record in records:
-                pending.append(record)
-                if len(pending) >= batch:
-                    if not put(pending):
-                        return
-                    pending = []
-            if (not pending or put(pending)):
-                put(_END)
-        except BaseException as exc:  # handed over to the consumer, which re-raises it
-            put(exc)
-
-    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = queue.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-    finally:
-        stop.set()
-        worker.join()
 
 
 def _reason(exc: BaseException) -> str:
