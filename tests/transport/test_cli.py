@@ -83,3 +83,24 @@ def test_outbox_as_a_real_subprocess(workdir: Path) -> None:
                            "outbox"], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "the outbox is empty" in proc.stdout
+
+
+def test_outbox_deliver_once_the_server_is_back(workdir: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    server = MemoryServer.reset("cli-outbox")
+    server.down = True
+    (workdir / "a.xml").write_text("<a/>")
+    (workdir / "b.xml").write_text("<b/>")
+    assert run_cli(cli, ["push", "a.xml", "memory://cli-outbox/out"]) == 5
+    assert run_cli(cli, ["push", "b.xml", "memory://cli-outbox/out"]) == 5
+    assert len(list((workdir / "outbox").iterdir())) == 2  # the spooled copies
+    capsys.readouterr()
+    server.down = False
+    assert run_cli(cli, ["outbox", "--deliver"]) == 0  # backoff: not due yet
+    assert "0 delivered, 2 waiting" in capsys.readouterr().err
+    assert run_cli(cli, ["outbox", "--deliver", "--force"]) == 0
+    out = capsys.readouterr()
+    assert "2 delivered, 0 waiting, 0 failed" in out.err
+    assert "the outbox is empty" in out.out
+    assert sorted(server.files) == ["out/a.xml", "out/b.xml"]
+    assert list((workdir / "outbox").iterdir()) == []
