@@ -72,6 +72,7 @@ from exchange.store.schema import events, processed_files
 from exchange.store.types import utcnow
 
 CHUNK_SIZE = 1000
+_EVENT_COLUMNS = ("run_id", "job", "at", "level", "kind", "document", "message", "details")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 JOB = "import"
 DEFAULT_QUARANTINE = Path("quarantine")
@@ -323,14 +324,21 @@ class _Run:
             results = self._documents(conn, chunk, self.writer)
         else:
             results = self._catalog(conn, chunk)
+        bulk = self.bulk
+        stamp = bulk.ts(utcnow())
+        prefix = f"{self.kind.value}:{self.shop}:"
         event_rows = []
-        now = utcnow()
         for result, details in results:
             self.report.add(result)
-            if result.outcome is Outcome.SKIPPED:
+            outcome = result.outcome
+            if outcome is Outcome.SKIPPED:
                 continue
-            level = {Outcome.FAILED: "error", Outcome.HELD: "warning"}.get(
-                result.outcome, "warning" if result.warnings else "info")
+            if outcome is Outcome.FAILED:
+                level = "error"
+            elif outcome is Outcome.HELD or result.warnings:
+                level = "warning"
+            else:
+                level = "info"
             info: dict[str, Any] = {"line": result.line}
             if result.warnings:
                 info["warnings"] = result.warnings
@@ -338,13 +346,9 @@ class _Run:
                 info["field"] = result.field
             if details:
                 info.update(details)
-            event_rows.append({
-                "run_id": self.run_id, "job": JOB, "at": now, "level": level,
-                "kind": result.outcome.value,
-                "document": f"{self.kind.value}:{self.shop}:{result.external_id}",
-                "message": result.reason, "details": info})
-        if event_rows:
-            self.bulk.insert_dicts(conn, events, event_rows)
+            event_rows.append((self.run_id, JOB, stamp, level, outcome.value,
+                               prefix + result.external_id, result.reason, bulk.js(info)))
+        bulk.insert(conn, events, _EVENT_COLUMNS, event_rows)
 
     def _failed(self, rec: RecordLike, reason: str, field: str | None = None
                 ) -> tuple[DocumentResult, None]:

@@ -274,10 +274,12 @@ class DocumentWriter:
                        line_products: list[list[int | None]]) -> list[Written]:
         now = utcnow()
         new = [i for i, p in enumerate(batch) if p.action is Action.INSERT]
-        rows = [self.header_row(batch[i], customer_ids[i], now) for i in new]
+        bulk = self.bulk(conn)
+        stamp = bulk.ts(now)
+        rows = [self.header_values(bulk, batch[i], customer_ids[i], stamp) for i in new]
         ids: dict[int, int] = {}
         if rows:
-            self.bulk(conn).insert_dicts(conn, self.table, rows)
+            bulk.insert(conn, self.table, self.header_columns, rows)
             # the new ids, by (shop, external id): unique, and one query per chunk
             t = self.table
             by_ext = dict(conn.execute(select(t.c.external_id, t.c.id).where(
@@ -300,7 +302,6 @@ class DocumentWriter:
         if replaced:
             conn.execute(delete(self.lines_table).where(
                 getattr(self.lines_table.c, self.fk).in_(replaced)))
-        bulk = self.bulk(conn)
         line_rows = [self.line_values(bulk, ids[i], pos, ln, pid)
                      for i, p in enumerate(batch)
                      for pos, (ln, pid) in enumerate(zip(p.document.lines, line_products[i],
@@ -345,6 +346,12 @@ class DocumentWriter:
         raise NotImplementedError
 
     line_columns: tuple[str, ...]
+    header_columns: tuple[str, ...]
+
+    def header_values(self, bulk: Bulk, p: Pending, customer_id: int, stamp: Any
+                      ) -> tuple[Any, ...]:
+        """A new document's row in ``header_columns`` order, converted for the driver."""
+        raise NotImplementedError
 
     def line_values(self, bulk: Bulk, doc_id: int, position: int, line: Any,
                     product_id: int | None) -> tuple[Any, ...]:
@@ -402,6 +409,25 @@ class OrderWriter(DocumentWriter):
             "content_hash": p.content_hash, "review_reason": "; ".join(p.review_reasons),
             "source_file": self.ctx.source_file, "imported_at": now, "updated_at": now,
         }
+
+    header_columns = ("shop", "external_id", "number", "status", "shop_status", "ordered_at",
+                      "currency", "customer_id", "payment_method", "shipping_method", "total",
+                      "prices_include_vat", "note", "billing_address", "delivery_address",
+                      "warehouse_id", "point_of_sale", "content_hash", "review_reason",
+                      "source_file", "imported_at", "updated_at")
+
+    def header_values(self, bulk: Bulk, p: Pending, customer_id: int, stamp: Any
+                      ) -> tuple[Any, ...]:
+        """The orders row of a new order (same values as :meth:`header_row`)."""
+        o: Order = p.document
+        ctx = self.ctx
+        return (ctx.shop, p.external_id, o.number,
+                _STATUS[OrderStatus.ON_HOLD if p.review_reasons else o.status], o.shop_status,
+                bulk.ts(_utc(o.created_at, ctx.timezone)), o.currency, customer_id or None,
+                o.payment_method, o.shipping_method, bulk.dec(o.total), o.prices_include_vat,
+                o.note, bulk.js(address_json(o.customer.billing)),
+                bulk.js(address_json(o.customer.delivery)), ctx.warehouse_id, ctx.point_of_sale,
+                p.content_hash, "; ".join(p.review_reasons), ctx.source_file, stamp, stamp)
 
     line_columns = ("order_id", "position", "kind", "product_id", "code", "ean", "name",
                     "variant", "quantity", "unit", "unit_price", "vat_rate", "discount_percent",
@@ -510,6 +536,22 @@ class InvoiceWriter(DocumentWriter):
             "content_hash": p.content_hash, "review_reason": "; ".join(p.review_reasons),
             "source_file": self.ctx.source_file, "imported_at": now, "updated_at": now,
         }
+
+    header_columns = ("shop", "external_id", "number", "kind", "issued_on", "tax_date", "due_on",
+                      "variable_symbol", "order_number", "currency", "customer_id",
+                      "payment_method", "total", "prices_include_vat", "note", "content_hash",
+                      "review_reason", "source_file", "imported_at", "updated_at")
+
+    def header_values(self, bulk: Bulk, p: Pending, customer_id: int, stamp: Any
+                      ) -> tuple[Any, ...]:
+        """The invoices row of a new invoice (same values as :meth:`header_row`)."""
+        inv: Invoice = p.document
+        ctx = self.ctx
+        return (ctx.shop, p.external_id, inv.number, inv.kind.value, bulk.day(inv.issued_on),
+                bulk.day(inv.tax_date), bulk.day(inv.due_on), inv.variable_symbol,
+                inv.order_number, inv.currency, customer_id or None, inv.payment_method,
+                bulk.dec(inv.total), inv.prices_include_vat, inv.note, p.content_hash,
+                "; ".join(p.review_reasons), ctx.source_file, stamp, stamp)
 
     line_columns = ("invoice_id", "position", "kind", "product_id", "code", "name", "quantity",
                     "unit", "unit_price", "vat_rate", "discount_percent")

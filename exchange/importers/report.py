@@ -10,9 +10,10 @@ from typing import Any
 EXIT_OK = 0
 EXIT_ATTENTION = 4  # a document failed or was held for review
 
-# Skipped documents (unchanged, filtered out) can be every document of a big re-imported file; their
-# details are kept up to this many so that the report stays small, the counts are always exact.
-SKIPPED_DETAIL_LIMIT = 1000
+# Skipped documents (unchanged, filtered out) or documents imported with a warning can be every
+# document of a big file; their details are kept up to this many so that the report stays small.
+# Failed and held documents are always kept; the counts are always exact.
+DETAIL_LIMIT = 1000
 
 
 class Outcome(StrEnum):
@@ -73,7 +74,8 @@ class ImportReport:
     sha256: str = ""
     counts: dict[Outcome, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     documents: list[DocumentResult] = dataclasses.field(default_factory=list)
-    skipped_details_dropped: int = 0
+    details_dropped: int = 0
+    _minor_details: int = 0
     file_error: str | None = None
     file_error_line: int | None = None
     quarantined: str | None = None
@@ -84,18 +86,19 @@ class ImportReport:
         self.counts[result.outcome] += 1
         if result.outcome is Outcome.IMPORTED and not result.warnings:
             return
-        if result.outcome is Outcome.SKIPPED and not result.warnings:
-            kept = self.counts[Outcome.SKIPPED] - self.skipped_details_dropped
-            if kept > SKIPPED_DETAIL_LIMIT:
-                self.skipped_details_dropped += 1
+        if result.outcome not in (Outcome.FAILED, Outcome.HELD):
+            if self._minor_details >= DETAIL_LIMIT:
+                self.details_dropped += 1
                 return
+            self._minor_details += 1
         self.documents.append(result)
 
     def void(self, reason: str, line: int | None = None) -> None:
         """A file-level error: nothing of the file was imported, whatever was read before it."""
         self.counts = dict.fromkeys(Outcome, 0)
         self.documents = []
-        self.skipped_details_dropped = 0
+        self.details_dropped = 0
+        self._minor_details = 0
         self.file_error = reason
         self.file_error_line = line
 
@@ -137,7 +140,11 @@ class ImportReport:
 
     def details(self) -> list[str]:
         """One readable line per document that needs a look."""
-        return [d.render(self.file) for d in self.documents]
+        lines = [d.render(self.file) for d in self.documents]
+        if self.details_dropped:
+            lines.append(f"… and {self.details_dropped} more skipped or with warnings "
+                         "(counted in the summary)")
+        return lines
 
     def error_text(self) -> str:
         """The readable NAME.error.txt written beside a quarantined copy."""
@@ -163,6 +170,6 @@ class ImportReport:
             "status": self.status, "summary": {o.value: self.counts[o] for o in Outcome},
             "file_error": self.file_error, "file_error_line": self.file_error_line,
             "quarantined": self.quarantined, "error_report": self.error_report,
-            "skipped_details_dropped": self.skipped_details_dropped,
+            "details_dropped": self.details_dropped,
             "documents": [d.as_dict() for d in self.documents],
         }

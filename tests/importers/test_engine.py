@@ -367,3 +367,52 @@ def test_the_content_hash_sees_every_field_and_ignores_number_formatting() -> No
     assert document_hash(order()) != document_hash(order(customer=Customer(email="c@b.cz")))
     assert document_hash(order()) != document_hash(order(lines=[
         OrderLine(LineKind.PRODUCT, "A", Decimal("2"), Decimal("100"))]))
+
+
+def test_new_rows_and_updates_store_the_same_values(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    from exchange.documents import Invoice
+    from exchange.importers.matching import Matcher
+    from exchange.importers.persist import (
+        Action,
+        InvoiceWriter,
+        OrderWriter,
+        Pending,
+        WriteContext,
+    )
+    from exchange.importers.persist_bulk import Bulk
+
+    ctx = WriteContext(shop="s", source_file="f.xml", timezone=ZoneInfo("Europe/Prague"),
+                       matcher=Matcher(platform="p", shop="s", create_products=False),
+                       warehouse_id=3, point_of_sale="Brno")
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    order = Order(external_id="1", number="N1", created_at=datetime(2026, 5, 1, 8, tzinfo=UTC),
+                  currency="CZK", customer=Customer(email="a@b.cz"), total=Decimal("12.50"),
+                  note="pozor")
+    invoice = Invoice(external_id="2", number="F2", issued_on=date(2026, 5, 1), currency="EUR",
+                      customer=Customer(), due_on=date(2026, 5, 15), total=Decimal("3"))
+    with store.connect() as conn:
+        bulk = Bulk(conn)
+        for writer, doc in ((OrderWriter(ctx), order), (InvoiceWriter(ctx), invoice)):
+            pending = Pending(1, doc.external_id, doc, "h", Action.INSERT, review_reasons=["x"])
+            row = writer.header_row(pending, 7, now)
+            converters = {"total": bulk.dec, "ordered_at": bulk.ts, "imported_at": bulk.ts,
+                          "updated_at": bulk.ts, "billing_address": bulk.js,
+                          "delivery_address": bulk.js, "issued_on": bulk.day,
+                          "tax_date": bulk.day, "due_on": bulk.day}
+            expected = tuple(converters.get(c, lambda v: v)(row[c]) for c in writer.header_columns)
+            assert writer.header_values(bulk, pending, 7, bulk.ts(now)) == expected
+            assert set(writer.header_columns) == set(row)
+
+
+def test_progress_reaches_the_file_size(store: Store, catalogue: dict[str, int],
+                                        tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "orders.xml", *(order_xml(str(i)) for i in range(1, 30)))
+    seen: list[tuple[int, int]] = []
+
+    _import(store, path, tmp_path, progress=lambda done, total: seen.append((done, total)))
+
+    size = path.stat().st_size
+    assert seen[-1] == (size, size)
+    assert all(total == size and 0 <= done <= size for done, total in seen)
