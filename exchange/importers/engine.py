@@ -53,7 +53,6 @@ from exchange.importers.persist import (
     Pending,
     WriteContext,
     Written,
-    document_hash,
 )
 from exchange.importers.persist_bulk import Bulk
 from exchange.importers.persist_catalog import (
@@ -63,6 +62,7 @@ from exchange.importers.persist_catalog import (
     StockItem,
     StockWriter,
 )
+from exchange.importers.persist_codec import document_hash
 from exchange.importers.report import DocumentResult, ImportReport, Outcome
 from exchange.profiles import DocumentKind, Profile, load_profile
 from exchange.store import Store
@@ -379,7 +379,8 @@ class _Run:
             if skip:
                 results.append((DocumentResult(Outcome.SKIPPED, ext, rec.line, skip), None))
                 continue
-            pendings.append(Pending(rec.line, ext, doc, document_hash(doc), Action.INSERT,
+            digest = getattr(rec, "content_hash", "") or document_hash(doc)
+            pendings.append(Pending(rec.line, ext, doc, digest, Action.INSERT,
                                     review_reasons=list(rec.review_reasons),
                                     base_warnings=list(rec.warnings),
                                     warnings=list(rec.warnings)))

@@ -8,15 +8,13 @@ document per SAVEPOINT so that only the bad document fails.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from enum import Enum, StrEnum
-from operator import attrgetter
-from typing import Any, get_args, get_origin, get_type_hints
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Connection, Table, delete, select, update
 
@@ -58,58 +56,6 @@ class Action(StrEnum):
     INSERT = "insert"
     UPDATE = "update"
     REVIEW = "review"
-
-
-# -- content hash ---------------------------------------------------------------------------------
-_Plan = tuple[Callable[[Any], Any], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
-_PLANS: dict[type, _Plan | None] = {}
-
-
-def _plan(kind: type) -> _Plan | None:
-    """How to flatten a dataclass: all fields in one attrgetter call, which to recurse into."""
-    if kind in _PLANS:
-        return _PLANS[kind]
-    plan = None
-    if is_dataclass(kind):
-        hints = get_type_hints(kind)
-        names = [f.name for f in fields(kind)]
-        nested = tuple(i for i, n in enumerate(names)
-                       if is_dataclass(hints[n]) or get_origin(hints[n]) is list)
-        enums = tuple(i for i, n in enumerate(names)
-                      if isinstance(hints[n], type) and issubclass(hints[n], Enum))
-        decimals = tuple(i for i, n in enumerate(names)
-                         if hints[n] is Decimal or Decimal in get_args(hints[n]))
-        plan = (attrgetter(*names), nested, enums, decimals)
-    _PLANS[kind] = plan
-    return plan
-
-
-def _flat(document: Any) -> Any:
-    plan = _plan(type(document))
-    if plan is None:
-        return document
-    getter, nested, enums, decimals = plan
-    values = list(getter(document))
-    for i in decimals:
-        if values[i] is not None:
-            values[i] = values[i].normalize()  # 100.0 and 100.00 are the same price
-    for i in nested:
-        value = values[i]
-        values[i] = tuple(_flat(v) for v in value) if type(value) is list else _flat(value)
-    for i in enums:
-        values[i] = values[i].value
-    return tuple(values)
-
-
-def document_hash(document: Any) -> str:
-    """Stable sha256 of a canonical document's content (every field, recursively).
-
-    ``exchange.documents.content_hash`` gives the same guarantee through ``asdict`` and JSON at
-    ~190 µs per order; this one reads each class's fields with one ``attrgetter`` call and lets
-    ``repr`` of the resulting tuple do the rest (~15 µs).
-    """
-    payload = repr((type(document).__name__, _flat(document)))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _plain(value: Any) -> Any:

@@ -8,8 +8,8 @@ a file-level error from the reader is re-raised in the parent at the point the c
 the engine's "records are provisional until the reader finishes" rule is unchanged.
 
 Used only where ``fork`` exists and the process has a single thread (forking a threaded process is
-unsafe); everything else reads in-process. The content hash stays in the parent: the child is the
-slower side already (parsing plus pickling).
+unsafe); everything else reads in-process. Documents travel as the plain tuples of
+:mod:`exchange.importers.persist_codec`, from which the parent also takes the content hash.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from __future__ import annotations
 import multiprocessing
 import queue as queue_module
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from exchange import errors
+from exchange.documents import Invoice, Order, Product, StockLevel
+from exchange.importers.persist_codec import content_hash_of, decode, encode
 from exchange.profiles import DocumentKind, Profile
 
 BATCH = 200
@@ -44,12 +46,16 @@ class ShippedRecord:
     review_reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stock_on_hand: Decimal | None = None
+    content_hash: str = ""
 
 
 def available() -> bool:
     """True when the reader can run in a forked child here."""
     return ("fork" in multiprocessing.get_all_start_methods()
             and threading.active_count() == 1)
+
+
+_TYPES = {cls.__name__: cls for cls in (Order, Invoice, Product, StockLevel)}
 
 
 def _pack_error(exc: errors.DocumentError | None) -> tuple[str, str, Any, Any, Any] | None:
@@ -76,8 +82,10 @@ def _child(out: Any, path: Path, profile: Profile, kind: DocumentKind) -> None:
         batch: list[tuple[Any, ...]] = []
         for rec in read_records(path, profile, kind):
             doc = rec.document
-            batch.append((rec.kind, rec.line, rec.external_id, doc, _pack_error(rec.error),
-                          rec.review_reasons, rec.warnings, getattr(rec, "stock_on_hand", None)))
+            packed = None if doc is None else (type(doc).__name__, encode(doc))
+            batch.append((rec.kind.value, rec.line, rec.external_id, packed,
+                          _pack_error(rec.error), rec.review_reasons, rec.warnings,
+                          getattr(rec, "stock_on_hand", None)))
             if len(batch) >= BATCH:
                 out.put(batch)
                 batch = []
@@ -90,8 +98,7 @@ def _child(out: Any, path: Path, profile: Profile, kind: DocumentKind) -> None:
         out.put((_FAIL, ("XmlSyntaxError", f"the reader failed: {exc}", str(path), None, None)))
 
 
-def read_in_child(path: Path, profile: Profile, kind: DocumentKind,
-                  alive: Callable[[], bool] | None = None) -> Iterator[ShippedRecord]:
+def read_in_child(path: Path, profile: Profile, kind: DocumentKind) -> Iterator[ShippedRecord]:
     """Records of ``path`` read by a forked child process, in file order."""
     ctx = multiprocessing.get_context("fork")
     channel: Any = ctx.Queue(maxsize=DEPTH)
@@ -113,9 +120,13 @@ def read_in_child(path: Path, profile: Profile, kind: DocumentKind,
                 error = _unpack_error(item[1])
                 raise error if error is not None else errors.XmlSyntaxError(
                     "the reader failed", file=str(path))
-            for kind_, line, ext, doc, err, reasons, warnings, stock in item:
-                yield ShippedRecord(kind_, line, ext, doc, _unpack_error(err), reasons,
-                                    warnings, stock)
+            for kind_, line, ext, packed, err, reasons, warnings, stock in item:
+                doc = digest = None
+                if packed is not None:
+                    doc = decode(_TYPES[packed[0]], packed[1])
+                    digest = content_hash_of(packed[0], packed[1])  # = document_hash(doc)
+                yield ShippedRecord(DocumentKind(kind_), line, ext, doc, _unpack_error(err),
+                                    reasons, warnings, stock, digest or "")
     finally:
         if child.is_alive():
             child.terminate()

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from exchange.documents import Customer, LineKind, Order, OrderLine, Product
 from exchange.importers.engine import import_file
-from exchange.importers.persist import document_hash
+from exchange.importers.persist_codec import document_hash
 from exchange.importers.report import Outcome
 from exchange.store import Store
 from exchange.store.catalog import ensure_warehouse, set_on_hand, stock_of, upsert_product
