@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from exchange.errors import TransferError, UnsafePathError
+from exchange.errors import RemoteNotFoundError, TransferError, UnsafePathError
 
 if TYPE_CHECKING:
     from exchange.transport.endpoint import Endpoint
@@ -198,8 +198,6 @@ class Transport(abc.ABC):
 
     def exists(self, path: str) -> bool:
         """True if the remote file exists."""
-        from exchange.errors import RemoteNotFoundError
-
         try:
             self._size(confine(path))
         except RemoteNotFoundError:
