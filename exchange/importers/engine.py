@@ -239,6 +239,15 @@ class _Run:
     # -- the run ----------------------------------------------------------------------------
     def execute(self, records: Iterable[RecordLike]) -> None:
         """Import every record in one transaction; commit unless dry run or file-level error."""
+        try:
+            self._execute(records)
+        finally:
+            # stop the reader now (a reader process, or an open file) even when we stopped early
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()
+
+    def _execute(self, records: Iterable[RecordLike]) -> None:
         with self.store.connect() as conn:
             trans = conn.begin()
             try:
