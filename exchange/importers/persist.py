@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
+from json.encoder import encode_basestring as _quote  # the C string quoting json.dumps uses
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, select, update
@@ -67,6 +68,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def address_text(address: Address) -> str:
+    """:func:`address_json` already serialized, exactly as ``json.dumps`` writes it (faster)."""
+    e = _quote
+    return (f'{{"name": {e(address.name)}, "company": {e(address.company)}, '
+            f'"street": {e(address.street)}, "house_number": {e(address.house_number)}, '
+            f'"city": {e(address.city)}, "postcode": {e(address.postcode)}, '
+            f'"country": {e(address.country)}}}')
 
 
 def address_json(address: Address) -> dict[str, str]:
@@ -371,8 +381,8 @@ class OrderWriter(DocumentWriter):
                 _STATUS[OrderStatus.ON_HOLD if p.review_reasons else o.status], o.shop_status,
                 bulk.ts(_utc(o.created_at, ctx.timezone)), o.currency, customer_id or None,
                 o.payment_method, o.shipping_method, bulk.dec(o.total), o.prices_include_vat,
-                o.note, bulk.js(address_json(o.customer.billing)),
-                bulk.js(address_json(o.customer.delivery)), ctx.warehouse_id, ctx.point_of_sale,
+                o.note, address_text(o.customer.billing), address_text(o.customer.delivery),
+                ctx.warehouse_id, ctx.point_of_sale,
                 p.content_hash, "; ".join(p.review_reasons), ctx.source_file, stamp, stamp)
 
     line_columns = ("order_id", "position", "kind", "product_id", "code", "ean", "name",
