@@ -24,6 +24,7 @@ from typing import Any
 import paramiko
 from paramiko.sftp import (
     CMD_CLOSE,
+    CMD_EXTENDED,
     CMD_HANDLE,
     CMD_OPEN,
     CMD_STATUS,
@@ -372,15 +373,24 @@ class SFTPTransport(Transport):
                 # The next group uploads while this one is checked and renamed.
                 upcoming = submit(groups[index + 1]) if index + 1 < len(groups) else []
                 sizes = self._sizes({posixpath.dirname(tmp) for *_, tmp in group})
+                ready: list[tuple[str, str]] = []
+                failure: BaseException | None = None
                 for (_, expected, final, tmp), future in zip(group, futures, strict=True):
-                    future.result()
-                    got = sizes.get(tmp)
-                    if got != expected:
-                        raise TransferError(
-                            f"{final}: server holds {got} bytes after upload, expected {expected}")
-                    self._replace(tmp, final)
+                    try:
+                        future.result()
+                        got = sizes.get(tmp)
+                        if got != expected:
+                            raise TransferError(f"{final}: server holds {got} bytes after "
+                                                f"upload, expected {expected}")
+                    except BaseException as exc:  # publish what came before it, then raise
+                        failure = exc
+                        break
+                    ready.append((tmp, final))
+                for _ in self._rename_in_order(ready, set(sizes)):
                     done += 1
                     yield done - 1
+                if failure is not None:
+                    raise failure
         finally:
             for future in (*futures, *upcoming):
                 future.cancel()
@@ -416,6 +426,67 @@ class SFTPTransport(Transport):
             raise translate(exc, path) from exc
         if replies.error is not None:
             raise translate(replies.error, path) from replies.error
+
+    def _rename_in_order(self, pairs: list[tuple[str, str]],
+                         existing: set[str]) -> Iterator[None]:
+        """Rename ``(tmp, final)`` pairs in order, yielding after each one that is published.
+
+        Renames to names that do not exist yet are sent without waiting for each answer (the
+        server runs them in order): if one fails, the later ones are taken back to their
+        temporary names, which restores exactly what was there, so the order still holds. A
+        rename over an existing file cannot be taken back and is sent alone.
+        """
+        i = 0
+        while i < len(pairs):
+            tmp, final = pairs[i]
+            if final in existing:
+                self._replace(tmp, final)
+                i += 1
+                yield
+                continue
+            run: list[tuple[str, str]] = []
+            names: set[str] = set()
+            while i < len(pairs) and pairs[i][1] not in existing and pairs[i][1] not in names:
+                run.append(pairs[i])
+                names.add(pairs[i][1])
+                i += 1
+            yield from self._renames_pipelined(run)
+            existing |= names
+
+    def _renames_pipelined(self, run: list[tuple[str, str]]) -> Iterator[None]:
+        client = self._client()
+        replies = []
+        try:
+            for tmp, final in run:
+                reply = _Replies(client)
+                client._async_request(reply, CMD_EXTENDED, "posix-rename@openssh.com",
+                                      self._full(tmp), self._full(final))
+                replies.append(reply)
+            for reply in replies:
+                client._finish_responses(reply)
+        except _ERRORS as exc:
+            raise translate(exc, f"{self.endpoint}: rename") from exc
+        failed = next((k for k, r in enumerate(replies) if r.error is not None), None)
+        if failed is None:
+            for _ in run:
+                yield
+            return
+        for (tmp, final), reply in zip(run[failed + 1:], replies[failed + 1:], strict=True):
+            if reply.error is None:
+                with contextlib.suppress(*_ERRORS):
+                    client.posix_rename(self._full(final), self._full(tmp))
+        for _ in range(failed):
+            yield
+        error = replies[failed].error
+        assert error is not None
+        if "unsupported" in str(error).lower():
+            # No posix-rename on this server: one at a time through the fallback.
+            for tmp, final in run[failed:]:
+                self._replace(tmp, final)
+                yield
+            return
+        tmp, final = run[failed]
+        raise translate(error, f"{tmp} -> {final}") from error
 
     def _sizes(self, folders: set[str]) -> dict[str, int]:
         """Sizes of the files in ``folders``, by path relative to the root (one listing each)."""

@@ -48,6 +48,8 @@ class Faults:
     growing: set[str] = field(default_factory=set)
     #: extra (hostile) names every listing reports
     fake_names: list[str] = field(default_factory=list)
+    #: target names (or parts of names) a rename to is refused with "permission denied"
+    refuse_rename: set[str] = field(default_factory=set)
 
 
 # -- certificates ------------------------------------------------------------------------------
@@ -169,6 +171,11 @@ class FaultFS(AbstractedFS):
         yield from super().format_mlsx(basedir, listing, perms, facts, ignore_err)
         for name in self.faults.fake_names:
             yield f"modify=20200101000000;size=5;type=file; {name}\r\n".encode()
+
+    def rename(self, src: str, dst: str) -> None:
+        if any(c in os.path.basename(dst) for c in self.faults.refuse_rename):
+            raise PermissionError(13, "Permission denied")
+        super().rename(src, dst)
 
     def open(self, filename: str, mode: str) -> Any:
         raw = super().open(filename, mode)
@@ -314,6 +321,8 @@ class FaultSFTPServer(asyncssh.SFTPServer):
 
     def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
         self._deny()
+        if any(c in os.path.basename(newpath).decode() for c in self.faults.refuse_rename):
+            raise asyncssh.SFTPPermissionDenied("rename refused")
         super().posix_rename(oldpath, newpath)
 
     def mkdir(self, path: bytes, attrs: asyncssh.SFTPAttrs) -> None:

@@ -245,3 +245,23 @@ def test_publish_many_stops_at_the_first_failure(server, tmp_path: Path, certs: 
     # in order, and the outbox publishes it again (the same file, atomically).
     assert final in ([f"f{i:02d}.xml" for i in range(n)]
                      for n in (len(published), len(published) + 1))
+
+
+def test_a_refused_rename_in_a_batch_keeps_the_order(server, tmp_path: Path, certs: Certs) -> None:  # type: ignore[no-untyped-def]
+    kind, ftp, sftp = server
+    (ftp or sftp).faults.refuse_rename.add("f05")
+    (tmp_path / "root" / "f08.xml").write_bytes(b"old")  # an existing target in the batch
+    items = []
+    for i in range(30):
+        src = tmp_path / f"f{i:02d}.xml"
+        src.write_bytes(b"<x/>")
+        items.append((src, src.name))
+    published = []
+    with open_transport(_url(kind, ftp, sftp, certs)) as t:
+        with pytest.raises(PermissionDeniedError):
+            published.extend(t.publish_many(items))
+        assert published == [0, 1, 2, 3, 4]
+        # Nothing after the refused file is visible, and the existing target is untouched.
+        assert [f.name for f in t.list()] == [f"f{i:02d}.xml" for i in (0, 1, 2, 3, 4, 8)]
+    assert (tmp_path / "root" / "f08.xml").read_bytes() == b"old"
+    assert not [n for n in os.listdir(tmp_path / "root") if is_temp_name(n)]
