@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from exchange.cli.common import AppContext, echo_json
+from exchange.importers.report import ImportReport
 from exchange.profiles import DocumentKind
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # a progress bar for files over a few MB
@@ -37,7 +38,7 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True,
+@click.argument("files", nargs=-1, required=False,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--profile", "-p", "profile", required=True, metavar="NAME|FILE",
               help="Bundled profile name (shoptet, prestashop, pohoda, …) or a profile file.")
@@ -55,13 +56,17 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
 @click.option("--quarantine", type=click.Path(file_okay=False, path_type=Path),
               default=Path("quarantine"), show_default=True,
               help="Where a copy of a file with failed documents goes, with NAME.error.txt.")
-# `--from ENDPOINT` (pull the files first with exchange.sync.pull) is wired here by the automation
-# work: it adds the option and turns the pulled files into FILES before the loop below.
+@click.option("--from", "source", metavar="ENDPOINT",
+              help="Pull new files from this endpoint first (ftp://, ftps://, sftp://, file://), "
+                   "import them, then move the remote copies to processed/.")
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), default=Path("inbox"),
+              show_default=True, help="Where --from puts the pulled files.")
 @click.pass_obj
 def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str, shop: str | None,
             dry_run: bool, as_json: bool, since: datetime | None, statuses: tuple[str, ...],
-            warehouse: str | None, point_of_sale: str | None, quarantine: Path) -> None:
-    """Import orders, invoices, products or stock from shop XML FILES.
+            warehouse: str | None, point_of_sale: str | None, quarantine: Path,
+            source: str | None, inbox: Path) -> None:
+    """Import orders, invoices, products or stock from shop XML FILES (or pulled --from an endpoint).
 
     Every document is imported, updated, skipped (already imported, unchanged), held for review or
     failed, with the reason and its XML line. Exit code 0 when all went well, 4 when a document
@@ -70,22 +75,48 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str, s
     from exchange.importers.engine import import_file
     from exchange.profiles import load_profile
 
+    if not files and not source:
+        raise click.UsageError("give FILES to import, or --from ENDPOINT to pull them first")
     loaded = load_profile(profile)
     store = app.store()
     reports = []
-    for path in files:
+
+    def import_one(path: Path) -> ImportReport:
         with _progress(path, enabled=not as_json) as progress:
             report = import_file(store, path, loaded, kind, shop=shop, dry_run=dry_run,
                                  since=since, statuses=list(statuses) or None,
                                  warehouse=warehouse, point_of_sale=point_of_sale,
                                  progress=progress, quarantine=quarantine)
         reports.append(report)
+        _show(report, as_json)
+        return report
+
+    for path in files:
+        import_one(path)
+    if source:
+        from exchange.pipeline import pull_and_import
+
+        result = pull_and_import(store, source, inbox, import_one, acknowledge_remote=not dry_run)
         if not as_json:
-            click.echo(report.summary())
-            for line in report.details():
-                click.echo(f"  {line}")
-            if report.quarantined:
-                click.echo(f"  quarantined: {report.quarantined} (report: {report.error_report})")
+            click.echo(f"{source}: {len(result.imported)} file(s) pulled and imported")
+            for skipped in result.skipped:
+                click.echo(f"  not taken: {skipped.name}: {skipped.reason}")
+    _finish(reports, dry_run, as_json)
+
+
+def _show(report: ImportReport, as_json: bool) -> None:
+    """Print one file's report for people (nothing with --json: the summary comes at the end)."""
+    if as_json:
+        return
+    click.echo(report.summary())
+    for line in report.details():
+        click.echo(f"  {line}")
+    if report.quarantined:
+        click.echo(f"  quarantined: {report.quarantined} (report: {report.error_report})")
+
+
+def _finish(reports: list[ImportReport], dry_run: bool, as_json: bool) -> None:
+    """The JSON summary, and the exit code: 4 when any document failed or was held."""
     code = max((r.exit_code for r in reports), default=0)
     if as_json:
         totals: dict[str, Any] = {}

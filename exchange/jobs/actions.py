@@ -6,26 +6,41 @@ Registered explicitly in :data:`ACTIONS` (job ``do:`` value → function).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exchange.config import JobAction, ShopConfig
 from exchange.errors import ConfigError
 from exchange.jobs.runner import Action, JobContext, RunSummary
+
+if TYPE_CHECKING:
+    from exchange.importers.report import ImportReport
 
 
 def _shop(ctx: JobContext) -> ShopConfig:
     return ctx.config.shops[ctx.job.shop]
 
 
-def _import_one(ctx: JobContext, path: Path, summary: RunSummary) -> bool:
-    """Import one local file for the job's shop; True when the file itself was accepted."""
+def _importer(ctx: JobContext) -> Callable[[Path], ImportReport]:
+    """Import one local file for the job's shop, as its configuration says."""
     from exchange.importers.engine import import_file
+    from exchange.profiles import load_profile
 
     shop = _shop(ctx)
-    report = import_file(
-        ctx.store, path, shop.profile, shop.import_as, shop=shop.name,
-        statuses=list(shop.statuses) or None, warehouse=shop.warehouse,
-        point_of_sale=shop.point_of_sale, quarantine=ctx.config.folders.quarantine)
+    profile = load_profile(shop.profile)
+
+    def run(path: Path) -> ImportReport:
+        return import_file(
+            ctx.store, path, profile, shop.import_as, shop=shop.name,
+            statuses=list(shop.statuses) or None, warehouse=shop.warehouse,
+            point_of_sale=shop.point_of_sale, quarantine=ctx.config.folders.quarantine)
+
+    return run
+
+
+def _record(ctx: JobContext, path: Path, report: ImportReport, summary: RunSummary) -> None:
+    """Count a file's outcomes into the run and leave an event with its summary and problems."""
     for outcome, count in report.counts.items():
         if count:
             summary.add(outcome.value, count)
@@ -37,27 +52,24 @@ def _import_one(ctx: JobContext, path: Path, summary: RunSummary) -> bool:
               details={"status": report.status, "quarantined": report.quarantined,
                        "problems": report.details()[:50]})
     ctx.lease.renew()
-    return report.file_error is None
 
 
 def pull_and_import(ctx: JobContext) -> RunSummary:
     """Pull the shop's new files into the inbox, import each, then clean the remote copies up."""
-    from exchange.sync.pull import acknowledge, pull_detailed
+    from exchange.pipeline import pull_and_import as pipeline
 
     shop = _shop(ctx)
     if not shop.orders_from:
         raise ConfigError(f"shop {shop.name!r} has no orders_from endpoint")
     summary = RunSummary()
-    outcome = pull_detailed(shop.orders_from, ctx.config.folders.inbox, ctx.store)
-    summary.add("pulled", len(outcome.pulled))
-    for skipped in outcome.skipped:
+    result = pipeline(ctx.store, shop.orders_from, ctx.config.folders.inbox, _importer(ctx),
+                      stop=ctx.stop,
+                      after_each=lambda pulled, report: _record(ctx, pulled.local_path, report, summary))
+    summary.add("pulled", len(result.imported) + len(result.deferred))
+    if result.deferred:  # the file in hand was finished; the rest waits in the inbox
+        summary.add("deferred", len(result.deferred))
+    for skipped in result.skipped:
         ctx.event("not_taken", skipped.reason, document=skipped.name)
-    for pulled in outcome.pulled:
-        if ctx.stop.is_set():  # the file in hand is finished; the rest waits in the inbox
-            summary.add("deferred")
-            continue
-        accepted = _import_one(ctx, pulled.local_path, summary)
-        acknowledge(pulled, accepted)
     return summary
 
 
@@ -67,13 +79,16 @@ def import_watched(ctx: JobContext) -> RunSummary:
     folder = ctx.job.folder
     if folder is None:
         raise ConfigError(f"job {ctx.job.name!r}: a watch job needs a folder")
+    importer = _importer(ctx)
     for path in ctx.files or []:
         if ctx.stop.is_set():
             summary.add("deferred")
             continue
         if not path.is_file():
             continue
-        accepted = _import_one(ctx, path, summary)
+        report = importer(path)
+        _record(ctx, path, report, summary)
+        accepted = report.file_error is None
         target = folder / ("processed" if accepted else "failed")
         target.mkdir(exist_ok=True)
         shutil.move(str(path), str(target / path.name))

@@ -200,3 +200,28 @@ def test_watch_folder_takes_a_slowly_written_file_only_when_complete(
     assert (drop / "processed" / "slow.xml").exists()
     assert not (drop / "failed").exists()
     assert _count(store, orders) == 3
+
+
+def test_import_from_an_endpoint_pulls_imports_and_cleans_up(store: Store, tmp_path: Path,
+                                                             shop_ftp: FTPServerThread) -> None:
+    from click.testing import CliRunner
+
+    from exchange.cli import cli
+
+    load_catalog_csv(store, samples_dir() / "catalog.csv")
+    (shop_ftp.root / "orders" / "a.xml").write_bytes(orders_xml(31, 32))
+    url = f"ftp://alice@127.0.0.1:{shop_ftp.port}/orders/?settle=0"
+    base = ["--db", store.url, "import", "--profile", "shoptet", "--inbox", str(tmp_path / "in")]
+    dry = CliRunner().invoke(cli, [*base, "--from", url, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run" in dry.output
+    assert (shop_ftp.root / "orders" / "a.xml").exists()  # a dry run leaves the remote alone
+    assert _count(store, orders) == 0
+    real = CliRunner().invoke(cli, [*base, "--from", url])
+    assert real.exit_code == 0, real.output
+    assert "2 imported" in real.output
+    assert _count(store, orders) == 2
+    assert (shop_ftp.root / "orders" / "processed" / "a.xml").exists()
+    again = CliRunner().invoke(cli, [*base, "--from", url])
+    assert "0 file(s) pulled" in again.output
+    assert _count(store, orders) == 2
