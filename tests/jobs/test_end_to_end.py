@@ -225,3 +225,31 @@ def test_import_from_an_endpoint_pulls_imports_and_cleans_up(store: Store, tmp_p
     again = CliRunner().invoke(cli, [*base, "--from", url])
     assert "0 file(s) pulled" in again.output
     assert _count(store, orders) == 2
+
+
+def test_a_stop_finishes_the_file_in_hand_and_leaves_the_rest_for_next_time(
+        store: Store, tmp_path: Path, shop_ftp: FTPServerThread) -> None:
+    from exchange.importers.engine import import_file
+    from exchange.pipeline import pull_and_import
+
+    load_catalog_csv(store, samples_dir() / "catalog.csv")
+    for n in range(3):
+        (shop_ftp.root / "orders" / f"{n}.xml").write_bytes(orders_xml(200 + n))
+    url = f"ftp://alice@127.0.0.1:{shop_ftp.port}/orders/?settle=0"
+    stop = threading.Event()
+
+    def importer(path: Path):  # type: ignore[no-untyped-def]
+        report = import_file(store, path, "shoptet", "orders")
+        stop.set()  # SIGTERM arrives while the first file is imported
+        return report
+
+    first = pull_and_import(store, url, tmp_path / "in", importer, stop=stop)
+    assert len(first.imported) == 1
+    assert len(first.deferred) == 2
+    assert _count(store, orders) == 1
+    remaining = sorted(p.name for p in (shop_ftp.root / "orders").iterdir() if p.is_file())
+    assert len(remaining) == 2  # not acknowledged: still on the server
+    second = pull_and_import(store, url, tmp_path / "in",
+                             lambda p: import_file(store, p, "shoptet", "orders"))
+    assert len(second.imported) == 2
+    assert _count(store, orders) == 3
