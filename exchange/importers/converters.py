@@ -18,10 +18,24 @@ _ISO_FORMATS = frozenset({"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", 
 _TRUE = frozenset({"1", "true", "yes", "y", "ano", "a", "t", "on"})
 _FALSE = frozenset({"0", "false", "no", "n", "ne", "f", "off"})
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009\t")
+# Parsed numbers by their text: an export repeats the same prices, quantities and rates all the time.
+_DECIMALS: dict[str, Decimal] = {}
+_DECIMALS_MAX = 8192
 
 
 def to_decimal(text: str) -> Decimal:
     """A decimal from ``1234.5``, ``1234,5``, ``1 234,50`` (space or NBSP thousands) or ``1,234.50``."""
+    value = _DECIMALS.get(text)
+    if value is None:
+        value = _parse_decimal(text)
+        if len(_DECIMALS) >= _DECIMALS_MAX:
+            _DECIMALS.clear()
+        _DECIMALS[text] = value
+    return value
+
+
+def _parse_decimal(text: str) -> Decimal:
+    """:func:`to_decimal` without the cache."""
     if "_" not in text:
         # fast path: plain numbers are the norm; anything else raises and takes the slow path
         try:

@@ -18,9 +18,14 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, Table
 
+from exchange.importers.persist_codec import Memo, plain_decimal
 from exchange.store.types import Dec, UtcDateTime
 
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps without its per-call set-up
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 class Bulk:
@@ -33,12 +38,12 @@ class Bulk:
         self._sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._plans: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._last_ts: tuple[datetime | None, Any] = (None, None)
+        # SQLite stores Decimals as floats; a file repeats the same few prices and quantities
+        self._floats: Memo[Decimal | None, float | None] = Memo(_float, plain_decimal)
 
     def dec(self, value: Decimal | None) -> Any:
         """A Decimal for a ``Dec`` column."""
-        if value is None:
-            return None
-        return float(value) if self.sqlite else value
+        return self._floats[value] if self.sqlite else value
 
     def ts(self, value: datetime | None) -> Any:
         """A tz-aware datetime for a ``UtcDateTime`` column."""

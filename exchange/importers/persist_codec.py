@@ -9,10 +9,14 @@ Encoders and decoders are generated once per class, so there is no per-field loo
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 _PLAIN, _DOC, _DOCS, _LIST, _ENUM, _DEC = range(6)
 _CODECS: dict[type, tuple[tuple[int, Any], ...]] = {}
@@ -42,6 +46,36 @@ def _codec(kind: type) -> tuple[tuple[int, Any], ...]:
     return codec
 
 
+class Memo(dict[K, V], Generic[K, V]):
+    """A bounded memo: ``memo[key]`` computes the value on first use and keeps it if ``keep(key)``.
+
+    A hit is a plain dict lookup, which is what makes it pay off for the few distinct prices,
+    quantities and rates a file repeats on every line.
+    """
+
+    def __init__(self, compute: Callable[[K], V], keep: Callable[[K], bool] = lambda _: True,
+                 limit: int = 8192) -> None:
+        super().__init__()
+        self._compute, self._keep, self._limit = compute, keep, limit
+
+    def __missing__(self, key: K) -> V:
+        value = self._compute(key)
+        if self._keep(key):
+            if len(self) >= self._limit:
+                self.clear()
+            self[key] = value
+        return value
+
+
+def plain_decimal(value: Any) -> bool:
+    """True for None or a finite non-zero Decimal: values a memo keyed by Decimal may keep.
+
+    Equal Decimals share one entry, so zero (``0`` and ``-0`` are equal but print differently)
+    and the NaNs are always computed afresh.
+    """
+    return value is None or (type(value) is Decimal and value.is_finite() and bool(value))
+
+
 def _num(value: Any) -> str | None:
     """A number as normalized text; tolerates an int or str where a Decimal was declared."""
     if value is None:
@@ -51,18 +85,22 @@ def _num(value: Any) -> str | None:
     return str(value.normalize())
 
 
+_NORMALIZED: Memo[Any, str | None] = Memo(_num, plain_decimal)  # Decimal → normalized text
+_DECIMALS: Memo[str | None, Decimal | None] = Memo(
+    lambda text: None if text is None else Decimal(text))  # normalized text → Decimal
+
+
 def _compile(kind: type) -> tuple[Any, Any]:
     """Generated encode/decode functions for one dataclass: no per-field loop at run time."""
-    env: dict[str, Any] = {"Decimal": Decimal, "_enc": _encoder, "_dec": _decoder, "_num": _num,
-                           kind.__name__: kind}
+    env: dict[str, Any] = {"_enc": _encoder, "_dec": _decoder, "_num": _NORMALIZED,
+                           "_decs": _DECIMALS, kind.__name__: kind}
     enc_parts, dec_parts = [], []
     for i, ((step, info), f) in enumerate(zip(_codec(kind), fields(kind), strict=True)):
         v, t = f"d.{f.name}", f"t[{i}]"
         if step == _PLAIN:
             enc, dec = v, t
         elif step == _DEC:
-            enc = f"_num({v})"
-            dec = f"(None if {t} is None else Decimal({t}))"
+            enc, dec = f"_num[{v}]", f"_decs[{t}]"
         elif step == _ENUM:
             env[f"_m{i}"] = info
             enc, dec = f"{v}.value", f"_m{i}[{t}]"
