@@ -85,14 +85,13 @@ def _num(value: Any) -> str | None:
     return str(value.normalize())
 
 
-_NORMALIZED: Memo[Any, str | None] = Memo(_num, plain_decimal)  # Decimal → normalized text
 _DECIMALS: Memo[str | None, Decimal | None] = Memo(
     lambda text: None if text is None else Decimal(text))  # normalized text → Decimal
 
 
 def _compile(kind: type) -> tuple[Any, Any]:
     """Generated encode/decode functions for one dataclass: no per-field loop at run time."""
-    env: dict[str, Any] = {"_enc": _encoder, "_dec": _decoder, "_num": _NORMALIZED,
+    env: dict[str, Any] = {"_enc": _encoder, "_dec": _decoder, "_num": _num,
                            "_decs": _DECIMALS, kind.__name__: kind}
     enc_parts, dec_parts = [], []
     for i, ((step, info), f) in enumerate(zip(_codec(kind), fields(kind), strict=True)):
@@ -100,7 +99,7 @@ def _compile(kind: type) -> tuple[Any, Any]:
         if step == _PLAIN:
             enc, dec = v, t
         elif step == _DEC:
-            enc, dec = f"_num[{v}]", f"_decs[{t}]"
+            enc, dec = f"_num({v})", f"_decs[{t}]"
         elif step == _ENUM:
             env[f"_m{i}"] = info
             enc, dec = f"{v}.value", f"_m{i}[{t}]"
