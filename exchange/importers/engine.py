@@ -71,7 +71,7 @@ from exchange.store.history import finish_run, record_event, start_run
 from exchange.store.schema import events, processed_files
 from exchange.store.types import utcnow
 
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 500
 _EVENT_COLUMNS = ("run_id", "job", "at", "level", "kind", "document", "message", "details")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 JOB = "import"
@@ -136,9 +136,16 @@ def import_file(
         records = persist_parallel.read_in_child(path, prof, doc_kind)
     else:
         records = read_records(path, prof, doc_kind)
-    return import_records(store, path, prof, doc_kind, records, shop=shop, dry_run=dry_run,
-                          since=since, statuses=statuses, warehouse=warehouse,
-                          point_of_sale=point_of_sale, progress=progress, quarantine=quarantine)
+    try:
+        return import_records(store, path, prof, doc_kind, records, shop=shop, dry_run=dry_run,
+                              since=since, statuses=statuses, warehouse=warehouse,
+                              point_of_sale=point_of_sale, progress=progress,
+                              quarantine=quarantine)
+    finally:
+        # a reader process started above is stopped even when the run failed before reading
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
 
 
 def import_records(

@@ -98,28 +98,44 @@ def _child(out: Any, path: Path, profile: Profile, kind: DocumentKind) -> None:
         out.put((_FAIL, ("XmlSyntaxError", f"the reader failed: {exc}", str(path), None, None)))
 
 
-def read_in_child(path: Path, profile: Profile, kind: DocumentKind) -> Iterator[ShippedRecord]:
-    """Records of ``path`` read by a forked child process, in file order."""
-    ctx = multiprocessing.get_context("fork")
-    channel: Any = ctx.Queue(maxsize=DEPTH)
-    child = ctx.Process(target=_child, args=(channel, path, profile, kind), daemon=True,
-                        name="exchange-import-reader")
-    child.start()
-    try:
+class ChildReader:
+    """Records of a file read by a forked child process, in file order.
+
+    The child starts as soon as this object is made, so it parses while the caller still prepares
+    (fingerprint, store set-up); :meth:`close` stops it whether or not it was iterated.
+    """
+
+    def __init__(self, path: Path, profile: Profile, kind: DocumentKind) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.path = path
+        self._channel: Any = ctx.Queue(maxsize=DEPTH)
+        self._child = ctx.Process(target=_child, args=(self._channel, path, profile, kind),
+                                  daemon=True, name="exchange-import-reader")
+        self._child.start()
+        self._closed = False
+
+    def __iter__(self) -> Iterator[ShippedRecord]:
+        """Yield the records as the child sends them; re-raise its file-level error."""
+        try:
+            yield from self._receive()
+        finally:
+            self.close()
+
+    def _receive(self) -> Iterator[ShippedRecord]:
         while True:
             try:
-                item = channel.get(timeout=1.0)
+                item = self._channel.get(timeout=1.0)
             except queue_module.Empty:
-                if not child.is_alive() and channel.empty():
+                if not self._child.is_alive() and self._channel.empty():
                     raise errors.XmlSyntaxError("the reader process ended unexpectedly",
-                                                file=str(path)) from None
+                                                file=str(self.path)) from None
                 continue
             if isinstance(item, tuple):
                 if item[0] == _END:
                     return
                 error = _unpack_error(item[1])
                 raise error if error is not None else errors.XmlSyntaxError(
-                    "the reader failed", file=str(path))
+                    "the reader failed", file=str(self.path))
             for kind_, line, ext, packed, err, reasons, warnings, stock in item:
                 doc = digest = None
                 if packed is not None:
@@ -127,9 +143,19 @@ def read_in_child(path: Path, profile: Profile, kind: DocumentKind) -> Iterator[
                     digest = content_hash_of(packed[0], packed[1])  # = document_hash(doc)
                 yield ShippedRecord(DocumentKind(kind_), line, ext, doc, _unpack_error(err),
                                     reasons, warnings, stock, digest or "")
-    finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
-        channel.close()
-        channel.join_thread()
+
+    def close(self) -> None:
+        """Stop the child (if still running) and release the channel; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._child.is_alive():
+            self._child.terminate()
+        self._child.join()
+        self._channel.close()
+        self._channel.join_thread()
+
+
+def read_in_child(path: Path, profile: Profile, kind: DocumentKind) -> ChildReader:
+    """Start reading ``path`` in a forked child now; iterate the result for its records."""
+    return ChildReader(path, profile, kind)

@@ -82,3 +82,16 @@ def test_codec_round_trips_every_document_kind() -> None:
         packed = encode(doc)
         assert decode(type(doc), packed) == doc
         assert content_hash_of(type(doc).__name__, packed) == document_hash(doc)
+
+
+def test_a_reader_process_closed_before_reading_is_stopped(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from exchange.profiles import DocumentKind, load_profile
+
+    path = write_orders(tmp_path / "orders.xml", *(order_xml(str(i)) for i in range(1, 2000)))
+    reader = persist_parallel.read_in_child(path, load_profile("shoptet"), DocumentKind.ORDERS)
+    reader.close()  # e.g. the store failed before the engine read anything
+    reader.close()
+
+    assert not [p for p in multiprocessing.active_children() if p.name == "exchange-import-reader"]
