@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, Table
 
-from exchange.importers.persist_codec import Memo, plain_decimal
+from exchange.importers.persist_codec import Memo
 from exchange.store.types import Dec, UtcDateTime
 
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps without its per-call set-up
@@ -26,6 +26,15 @@ _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps without its pe
 
 def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _same_float(value: Decimal | None) -> bool:
+    """True when every Decimal equal to ``value`` gives the same stored number.
+
+    Equal finite Decimals give equal floats; ``0`` and ``-0`` differ only in the float's sign,
+    which SQLite drops when it stores the number. The NaNs are never kept.
+    """
+    return value is None or (type(value) is Decimal and value.is_finite())
 
 
 class Bulk:
@@ -39,7 +48,7 @@ class Bulk:
         self._plans: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._last_ts: tuple[datetime | None, Any] = (None, None)
         # SQLite stores Decimals as floats; a file repeats the same few prices and quantities
-        self._floats: Memo[Decimal | None, float | None] = Memo(_float, plain_decimal)
+        self._floats: Memo[Decimal | None, float | None] = Memo(_float, _same_float)
 
     def dec(self, value: Decimal | None) -> Any:
         """A Decimal for a ``Dec`` column."""

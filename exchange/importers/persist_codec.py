@@ -67,15 +67,6 @@ class Memo(dict[K, V], Generic[K, V]):
         return value
 
 
-def plain_decimal(value: Any) -> bool:
-    """True for None or a finite non-zero Decimal: values a memo keyed by Decimal may keep.
-
-    Equal Decimals share one entry, so zero (``0`` and ``-0`` are equal but print differently)
-    and the NaNs are always computed afresh.
-    """
-    return value is None or (type(value) is Decimal and value.is_finite() and bool(value))
-
-
 def _num(value: Any) -> str | None:
     """A number as normalized text; tolerates an int or str where a Decimal was declared."""
     if value is None:
