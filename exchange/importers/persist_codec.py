@@ -83,17 +83,20 @@ _DECIMALS: Memo[str | None, Decimal | None] = Memo(
 def _compile(kind: type) -> tuple[Any, Any]:
     """Generated encode/decode functions for one dataclass: no per-field loop at run time."""
     env: dict[str, Any] = {"_enc": _encoder, "_dec": _decoder, "_num": _num,
-                           "_decs": _DECIMALS, kind.__name__: kind}
+                           "_decs": _DECIMALS, "Decimal": Decimal, kind.__name__: kind}
     enc_parts, dec_parts = [], []
     for i, ((step, info), f) in enumerate(zip(_codec(kind), fields(kind), strict=True)):
         v, t = f"d.{f.name}", f"t[{i}]"
         if step == _PLAIN:
             enc, dec = v, t
         elif step == _DEC:
-            enc, dec = f"_num({v})", f"_decs[{t}]"
+            # the usual Decimal inline; None, or an int/str given for a Decimal, through _num
+            enc = f"(str({v}.normalize()) if {v}.__class__ is Decimal else _num({v}))"
+            dec = f"_decs[{t}]"
         elif step == _ENUM:
             env[f"_m{i}"] = info
-            enc, dec = f"{v}.value", f"_m{i}[{t}]"
+            # _value_ is the member's value without the Enum.value descriptor's Python call
+            enc, dec = f"{v}._value_", f"_m{i}[{t}]"
         elif step == _DOC:
             env[f"_k{i}"] = info
             enc = f"(None if {v} is None else _enc(_k{i})({v}))"
