@@ -153,9 +153,8 @@ def _walk(elem: etree._Element, node: _Node, out: dict[str, Any]) -> None:
             entry = node.entry(tag)
         action, key, sub = entry
         if action == _LEAF:
-            if key not in out:
-                text = child.text
-                out[key] = text.strip() if text else ""  # type: ignore[index]
+            text = child.text
+            out.setdefault(key, text.strip() if text else "")  # type: ignore[arg-type]
         elif action == _BRANCH:
             _walk(child, sub, out)  # type: ignore[arg-type]
         elif action == _REPEAT:
