@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -285,8 +286,11 @@ def main() -> None:
         xml = work / f"orders_{size}.xml"
         if not xml.exists():
             generate(xml, size, args.seed)
+        load_before = os.getloadavg()[0]
         results = {v: measure(v, xml, work, args.seed) for v in args.variants}
-        print(f"\n{size:,} orders ({xml.stat().st_size / 1e6:.1f} MB)")
+        # the machine may be shared: the 1-minute load average tells how free the cores were
+        print(f"\n{size:,} orders ({xml.stat().st_size / 1e6:.1f} MB), load average"
+              f" {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
         for r in results.values():
             print(f"  {r['variant']:<9} {r['orders_per_s']:>8,} orders/s  {r['seconds']:>7.2f} s"
                   f"  ({r['orders_per_cpu_s']:>7,} orders per CPU-s)"
