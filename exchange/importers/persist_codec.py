@@ -3,7 +3,7 @@
 A document becomes a tuple of its fields in declaration order: nested documents as tuples, enums by
 value, Decimals as normalized text (``100.00`` and ``100.0`` are the same price), lists as tuples.
 Encoders and decoders are generated once per class, so there is no per-field loop at run time
-(about 8 µs per order to encode, 14 µs to decode, against ~45/37 µs to pickle the dataclasses).
+(about 10 µs per order to encode, 17 µs to decode, against ~45/37 µs to pickle the dataclasses).
 """
 
 from __future__ import annotations
