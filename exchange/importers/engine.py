@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -75,6 +76,14 @@ CHUNK_SIZE = 500
 _EVENT_COLUMNS = ("run_id", "job", "at", "level", "kind", "document", "message", "details")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 JOB = "import"
+
+
+@dataclass(frozen=True)
+class HistoryRun:
+    """The history run an import belongs to: a job's run opened by the scheduler, or its own."""
+
+    job: str = JOB
+    run_id: int | None = None  # None: the import opens and closes a run of its own
 DEFAULT_QUARANTINE = Path("quarantine")
 Progress = Callable[[int, int], None]  # (bytes done, bytes in total)
 
@@ -110,6 +119,7 @@ def import_file(
     progress: Progress | None = None,
     quarantine: Path | None = None,
     parallel: bool | None = None,
+    history: HistoryRun | None = None,
 ) -> ImportReport:
     """Import one XML file of ``kind`` read with ``profile``; returns what happened per document.
 
@@ -140,7 +150,7 @@ def import_file(
         return import_records(store, path, prof, doc_kind, records, shop=shop, dry_run=dry_run,
                               since=since, statuses=statuses, warehouse=warehouse,
                               point_of_sale=point_of_sale, progress=progress,
-                              quarantine=quarantine)
+                              quarantine=quarantine, history=history)
     finally:
         # a reader process started above is stopped even when the run failed before reading
         close = getattr(records, "close", None)
@@ -163,6 +173,7 @@ def import_records(
     point_of_sale: str | None = None,
     progress: Progress | None = None,
     quarantine: Path | None = None,
+    history: HistoryRun | None = None,
 ) -> ImportReport:
     """Import already parsed records of ``path`` (what :func:`import_file` does after reading)."""
     if statuses and kind is not DocumentKind.ORDERS:
@@ -173,7 +184,8 @@ def import_records(
                           size=size, sha256=sha256)
     run = _Run(store, path, profile, kind, report, since=since, statuses=statuses,
                warehouse=warehouse, point_of_sale=point_of_sale, progress=progress,
-               newlines=newlines, quarantine=quarantine or DEFAULT_QUARANTINE)
+               newlines=newlines, quarantine=quarantine or DEFAULT_QUARANTINE,
+               history=history or HistoryRun())
     run.execute(records)
     return report
 
@@ -215,7 +227,7 @@ class _Run:
                  report: ImportReport, *, since: date | datetime | None,
                  statuses: Sequence[str] | None, warehouse: str | None,
                  point_of_sale: str | None, progress: Progress | None, newlines: int,
-                 quarantine: Path) -> None:
+                 quarantine: Path, history: HistoryRun) -> None:
         self.store = store
         self.path = path
         self.profile = profile
@@ -231,10 +243,17 @@ class _Run:
         self.progress = progress
         self.newlines = max(newlines, 1)
         self.quarantine = quarantine
-        self.run_id: int | None = None
+        self.job = history.job
+        self.own_run = history.run_id is None
+        self.run_id: int | None = history.run_id
         self.matcher = Matcher(platform=self.options.platform, shop=self.shop,
                                create_products=self.options.unknown_product == "create")
         self._warehouses: dict[str, int] = {}
+
+    def _open_run(self, conn: Connection) -> None:
+        """Open a history run of our own unless the import belongs to a job's run."""
+        if self.own_run:
+            self.run_id = start_run(conn, self.job)
 
     def _since(self, since: date | datetime | None) -> datetime | None:
         if since is None:
@@ -259,7 +278,7 @@ class _Run:
             trans = conn.begin()
             try:
                 self.bulk = Bulk(conn)
-                self.run_id = start_run(conn, JOB)
+                self._open_run(conn)
                 self._setup(conn)
                 for chunk in self._chunks(records):
                     self._process(conn, chunk)
@@ -278,7 +297,7 @@ class _Run:
                 if not self.report.dry_run:
                     self._quarantine()
                     with conn.begin():
-                        self.run_id = start_run(conn, JOB)
+                        self._open_run(conn)
                         self._finish(conn)
                 return
             except BaseException:
@@ -362,7 +381,7 @@ class _Run:
                 info["field"] = result.field
             if details:
                 info.update(details)
-            event_rows.append((self.run_id, JOB, stamp, level, outcome.value,
+            event_rows.append((self.run_id, self.job, stamp, level, outcome.value,
                                prefix + result.external_id, result.reason, bulk.js(info)))
         bulk.insert(conn, events, _EVENT_COLUMNS, event_rows)
 
@@ -520,14 +539,14 @@ class _Run:
         summary = report.as_dict()["summary"]
         level = "info" if report.ok else ("error" if report.file_error else "warning")
         message = report.summary()
-        record_event(conn, kind="file", level=level, job=JOB, run_id=self.run_id,
+        record_event(conn, kind="file", level=level, job=self.job, run_id=self.run_id,
                      document=f"file:{self.path.name}", message=message,
                      details={"file": str(self.path), "sha256": report.sha256,
                               "profile": report.profile, "kind": report.kind,
                               "summary": summary, "file_error": report.file_error})
-        assert self.run_id is not None  # set by execute() before _finish is reached
-        finish_run(conn, self.run_id, "ok" if report.ok else (
-            "failed" if report.file_error else "warning"), summary)
+        if self.own_run and self.run_id is not None:
+            finish_run(conn, self.run_id, "ok" if report.ok else (
+                "failed" if report.file_error else "warning"), summary)
         self._record_file(conn)
 
     def _record_file(self, conn: Connection) -> None:

@@ -24,33 +24,30 @@ def _shop(ctx: JobContext) -> ShopConfig:
 
 def _importer(ctx: JobContext) -> Callable[[Path], ImportReport]:
     """Import one local file for the job's shop, as its configuration says."""
-    from exchange.importers.engine import import_file
+    from exchange.importers.engine import HistoryRun, import_file
     from exchange.profiles import load_profile
 
     shop = _shop(ctx)
     profile = load_profile(shop.profile)
+    history = HistoryRun(job=ctx.job.name, run_id=ctx.run_id)
 
     def run(path: Path) -> ImportReport:
         return import_file(
             ctx.store, path, profile, shop.import_as, shop=shop.name,
             statuses=list(shop.statuses) or None, warehouse=shop.warehouse,
-            point_of_sale=shop.point_of_sale, quarantine=ctx.config.folders.quarantine)
+            point_of_sale=shop.point_of_sale, quarantine=ctx.config.folders.quarantine,
+            history=history)
 
     return run
 
 
-def _record(ctx: JobContext, path: Path, report: ImportReport, summary: RunSummary) -> None:
-    """Count a file's outcomes into the run and leave an event with its summary and problems."""
+def _record(ctx: JobContext, report: ImportReport, summary: RunSummary) -> None:
+    """Count a file's outcomes into the run (the import wrote its events into the run's history)."""
     for outcome, count in report.counts.items():
         if count:
             summary.add(outcome.value, count)
     if report.file_error is not None or not report.ok:
         summary.add("quarantined" if report.quarantined else "warnings")
-    level = "error" if report.file_error is not None or report.failures else (
-        "warning" if not report.ok else "info")
-    ctx.event("file", report.summary(), level=level, document=path.name,
-              details={"status": report.status, "quarantined": report.quarantined,
-                       "problems": report.details()[:50]})
     ctx.lease.renew()
 
 
@@ -64,7 +61,7 @@ def pull_and_import(ctx: JobContext) -> RunSummary:
     summary = RunSummary()
     result = pipeline(ctx.store, shop.orders_from, ctx.config.folders.inbox, _importer(ctx),
                       stop=ctx.stop,
-                      after_each=lambda pulled, report: _record(ctx, pulled.local_path, report, summary))
+                      after_each=lambda _pulled, report: _record(ctx, report, summary))
     summary.add("pulled", len(result.imported) + len(result.deferred))
     if result.deferred:  # the file in hand was finished; the rest waits in the inbox
         summary.add("deferred", len(result.deferred))
@@ -87,7 +84,7 @@ def import_watched(ctx: JobContext) -> RunSummary:
         if not path.is_file():
             continue
         report = importer(path)
-        _record(ctx, path, report, summary)
+        _record(ctx, report, summary)
         accepted = report.file_error is None
         target = folder / ("processed" if accepted else "failed")
         target.mkdir(exist_ok=True)

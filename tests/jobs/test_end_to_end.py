@@ -81,6 +81,14 @@ def test_pull_job_imports_once_and_moves_the_remote_file(store: Store, tmp_path:
     assert first.status == "ok", first.message
     assert first.counts["imported"] == 2
     assert (shop_ftp.root / "orders" / "processed" / "a.xml").exists()
+    from exchange.store.history import last_run, list_events
+
+    with store.connect() as conn:
+        kinds = sorted(e["kind"] for e in list_events(conn, job="pull"))
+        run = last_run(conn, "pull")
+    assert kinds == ["file", "imported", "imported"]  # every document's outcome is in the job's history
+    assert run is not None
+    assert run["id"] == first.run_id  # the import wrote into the job's run, not a run of its own
     # the same content offered again under another name: nothing is imported twice
     (shop_ftp.root / "orders" / "again.xml").write_bytes(orders_xml(1, 2))
     second = run_job(store, config, config.job("pull"), actions=ACTIONS)
