@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from exchange.errors import ConfigError
+from exchange.errors import ConfigError, SchemaError
 from exchange.exporters import gate
 from exchange.exporters.gate import PublicationStatus
 from exchange.exporters.query import FeedQuery, ItemStream
 from exchange.exporters.render import build_environment, load_template, publish, render_to_temp
+from exchange.exporters.validate import resolve_schema, validate_feed
 from exchange.store import Store
 from exchange.store.types import utcnow
 
@@ -94,6 +96,17 @@ def _bool_option(options: Any, key: str, default: bool) -> bool:
     return value
 
 
+def _validate_or_set_aside(temp: Path, target: Path, schema_name: str,
+                           profile_path: Path | None) -> None:
+    """Validate a rendered feed against its schema; an invalid one is kept as FILE.invalid, unpublished."""
+    schema = resolve_schema(schema_name, profile_path)
+    try:
+        validate_feed(temp, schema, display_name=target.name)
+    except SchemaError:
+        os.replace(temp, target.with_name(target.name + ".invalid"))
+        raise
+
+
 def export_feed(store: Store, profile: _ProfileLike, feed_name: str = DEFAULT_FEED,
                 output: Path | str = "", *, price_list: str | None = None,
                 vat_included: bool | None = None, warehouses: tuple[str, ...] | list[str] | None = None,
@@ -146,6 +159,8 @@ def export_feed(store: Store, profile: _ProfileLike, feed_name: str = DEFAULT_FE
         finally:
             stream.close()
     count = stream.count
+    if options.get("schema"):
+        _validate_or_set_aside(temp, target, str(options["schema"]), getattr(profile, "path", None))
 
     decision = gate.check(last_full, count, spec.gate_max_drop) if is_full else \
         gate.GateDecision(True, last_full.item_count if last_full else None, 0.0)
