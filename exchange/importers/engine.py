@@ -421,17 +421,22 @@ class _Run:
                                     warnings=list(rec.warnings)))
         found = writer.existing(conn, [p.external_id for p in pendings]) if pendings else {}
         to_write = []
+        reverted = []
         for p in pendings:
             ex = found.get(p.external_id)
             if ex is None:
                 to_write.append(p)
             elif ex.content_hash == p.content_hash:
-                results.append((DocumentResult(Outcome.SKIPPED, p.external_id, p.line,
-                                               "already imported, unchanged"), None))
+                note = "already imported, unchanged"
+                if ex.holds_a_change:
+                    reverted.append(ex.id)
+                    note += "; the change held for review was reverted by the shop"
+                results.append((DocumentResult(Outcome.SKIPPED, p.external_id, p.line, note), None))
             else:
                 p.existing = ex
                 p.action = Action.UPDATE if self.options.on_changed == "update" else Action.REVIEW
                 to_write.append(p)
+        writer.clear_change_holds(conn, reverted)
         for item, outcome in self._isolated(conn, writer.write, to_write, writer.accept,
                                             writer.discard):
             if isinstance(outcome, Written):

@@ -51,6 +51,9 @@ _STATUS = {status: status.value for status in OrderStatus}
 NON_RESERVING = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
 
 
+CHANGE_HELD = "changed since the last import"
+
+
 class Action(StrEnum):
     """What the writer does with a document."""
 
@@ -95,6 +98,12 @@ class Existing:
     content_hash: str
     status: str = ""
     warehouse_id: int | None = None
+    review_reason: str = ""
+
+    @property
+    def holds_a_change(self) -> bool:
+        """True when the stored document waits for review of a changed re-export."""
+        return self.review_reason.startswith(CHANGE_HELD)
 
 
 @dataclass(slots=True)
@@ -186,17 +195,23 @@ class DocumentWriter:
     def existing(self, conn: Connection, external_ids: Sequence[str]) -> dict[str, Existing]:
         """Documents of this shop already in the store, by external id."""
         t = self.table
-        cols = [t.c.external_id, t.c.id, t.c.content_hash]
+        cols = [t.c.external_id, t.c.id, t.c.content_hash, t.c.review_reason]
         if "status" in t.c:
             cols += [t.c.status, t.c.warehouse_id]
         rows = conn.execute(select(*cols).where(t.c.shop == self.ctx.shop,
                                                 t.c.external_id.in_(list(external_ids))))
         found = {}
         for row in rows:
-            status = row[3] if len(row) > 3 else ""
-            wid = row[4] if len(row) > 4 else None
-            found[row[0]] = Existing(int(row[1]), row[2], status, wid)
+            status = row[4] if len(row) > 4 else ""
+            wid = row[5] if len(row) > 5 else None
+            found[row[0]] = Existing(int(row[1]), row[2], status, wid, row[3] or "")
         return found
+
+    def clear_change_holds(self, conn: Connection, ids: Sequence[int]) -> None:
+        """A held change was reverted by a later export: the stored document needs no review."""
+        if ids:
+            conn.execute(update(self.table).where(self.table.c.id.in_(list(ids)))
+                         .values(review_reason="", updated_at=utcnow()))
 
     def write(self, conn: Connection, batch: Sequence[Pending]) -> list[Written]:
         """Write a batch of documents; raises on a database error (the caller isolates it)."""
@@ -287,7 +302,7 @@ class DocumentWriter:
         assert p.existing is not None  # planning only makes REVIEW for existing documents
         changes = self.diff(conn, p)
         what = ", ".join(changes) or "content"
-        reason = (f"changed since the last import ({what}); kept unchanged for review "
+        reason = (f"{CHANGE_HELD} ({what}); kept unchanged for review "
                   f"(profile on_changed: review)")
         conn.execute(update(self.table).where(self.table.c.id == p.existing.id).values(
             review_reason=f"{reason}: {self.ctx.source_file} line {p.line}",

@@ -125,6 +125,24 @@ def test_changed_order_is_held_for_review_when_the_profile_says_so(
     assert _import(store, later, tmp_path, profile=profile).counts[Outcome.HELD] == 1
 
 
+def test_a_held_change_that_the_shop_reverts_needs_no_more_review(
+        store: Store, catalogue: dict[str, int], tmp_path: Path) -> None:
+    profile = shoptet(on_changed="review")
+    original = write_orders(tmp_path / "a.xml", order_xml("1"))
+    _import(store, original, tmp_path, profile=profile)
+    _import(store, write_orders(tmp_path / "b.xml", order_xml("1", status="Odeslaná")), tmp_path,
+            profile=profile)
+    assert rows(store, "orders")[0]["review_reason"]
+
+    back = _import(store, write_orders(tmp_path / "c.xml", order_xml("1")), tmp_path, profile=profile)
+
+    assert back.counts[Outcome.SKIPPED] == 1
+    assert "reverted" in back.documents[0].reason
+    (order,) = rows(store, "orders")
+    assert order["review_reason"] == ""
+    assert order["status"] == "processing"
+
+
 def test_unmapped_status_holds_the_order(store: Store, catalogue: dict[str, int],
                                          tmp_path: Path) -> None:
     path = write_orders(tmp_path / "orders.xml", order_xml("1", status="Čeká na kurýra"))
