@@ -7,11 +7,11 @@ to guess becomes a warning.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from exchange.documents import (
@@ -90,6 +90,9 @@ def _fill(values: dict[str, Any], defaults: Mapping[str, str],
     for key, default in defaults.items():
         if not values.get(key):
             values[key] = default
+
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -178,35 +181,37 @@ class Builder:
         except ValueError as exc:
             raise self._fail(line, label, str(exc)) from None
 
-    def boolean(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> bool | None:
+    def _convert(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int,
+                 convert: Callable[[str, FieldSpec], _T]) -> _T | None:
+        """A field's text through ``convert``; a ValueError becomes a MappingError at ``line``."""
         raw = self.text(values, spec)
         if not raw or spec is None:
             return None
         try:
-            return to_bool(raw)
+            return convert(raw, spec)
         except ValueError as exc:
             raise self._fail(line, spec.name, str(exc)) from None
+
+    def _zone_of(self, spec: FieldSpec) -> tzinfo:
+        return self._zones.get(spec.name, self.zone)
+
+    def _to_moment(self, raw: str, spec: FieldSpec) -> datetime | None:
+        return to_datetime(raw, spec.format, self._zone_of(spec))
+
+    def _to_day(self, raw: str, spec: FieldSpec) -> date | None:
+        if spec.type is FieldType.DATETIME:
+            moment = self._to_moment(raw, spec)
+            return moment.date() if moment else None
+        return to_date(raw, spec.format)
+
+    def boolean(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> bool | None:
+        return self._convert(values, spec, line, lambda raw, _spec: to_bool(raw))
 
     def moment(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> datetime | None:
-        raw = self.text(values, spec)
-        if not raw or spec is None:
-            return None
-        try:
-            return to_datetime(raw, spec.format, self._zones.get(spec.name, self.zone))
-        except ValueError as exc:
-            raise self._fail(line, spec.name, str(exc)) from None
+        return self._convert(values, spec, line, self._to_moment)
 
     def day(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> date | None:
-        raw = self.text(values, spec)
-        if not raw or spec is None:
-            return None
-        try:
-            if spec.type is FieldType.DATETIME:
-                moment = to_datetime(raw, spec.format, self.zone)
-                return moment.date() if moment else None
-            return to_date(raw, spec.format)
-        except ValueError as exc:
-            raise self._fail(line, spec.name, str(exc)) from None
+        return self._convert(values, spec, line, self._to_day)
 
     def country(self, raw: str, label: str, out: Outcome) -> str:
         found = self._country_cache.get(raw)
