@@ -6,13 +6,10 @@ timestamps are timezone-aware. This module imports nothing else of ours.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 
 class LineKind(StrEnum):
@@ -112,10 +109,6 @@ class Order:
     prices_include_vat: bool = True
     note: str = ""
 
-    def content_hash(self) -> str:
-        """Stable sha256 over the document's content, used to tell a changed re-export."""
-        return content_hash(self)
-
 
 @dataclass(slots=True)
 class InvoiceLine:
@@ -150,10 +143,6 @@ class Invoice:
     total: Decimal | None = None
     prices_include_vat: bool = True
     note: str = ""
-
-    def content_hash(self) -> str:
-        """Stable sha256 over the document's content."""
-        return content_hash(self)
 
 
 @dataclass(slots=True)
@@ -201,26 +190,3 @@ class StockLevel:
     def available(self) -> Decimal:
         """What can really be sold."""
         return self.on_hand - self.reserved
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def to_dict(document: Any) -> dict[str, Any]:
-    """A JSON-ready dict of any canonical document."""
-    return _jsonable(asdict(document))
-
-
-def content_hash(document: Any) -> str:
-    """sha256 of a canonical document's JSON form (keys sorted)."""
-    payload = json.dumps(to_dict(document), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, type_coerce, update
 
 from exchange.documents import Price, Product
 from exchange.store.schema import (
@@ -18,7 +18,7 @@ from exchange.store.schema import (
     stock_moves,
     warehouses,
 )
-from exchange.store.types import utcnow
+from exchange.store.types import Dec, utcnow
 
 ZERO = Decimal("0")
 
@@ -173,7 +173,8 @@ def list_products(conn: Connection, *, label: str | None = None,
                   limit: int | None = None) -> list[dict[str, Any]]:
     """Products with prices per list and stock available over all warehouses."""
     available = (select(stock_levels.c.product_id,
-                        func.sum(stock_levels.c.on_hand - stock_levels.c.reserved).label("avail"))
+                        type_coerce(func.sum(stock_levels.c.on_hand - stock_levels.c.reserved), Dec)
+                        .label("avail"))
                  .group_by(stock_levels.c.product_id).subquery())
     query = (select(products.c.id, products.c.code, products.c.name, products.c.ean,
                     products.c.unit, products.c.vat_rate, available.c.avail)
@@ -191,7 +192,6 @@ def list_products(conn: Connection, *, label: str | None = None,
                           .join(price_lists, price_lists.c.id == product_prices.c.price_list_id)):
         prices.setdefault(r.product_id, {})[r.name] = r.amount
     for row in rows:
-        row["available"] = Decimal(repr(row.pop("avail"))) if isinstance(
-            row.get("avail"), float) else (row.pop("avail") or ZERO)
+        row["available"] = row.pop("avail") or ZERO
         row["prices"] = prices.get(row["id"], {})
     return rows
