@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from exchange.cli.common import AppContext, echo_json, echo_table
+from exchange.config import Config, load_config
 from exchange.errors import ConfigError
 
 
-def _load(app: AppContext):  # type: ignore[no-untyped-def]
-    from exchange.config import load_config
-
+def _load(app: AppContext) -> Config:
+    """The validated exchange.yaml named by --config."""
     path = Path(app.config_path)
     if not path.is_file():
         raise ConfigError(f"{path} not found: run `exchange init` first (or pass --config)")
