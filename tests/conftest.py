@@ -66,3 +66,15 @@ def shared_samples() -> Path:
     if not path.is_dir():
         pytest.skip("../shared/samples is not present")
     return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (EXCHANGE_TEST_NO_SKIPS=1) a skipped test fails the run: every real server must be there."""
+    if os.environ.get("EXCHANGE_TEST_NO_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        if reporter:
+            reporter.write_line(f"EXCHANGE_TEST_NO_SKIPS: {skipped} test(s) skipped; CI allows none", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
