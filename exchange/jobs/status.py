@@ -26,12 +26,22 @@ class JobStatus:
     last_status: str
     next_run: str
     running_by: str
+    last_finished: datetime | None = None
+    last_duration_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for --json."""
         return {"job": self.job, "action": self.action, "last_started": self.last_started,
                 "last_status": self.last_status, "next_run": self.next_run,
-                "running_by": self.running_by}
+                "running_by": self.running_by, "last_finished": self.last_finished,
+                "last_duration_s": self.last_duration_s}
+
+
+def _duration(run: dict[str, Any] | None) -> float | None:
+    """Seconds from start to end of a finished run."""
+    if run is None:
+        return None
+    return round((run["finished_at"] - run["started_at"]).total_seconds(), 3)
 
 
 def outbox_length(store: Store) -> int:
@@ -47,6 +57,7 @@ def job_statuses(store: Store, config: Config, now: datetime) -> list[JobStatus]
     for job in config.jobs.values():
         with store.connect() as conn:
             last = last_run(conn, job.name)
+            ended = last_run(conn, job.name, finished=True)
         started = last["started_at"] if last else None
         if job.action == JobAction.WATCH:
             upcoming = "on file arrival"
@@ -57,5 +68,7 @@ def job_statuses(store: Store, config: Config, now: datetime) -> list[JobStatus]
         rows.append(JobStatus(
             job=job.name, action=job.action, last_started=started,
             last_status=last["status"] if last else "never run", next_run=upcoming,
-            running_by=held.holder if held and not held.expired else ""))
+            running_by=held.holder if held and not held.expired else "",
+            last_finished=ended["finished_at"] if ended else None,
+            last_duration_s=_duration(ended)))
     return rows

@@ -11,17 +11,17 @@ from exchange.store.schema import events, runs
 from exchange.store.types import utcnow
 
 
-def start_run(conn: Connection, job: str) -> int:
-    """Open a run for ``job``; returns its id."""
-    return int(conn.execute(insert(runs).values(job=job, started_at=utcnow(), status="running"))
-               .inserted_primary_key[0])
+def start_run(conn: Connection, job: str, *, at: datetime | None = None) -> int:
+    """Open a run for ``job`` (now, unless ``at`` says when); returns its id."""
+    key = conn.execute(insert(runs).values(job=job, started_at=at or utcnow(), status="running"))
+    return int(key.inserted_primary_key[0])  # type: ignore[index]
 
 
 def finish_run(conn: Connection, run_id: int, status: str,
-               summary: dict[str, Any] | None = None) -> None:
-    """Close a run with its result (ok, warning, failed) and a summary."""
+               summary: dict[str, Any] | None = None, *, at: datetime | None = None) -> None:
+    """Close a run with its result (ok, warning, failed) and a summary (now, unless ``at``)."""
     conn.execute(update(runs).where(runs.c.id == run_id).values(
-        finished_at=utcnow(), status=status, summary=summary))
+        finished_at=at or utcnow(), status=status, summary=summary))
 
 
 def record_event(conn: Connection, *, kind: str, message: str = "", level: str = "info",
@@ -46,8 +46,10 @@ def list_events(conn: Connection, *, job: str | None = None, since: datetime | N
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def last_run(conn: Connection, job: str) -> dict[str, Any] | None:
-    """The newest run of ``job``."""
-    row = conn.execute(select(runs).where(runs.c.job == job)
-                       .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)).first()
+def last_run(conn: Connection, job: str, *, finished: bool = False) -> dict[str, Any] | None:
+    """The newest run of ``job``; with ``finished``, the newest one that has ended."""
+    query = select(runs).where(runs.c.job == job)
+    if finished:
+        query = query.where(runs.c.finished_at.is_not(None))
+    row = conn.execute(query.order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)).first()
     return dict(row._mapping) if row else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,24 @@ def test_status_shows_each_job_and_the_outbox(workdir: Path) -> None:
     table = CliRunner().invoke(cli, ["status"])
     assert "outbox: 0 push(es) waiting" in table.output
     store.close()
+
+
+def test_status_json_gives_the_last_finished_run_and_its_duration(workdir: Path) -> None:
+    store = Store(f"sqlite:///{workdir / 'exchange.db'}")
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with store.begin() as conn:
+        done = start_run(conn, "pull", at=start)
+        finish_run(conn, done, "ok", {"imported": 3}, at=start + timedelta(seconds=42.5))
+        start_run(conn, "pull", at=start + timedelta(minutes=10))  # still running
+    store.close()
+    result = CliRunner().invoke(cli, ["status", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["job"]: r for r in json.loads(result.output)["jobs"]}
+    assert rows["pull"]["last_status"] == "running"
+    assert datetime.fromisoformat(rows["pull"]["last_finished"]) == start + timedelta(seconds=42.5)
+    assert rows["pull"]["last_duration_s"] == 42.5
+    assert rows["byhand"]["last_finished"] is None
+    assert rows["byhand"]["last_duration_s"] is None
 
 
 def test_history_filters_failures(workdir: Path) -> None:
