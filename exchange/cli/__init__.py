@@ -17,6 +17,7 @@ from exchange.cli.import_cmds import register as register_import
 from exchange.cli.job_cmds import register as register_jobs
 from exchange.cli.profile_cmds import register as register_profiles
 from exchange.cli.transport_cmds import register as register_transport
+from exchange.cli.web_cmds import register as register_web
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +40,7 @@ register_import(cli)
 register_export(cli)
 register_transport(cli)
 register_jobs(cli)
+register_web(cli)
 
 
 def main() -> None:

@@ -131,8 +131,11 @@ def import_file(
         StoreError: the store failed (nothing of the file is kept).
     """
     from exchange.importers.reader import read_records
+    from exchange.review.overlay import decisions_for
 
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    # decisions remembered in the review queue apply as if the profile had them
+    prof = decisions_for(store, prof, shop)
     doc_kind = _kind(kind)
     prof.mapping(doc_kind)  # ConfigError now when the profile cannot read this kind
     path = Path(path)

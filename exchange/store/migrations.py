@@ -47,8 +47,21 @@ def _v1_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _v2_console(conn: Connection) -> None:
+    tables = [schema.mapping_decisions, schema.console_users]
+    schema.metadata.create_all(conn, tables=tables)
+    # the console lists orders newest first and filters them by status and shop
+    for name, table, cols in (("ix_orders_ordered_at", "orders", "ordered_at"),
+                              ("ix_orders_status", "orders", "status"),
+                              ("ix_invoices_issued_on", "invoices", "issued_on"),
+                              ("ix_events_kind_at", "events", "kind, at"),
+                              ("ix_events_document", "events", "document")):
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
+    Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
 ]
 
 

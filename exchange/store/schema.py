@@ -163,6 +163,8 @@ orders = Table(
     Column("imported_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop", "external_id", name="uq_orders_shop_external_id"),
+    Index("ix_orders_ordered_at", "ordered_at"),  # migration 2
+    Index("ix_orders_status", "status"),  # migration 2
 )
 
 order_lines = Table(
@@ -211,6 +213,7 @@ invoices = Table(
     Column("imported_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop", "external_id", name="uq_invoices_shop_external_id"),
+    Index("ix_invoices_issued_on", "issued_on"),  # migration 2
 )
 
 invoice_lines = Table(
@@ -287,6 +290,8 @@ events = Table(
     Column("details", JSON, nullable=True),
     Index("ix_events_at", "at"),
     Index("ix_events_run_id", "run_id"),
+    Index("ix_events_kind_at", "kind", "at"),  # migration 2
+    Index("ix_events_document", "document"),  # migration 2
 )
 
 outbox = Table(
@@ -326,4 +331,27 @@ feed_publications = Table(
     Column("report", JSON, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_feed_publications_feed", "feed", "id"),
+)
+
+# Migration 2: the console's remembered review decisions and its users.
+mapping_decisions = Table(
+    "mapping_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop", String(100), nullable=False),
+    Column("profile", String(200), nullable=False),
+    Column("field", String(50), nullable=False),  # the value map: status, payment, shipping, …
+    Column("value", String(300), nullable=False),  # the shop's value, as the file has it
+    Column("target", String(300), nullable=False),  # the canonical value it maps to
+    Column("decided_by", String(100), nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop", "profile", "field", "value", name="uq_mapping_decisions_value"),
+)
+
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("password_hash", String(300), nullable=False),  # argon2id, never the password
+    Column("created_at", UtcDateTime, nullable=False),
 )

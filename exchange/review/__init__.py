@@ -1,0 +1,1 @@
+"""The review queue: held documents grouped by cause, remembered decisions, and releasing what they fix."""

@@ -1,0 +1,183 @@
+"""Acting on the review queue: remember a decision, then re-process from the stored original every
+held document it releases, with no re-import by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exchange.errors import ConfigError, ExchangeError
+from exchange.profiles import MAP_TARGETS, DocumentKind, OnChanged, Profile, load_profile
+from exchange.review.overlay import decisions_for, replaced
+from exchange.review.queue import waiting_on
+from exchange.store import Store
+from exchange.store.history import record_event
+from exchange.store.reviews import (
+    forget_hashes,
+    held_document,
+    keep_stored_version,
+    last_held_event,
+    original_of,
+    restore_hashes,
+    save_decision,
+)
+
+log = logging.getLogger(__name__)
+
+# (profile name as the stored report has it, shop) → the profile to read the original with
+ProfileResolver = Callable[[str, str], Profile]
+
+
+def bundled_or_path(name: str, _shop: str) -> Profile:
+    """The default resolver: a bundled profile by name, or a profile file path."""
+    return load_profile(name)
+
+
+@dataclass
+class ReleaseReport:
+    """What re-processing held documents did."""
+
+    released: list[str] = field(default_factory=list)  # "orders:shop:external id"
+    still_held: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # documents or files, each with why
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {"released": self.released, "still_held": self.still_held, "failed": self.failed}
+
+    def summary(self) -> str:
+        """One readable line."""
+        text = f"{len(self.released)} released, {len(self.still_held)} still held"
+        return text + (f", {len(self.failed)} failed" if self.failed else "")
+
+
+def _check_target(field_name: str, target: str) -> None:
+    allowed = MAP_TARGETS.get(field_name)
+    if field_name not in MAP_TARGETS:
+        raise ConfigError(f"unknown value map {field_name!r}; known: {', '.join(sorted(MAP_TARGETS))}")
+    if allowed is not None and target not in allowed:
+        raise ConfigError(f"{target!r} is not a {field_name} value; one of: {', '.join(sorted(allowed))}")
+
+
+def reprocess(store: Store, docs: list[dict[str, Any]], *, who: str,
+              resolve: ProfileResolver = bundled_or_path) -> ReleaseReport:
+    """Import held documents again from their stored originals, with the remembered decisions.
+
+    Only the documents given are written (the rest of each file is left alone); a held change is
+    accepted, since the user asked for this document to be written.
+    """
+    report = ReleaseReport()
+    by_file: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for doc in docs:
+        by_file.setdefault((doc["kind"], doc["shop"], doc["source_file"]), []).append(doc)
+    for (kind, shop, source_file), group in by_file.items():
+        names = {d["external_id"]: f"{kind}:{shop}:{d['external_id']}" for d in group}
+        try:
+            _reprocess_file(store, kind, shop, source_file, group, resolve)
+        except (ExchangeError, OSError) as exc:
+            why = f"{source_file or '(no source file)'}: {exc}"
+            log.warning("review: cannot re-process %s", why)
+            report.failed += [f"{name}: {why}" for name in names.values()]
+            continue
+        with store.connect() as conn:
+            for doc in group:
+                now = held_document(conn, kind, doc["id"])
+                name = names[doc["external_id"]]
+                (report.still_held if now and now["review_reason"] else report.released).append(name)
+    with store.begin() as conn:
+        record_event(conn, kind="review", level="info", message=f"re-processed by {who}: "
+                     + report.summary(), details=report.as_dict())
+    return report
+
+
+def _reprocess_file(store: Store, kind: str, shop: str, source_file: str,
+                    group: list[dict[str, Any]], resolve: ProfileResolver) -> None:
+    from exchange.importers.engine import import_records
+    from exchange.importers.reader import read_records
+
+    with store.connect() as conn:
+        original = original_of(conn, source_file) if source_file else None
+    if original is None:
+        raise ConfigError("the store does not know where this file was imported from")
+    path = Path(original["source"]) / original["name"]
+    if not path.is_file():
+        raise ConfigError(f"the original {path} is no longer there")
+    stored = original.get("report") or {}
+    profile = resolve(str(stored.get("profile") or ""), shop)
+    profile = decisions_for(store, profile, shop)
+    options = replaced(profile.import_options, on_changed=OnChanged.UPDATE.value)
+    profile = replaced(profile, import_options=options)
+    wanted = {d["external_id"] for d in group}
+    with store.begin() as conn:
+        hashes = forget_hashes(conn, kind, [d["id"] for d in group])
+    try:
+        records = (r for r in read_records(path, profile, kind) if r.external_id in wanted
+                   or getattr(r.document, "external_id", None) in wanted)
+        import_records(store, path, profile, DocumentKind(kind), records, shop=shop)
+    finally:
+        with store.begin() as conn:
+            restore_hashes(conn, kind, hashes)
+
+
+def map_value(store: Store, *, shop: str, field_name: str, value: str, target: str, who: str,
+              profile: str | None = None, resolve: ProfileResolver = bundled_or_path
+              ) -> ReleaseReport:
+    """Remember "``value`` of map ``field_name`` means ``target`` for ``shop``", then release.
+
+    The decision is stored for the profile each waiting document was read with (or ``profile``).
+    """
+    _check_target(field_name, target)
+    docs = waiting_on(store, shop, field_name, value)
+    profiles: set[str] = {profile} if profile else set()
+    with store.connect() as conn:
+        for doc in docs:
+            original = original_of(conn, doc["source_file"]) if doc["source_file"] else None
+            name = ((original or {}).get("report") or {}).get("profile")
+            if name and not profile:
+                profiles.add(str(name))
+    if not profiles:
+        raise ConfigError(f"no held document of shop {shop!r} waits on {field_name} {value!r}; "
+                          "give the profile to remember the decision for")
+    with store.begin() as conn:
+        for name in sorted(profiles):
+            save_decision(conn, shop=shop, profile=name, field=field_name, value=value, target=target,
+                          decided_by=who)
+        record_event(conn, kind="review", level="info", document=f"map:{shop}:{field_name}",
+                     message=f"{field_name} {value!r} → {target!r} for shop {shop} "
+                             f"(profile {', '.join(sorted(profiles))}) by {who}",
+                     details={"shop": shop, "field": field_name, "value": value, "target": target,
+                              "profiles": sorted(profiles), "waiting": len(docs)})
+    return reprocess(store, docs, who=who, resolve=resolve)
+
+
+def accept(store: Store, kind: str, doc_id: int, *, who: str,
+           resolve: ProfileResolver = bundled_or_path) -> ReleaseReport:
+    """Accept what the file says for one held document: write it from its original."""
+    with store.connect() as conn:
+        doc = held_document(conn, kind, doc_id)
+    if doc is None:
+        raise ConfigError(f"no {kind[:-1]} with id {doc_id}")
+    if not doc["review_reason"]:
+        raise ConfigError(f"{kind[:-1]} {doc['number']} is not held")
+    return reprocess(store, [doc], who=who, resolve=resolve)
+
+
+def reject(store: Store, kind: str, doc_id: int, *, who: str) -> None:
+    """Reject a held change: keep the stored (ERP's) version, and remember the rejected content."""
+    with store.begin() as conn:
+        doc = held_document(conn, kind, doc_id)
+        if doc is None:
+            raise ConfigError(f"no {kind[:-1]} with id {doc_id}")
+        if not doc["review_reason"]:
+            raise ConfigError(f"{kind[:-1]} {doc['number']} is not held")
+        held = last_held_event(conn, kind, doc["shop"], doc["external_id"])
+        rejected = str(((held or {}).get("details") or {}).get("new_hash") or "")
+        keep_stored_version(conn, kind, doc_id, rejected)
+        record_event(conn, kind="review", level="info",
+                     document=f"{kind}:{doc['shop']}:{doc['external_id']}",
+                     message=f"held change rejected by {who}; the stored version stands",
+                     details={"rejected_hash": rejected})
