@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from exchange.config import JobAction, ShopConfig
 from exchange.errors import ConfigError
 from exchange.jobs.runner import Action, JobContext, RunSummary
+from exchange.store.feeds import PublicationStatus
 
 if TYPE_CHECKING:
     from exchange.importers.report import ImportReport
@@ -93,32 +94,50 @@ def import_watched(ctx: JobContext) -> RunSummary:
 
 
 def export_and_push(ctx: JobContext) -> RunSummary:
-    """Render the shop's feed; when it is published and the shop has feed_to, push it there."""
-    from exchange.exporters.engine import export_feed
+    """Render the shop's feed for this job (a destination) and publish it to feed_to or the feeds folder.
+
+    The job's state records what its destination last received. Where the feed's platform takes
+    differential files, each run sends only what changed since then; otherwise a full feed.
+    """
+    from exchange.exporters.engine import Differential, differential_of, export_feed, feed_spec
+    from exchange.feed_publish import publish_feed
     from exchange.profiles import load_profile
-    from exchange.sync.push import push
 
     shop = _shop(ctx)
     summary = RunSummary()
     folder = ctx.config.folders.feeds
     folder.mkdir(parents=True, exist_ok=True)
-    output = folder / f"{shop.name}-{ctx.job.feed}.xml"
-    result = export_feed(ctx.store, load_profile(shop.profile), ctx.job.feed, output)
-    summary.add("items", result.item_count)
-    if result.status != "published":
-        summary.add("held")
-        ctx.event("feed_held", result.reason, level="warning", document=output.name)
-        return summary
-    ctx.event("feed_written", f"{result.item_count} items", document=output.name)
+    profile = load_profile(shop.profile)
+    name = f"{shop.name}-{ctx.job.feed}.xml"
+    destination = f"job:{ctx.job.name}"
     if shop.feed_to:
-        pushed = push(output, shop.feed_to, ctx.store, spool_dir=folder / "outbox")
-        if pushed.delivered:
-            summary.add("pushed")
-            ctx.event("pushed", f"to {pushed.entry.endpoint}", document=output.name)
-        else:
-            summary.add("queued")
-            ctx.event("queued", pushed.entry.last_error or "waiting in the outbox",
-                      level="warning", document=output.name)
+        mode = differential_of(feed_spec(profile, ctx.job.feed).options or {})
+        result = publish_feed(ctx.store, profile, ctx.job.feed, endpoint=shop.feed_to,
+                              staging=folder, remote_name=name, destination=destination,
+                              changes=mode is not Differential.NONE)
+    else:  # a file others fetch: always whole
+        result = export_feed(ctx.store, profile, ctx.job.feed, folder / name,
+                             destination=destination)
+    summary.add("items", result.item_count)
+    if result.withdrawn_count:
+        summary.add("withdrawn", result.withdrawn_count)
+    document = result.remote_name or name
+    if result.status is PublicationStatus.HELD:
+        summary.add("held")
+        ctx.event("feed_held", result.reason, level="warning", document=document)
+    elif result.status is PublicationStatus.UNCHANGED:
+        ctx.event("feed_unchanged", "no changes: nothing published", document=document)
+    elif result.status is PublicationStatus.QUEUED:
+        summary.add("queued")
+        ctx.event("queued", result.reason, level="warning", document=document)
+    elif result.status is PublicationStatus.FAILED:
+        summary.add("failed")
+        ctx.event("push_failed", result.reason, level="error", document=document)
+    else:
+        summary.add("pushed" if shop.feed_to else "written")
+        where = f"to {shop.feed_to}" if shop.feed_to else f"in {folder}"
+        ctx.event("pushed" if shop.feed_to else "feed_written",
+                  f"{result.item_count} items {where}", document=document)
     return summary
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exchange.errors import ConfigError
 from exchange.store import Store
+
+if TYPE_CHECKING:
+    from exchange.importers.report import ImportReport
 
 RESOLVED = "resolved"
 
@@ -45,7 +49,7 @@ def inspect(path: Path) -> QuarantinedFile:
 
 
 def retry(store: Store, path: Path, *, profile: str | None = None, kind: str | None = None,
-          shop: str | None = None):  # type: ignore[no-untyped-def]
+          shop: str | None = None) -> ImportReport:
     """Import a quarantined file again; when it now goes through, move it and its report to resolved/.
 
     Returns the import report.

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
-
-from sqlalchemy import func, select
 
 from exchange.config import Config, JobAction
 from exchange.jobs.locks import lock_info
 from exchange.jobs.timing import next_run
 from exchange.store import Store
 from exchange.store.history import last_run
-from exchange.store.schema import outbox
+from exchange.store.outbox import pending_count
 
 
 @dataclass(frozen=True)
@@ -41,14 +39,13 @@ def _duration(run: dict[str, Any] | None) -> float | None:
     """Seconds from start to end of a finished run."""
     if run is None:
         return None
-    return round((run["finished_at"] - run["started_at"]).total_seconds(), 3)
+    took: timedelta = run["finished_at"] - run["started_at"]
+    return round(took.total_seconds(), 3)
 
 
 def outbox_length(store: Store) -> int:
     """How many pushes wait in the outbox."""
-    with store.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(outbox)
-                                .where(outbox.c.status == "pending")).scalar() or 0)
+    return pending_count(store)
 
 
 def job_statuses(store: Store, config: Config, now: datetime) -> list[JobStatus]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, inspect, select
+from sqlalchemy import Column, Connection, String, inspect, select
 from sqlalchemy.schema import CreateColumn
 
 from exchange.store import schema
@@ -59,9 +59,16 @@ def _v2_console(conn: Connection) -> None:
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
 
 
+def _v3_feed_destinations(conn: Connection) -> None:
+    add_column_if_missing(conn, "feed_publications",
+                          Column("destination", String(1000), nullable=False, server_default=""))
+    schema.feed_destination_codes.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
+    Migration(3, "feed state per destination", _v3_feed_destinations),
 ]
 
 

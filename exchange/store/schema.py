@@ -324,7 +324,8 @@ feed_publications = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("feed", String(200), nullable=False),
-    Column("status", String(20), nullable=False),  # published, held
+    Column("destination", String(1000), nullable=False, default=""),  # job:NAME, an endpoint, file:PATH
+    Column("status", String(20), nullable=False),  # published, held, queued, failed, unchanged
     Column("item_count", Integer, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("output", String(1000), nullable=False, default=""),
@@ -354,4 +355,13 @@ console_users = Table(
     Column("name", String(100), primary_key=True),
     Column("password_hash", String(300), nullable=False),  # argon2id, never the password
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Migration 3: what each feed destination shows.
+feed_destination_codes = Table(
+    "feed_destination_codes",
+    metadata,
+    Column("feed", String(200), primary_key=True),
+    Column("destination", String(1000), primary_key=True),
+    Column("code", String(100), primary_key=True),
 )

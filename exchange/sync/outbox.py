@@ -16,47 +16,30 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from exchange.errors import ExchangeError, TransportError
 from exchange.store import Store
-from exchange.store.schema import outbox
+from exchange.store.outbox import (
+    OutboxEntry,
+    OutboxStatus,
+    add_entries,
+    list_entries,
+    save_delivered,
+    update_entry,
+)
 from exchange.store.types import utcnow
 from exchange.transport import Endpoint, Transport, check_name, open_transport
 from exchange.transport.endpoint import parse_endpoint
+
+__all__ = ["Delivery", "OutboxEntry", "OutboxStatus", "backoff", "deliver", "enqueue",
+           "enqueue_many", "list_outbox", "mark_attempt"]
 
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
-
-
-class OutboxStatus(StrEnum):
-    """States of an outbox entry."""
-
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"  # a non-retryable error; needs a person (see last_error)
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One queued push."""
-
-    id: int
-    endpoint: str
-    local_path: str
-    remote_name: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str
-    created_at: datetime
-    delivered_at: datetime | None
 
 
 @dataclass
@@ -70,7 +53,8 @@ class Delivery:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt ``attempts + 1``."""
-    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    delay: timedelta = BACKOFF_FIRST * (2 ** max(attempts - 1, 0))
+    return min(delay, BACKOFF_MAX)
 
 
 def enqueue(store: Store, local_file: str | os.PathLike[str], endpoint: str | Endpoint,
@@ -107,26 +91,16 @@ def enqueue_many(store: Store, files: Iterable[tuple[str | os.PathLike[str], str
                      "remote_name": name, "status": OutboxStatus.PENDING.value, "attempts": 0,
                      "next_attempt_at": now, "last_error": "", "created_at": now,
                      "delivered_at": None})
-    if not rows:
-        return []
-    with store.begin() as conn:
-        ids = conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
-                           rows).scalars().all()
-    return [OutboxEntry(id=int(i), **row) for i, row in zip(ids, rows, strict=True)]
+    return add_entries(store, rows)
 
 
 def list_outbox(store: Store, *, include_delivered: bool = False) -> list[OutboxEntry]:
     """Entries in delivery order (pending and failed; delivered too if asked)."""
-    query = select(outbox).order_by(outbox.c.id)
-    if not include_delivered:
-        query = query.where(outbox.c.status != OutboxStatus.DELIVERED)
-    with store.connect() as conn:
-        return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
+    return list_entries(store, include_delivered=include_delivered)
 
 
 def _set(store: Store, entry: OutboxEntry, **values: Any) -> OutboxEntry:
-    with store.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.id == entry.id).values(**values))
+    update_entry(store, entry.id, **values)
     return replace(entry, **values)
 
 
@@ -150,11 +124,7 @@ class _Delivered:
 
     def flush(self) -> None:
         if self.waiting:
-            with self.store.begin() as conn:
-                for e in self.waiting:
-                    conn.execute(update(outbox).where(outbox.c.id == e.id).values(
-                        status=e.status, attempts=e.attempts, delivered_at=e.delivered_at,
-                        last_error=""))
+            save_delivered(self.store, self.waiting)
             for e in self.waiting:
                 Path(e.local_path).unlink(missing_ok=True)
             self.result.delivered += self.waiting

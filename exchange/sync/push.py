@@ -12,11 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select
-
 from exchange.errors import ExchangeError, TransportError
 from exchange.store import Store
-from exchange.store.schema import outbox
+from exchange.store.outbox import add_entries, has_pending
 from exchange.store.types import utcnow
 from exchange.sync.outbox import (
     OutboxEntry,
@@ -67,23 +65,11 @@ def push_many(local_files: Sequence[str | os.PathLike[str]], endpoint: str | End
     return _push([(f, None) for f in local_files], endpoint, store, spool_dir, connect)
 
 
-def _has_pending(store: Store, url: str) -> bool:
-    with store.connect() as conn:
-        return conn.execute(
-            select(outbox.c.id).where(outbox.c.endpoint == url,
-                                      outbox.c.status == OutboxStatus.PENDING).limit(1)
-        ).first() is not None
-
-
 def _record(store: Store, url: str, rows: list[dict[str, object]],
             results: list[PushResult]) -> None:
     if not rows:
         return
-    with store.begin() as conn:
-        ids = conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
-                           rows).scalars().all()
-    results += [PushResult(OutboxEntry(id=int(i), **row))  # type: ignore[arg-type]
-                for i, row in zip(ids, rows, strict=True)]
+    results += [PushResult(e) for e in add_entries(store, rows)]
     rows.clear()
 
 
@@ -97,7 +83,7 @@ def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str 
         if not path.is_file():
             raise ExchangeError(f"{path}: no such file to push")
         pairs.append((path, check_name(name or path.name)))
-    if _has_pending(store, ep.url):
+    if has_pending(store, ep.url):
         # Earlier pushes wait: queue behind them, then deliver the whole queue in order.
         entries = enqueue_many(store, pairs, ep, spool_dir=spool_dir)
         result = deliver(store, endpoint=ep.url, force=True, connect=connect)

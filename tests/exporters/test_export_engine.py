@@ -18,7 +18,7 @@ from exchange.exporters.gate import PublicationStatus, publications
 from exchange.profiles import ExportSpec, load_profile
 from exchange.store import Store
 from exchange.store.catalog import product_id_by_code, set_price
-from exchange.store.schema import product_prices, products
+from exchange.store.schema import product_prices, products, stock_levels
 from exchange.store.types import utcnow
 from tests.exporters.conftest import FakeProfile, profile_with
 
@@ -42,6 +42,7 @@ def age_catalogue(store: Store) -> None:
     with store.begin() as conn:
         conn.execute(update(products).values(updated_at=past))
         conn.execute(update(product_prices).values(updated_at=past))
+        conn.execute(update(stock_levels).values(updated_at=past))
 
 
 def test_publishes_and_records_the_run(catalogue: Store, out: Path) -> None:
@@ -90,25 +91,47 @@ def test_gate_lets_a_small_drop_through(catalogue: Store, out: Path) -> None:
     assert export_feed(catalogue, profile, "pricelist", out / "feed.xml").published
 
 
-def test_differential_feed_lists_only_changes_and_full_forces_all(catalogue: Store, out: Path) -> None:
-    profile = profile_with(NATIVE, options={"differential": True})
+def test_differential_feed_lists_only_changes_of_its_destination(catalogue: Store, out: Path) -> None:
+    profile = profile_with(NATIVE, options={"differential": "replace"})
     target = out / "feed.xml"
     age_catalogue(catalogue)
-    first = export_feed(catalogue, profile, "pricelist", target)
+    first = export_feed(catalogue, profile, "pricelist", target, destination="job:j", changes=True)
     assert first.full  # nothing published yet: everything
     with catalogue.begin() as conn:
         pid = product_id_by_code(conn, "KNIHA")
         assert pid is not None
         set_price(conn, pid, Price("retail", Decimal("333"), "CZK", True))
-    second = export_feed(catalogue, profile, "pricelist", target)
+    second = export_feed(catalogue, profile, "pricelist", target, destination="job:j", changes=True)
     assert not second.full
     assert second.since is not None
     assert codes(target) == {"KNIHA"}
     assert etree.parse(str(target)).getroot().get("full") == "false"
-    assert export_feed(catalogue, profile, "pricelist", target).item_count == 0  # nothing changed
-    full = export_feed(catalogue, profile, "pricelist", target, full=True)
+    unchanged = export_feed(catalogue, profile, "pricelist", target, destination="job:j", changes=True)
+    assert unchanged.status is PublicationStatus.UNCHANGED  # nothing changed: nothing published
+    assert codes(target) == {"KNIHA"}
+    full = export_feed(catalogue, profile, "pricelist", target, destination="job:j")
     assert full.full
     assert full.item_count == 6
+    other = export_feed(catalogue, profile, "pricelist", out / "other.xml", destination="job:k",
+                        changes=True)
+    assert other.full and other.item_count == 6  # a new destination gets everything
+
+
+def test_a_file_written_with_o_is_always_full(catalogue: Store, out: Path) -> None:
+    profile = profile_with(NATIVE, options={"differential": "append-only"})
+    export_feed(catalogue, profile, "pricelist", out / "feed.xml")
+    again = export_feed(catalogue, profile, "pricelist", out / "feed.xml")
+    assert again.full and again.item_count == 6
+    with pytest.raises(ConfigError, match="needs a destination"):
+        export_feed(catalogue, profile, "pricelist", out / "feed.xml", changes=True)
+
+
+def test_changes_are_refused_for_a_platform_that_takes_only_full_feeds(catalogue: Store,
+                                                                      out: Path) -> None:
+    profile = profile_with(NATIVE, options={"differential": "none"})
+    with pytest.raises(ConfigError, match="always full"):
+        export_feed(catalogue, profile, "pricelist", out / "feed.xml", destination="job:j",
+                    changes=True)
 
 
 def test_label_option_filters_and_keeps_its_own_history(catalogue: Store, out: Path) -> None:
