@@ -6,7 +6,7 @@ For each size a seeded Shoptet order export is generated (a catalogue of product
 first, a few thousand distinct customers so that matching hits). Each variant runs in a fresh
 subprocess on a fresh SQLite file, so the peak RSS (``ru_maxrss`` of the child) is per variant:
 
-* ``engine``   — ``exchange.importers.engine.import_file`` with the bundled ``shoptet`` profile;
+* ``engine``   — ``exchange.importers.run.import_file`` with the bundled ``shoptet`` profile;
 * ``baseline`` — lxml ``iterparse(tag=…)``, the same fields pulled in one pass over each record's
   children, customers/orders/order_lines written with ``executemany`` in one transaction.
 * ``reader``   — the engine's reader alone (``read_records``), to tell reader time from engine time.
@@ -119,7 +119,7 @@ def _load_catalogue(db: Path, seed: int) -> None:
 # -- variants (each runs in its own subprocess) ---------------------------------------------------
 def run_engine(xml: Path, db: Path) -> int:
     """Import with the engine; returns the number of orders imported."""
-    from exchange.importers.engine import import_file
+    from exchange.importers.run import import_file
     from exchange.store import Store
 
     store = Store(f"sqlite:///{db}")
@@ -132,7 +132,7 @@ def run_engine(xml: Path, db: Path) -> int:
 
 def run_reader(xml: Path, _db: Path) -> int:
     """Only read the file into canonical documents (the reader's share of the engine's time)."""
-    from exchange.importers.reader import read_records
+    from exchange.importers.read.records import read_records
     from exchange.profiles import load_profile
 
     return sum(1 for _ in read_records(xml, load_profile("shoptet"), "orders"))
@@ -242,8 +242,7 @@ def child(variant: str, xml: Path, db: Path) -> None:
     import lxml.etree  # noqa: F401
 
     if variant != "baseline":
-        import exchange.importers.engine
-        import exchange.importers.reader  # noqa: F401
+        pass
     started = time.perf_counter()
     cpu_started = time.process_time()
     count = VARIANTS[variant](xml, db)

@@ -11,7 +11,8 @@ from typing import Any
 from exchange.documents import Price, Product
 from exchange.errors import ConfigError
 from exchange.store import Store
-from exchange.store.catalog import ensure_warehouse, set_on_hand, upsert_product
+from exchange.store.catalog import ensure_warehouse, upsert_product
+from exchange.store.stock import StockChange, apply_stock_changes
 
 REQUIRED_COLUMNS = ("code", "name")
 KNOWN_COLUMNS = {"code", "ean", "name", "unit", "vat_rate", "labels", "is_service", "parent_code",
@@ -126,9 +127,10 @@ def load_catalog_csv(store: Store, path: Path, *, currency: str = "CZK") -> Cata
                 continue
             with store.begin() as conn:
                 product_id, created = upsert_product(conn, product)
-                for warehouse, on_hand in stock.items():
-                    set_on_hand(conn, product_id, ensure_warehouse(conn, warehouse), on_hand,
-                                kind="receipt", reference=f"catalog {path.name}:{row_number}")
+                reference = f"catalog {path.name}:{row_number}"
+                apply_stock_changes(conn, [
+                    StockChange(product_id, ensure_warehouse(conn, warehouse), on_hand=on_hand,
+                                reference=reference) for warehouse, on_hand in stock.items()])
             if created:
                 report.created += 1
             else:

@@ -129,6 +129,11 @@ class DocumentError(ExchangeError):
         self.field = field
         super().__init__(self._render())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with the keyword arguments (the reader process sends its errors this way)."""
+        return (_rebuild_document_error, (type(self), self.reason, self.file, self.line,
+                                          self.field, self.__dict__))
+
     def _render(self) -> str:
         where = ":".join(str(x) for x in (self.file, self.line) if x is not None)
         parts = [p for p in (where, f"field {self.field}" if self.field else "") if p]
@@ -150,3 +155,11 @@ class MappingError(DocumentError):
 
 class FeedGateError(DocumentError):
     """A feed shrank too much against the last published one."""
+
+
+def _rebuild_document_error(cls: type[DocumentError], reason: str, file: str | None,
+                            line: int | None, field: str | None,
+                            state: dict[str, object]) -> DocumentError:
+    error = cls(reason, file=file, line=line, field=field)
+    error.__dict__.update(state)
+    return error

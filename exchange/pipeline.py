@@ -16,12 +16,14 @@ from pathlib import Path
 from exchange.errors import TransportError
 from exchange.importers.report import ImportReport
 from exchange.store import Store
+from exchange.store.processed_files import FileOrigin
 from exchange.sync.pull import PulledFile, Skipped, acknowledge, pull_detailed
 from exchange.transport import open_transport
 
 log = logging.getLogger(__name__)
 
-Importer = Callable[[Path], ImportReport]
+# imports one local file; a pulled one brings its processed_files row and its download's sha256
+Importer = Callable[[Path, FileOrigin | None], ImportReport]
 
 
 @dataclass
@@ -49,7 +51,7 @@ def pull_and_import(store: Store, endpoint: str, inbox: Path, importer: Importer
         if stop is not None and stop.is_set():
             result.deferred.append(pulled)
             continue
-        report = importer(pulled.local_path)
+        report = importer(pulled.local_path, pulled.origin)
         result.imported.append((pulled, report))
         if after_each is not None:
             after_each(pulled, report)
@@ -68,7 +70,7 @@ def _acknowledge(endpoint: str, done: list[tuple[PulledFile, ImportReport]]) -> 
     try:
         for pulled, report in done:
             acknowledge(pulled, report.file_error is None, transport=transport,
-                        report=report.as_dict()["summary"], partial=not report.ok)
+                        report=report.as_dict(), partial=not report.ok)
     finally:
         if transport is not None:
             transport.close()

@@ -14,6 +14,7 @@ import click
 from exchange.cli.common import AppContext, echo_json
 from exchange.importers.report import ImportReport
 from exchange.profiles import DocumentKind
+from exchange.store.processed_files import FileOrigin
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # a progress bar for files over a few MB
 
@@ -72,7 +73,7 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str, s
     failed, with the reason and its XML line. Exit code 0 when all went well, 4 when a document
     failed or was held (files with failures are copied to the quarantine folder with a report).
     """
-    from exchange.importers.engine import import_file
+    from exchange.importers.run import ImportRequest, run_import
     from exchange.profiles import load_profile
 
     if not files and not source:
@@ -81,12 +82,13 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str, s
     store = app.store()
     reports = []
 
-    def import_one(path: Path) -> ImportReport:
+    def import_one(path: Path, origin: FileOrigin | None = None) -> ImportReport:
         with _progress(path, enabled=not as_json) as progress:
-            report = import_file(store, path, loaded, kind, shop=shop, dry_run=dry_run,
-                                 since=since, statuses=list(statuses) or None,
-                                 warehouse=warehouse, point_of_sale=point_of_sale,
-                                 progress=progress, quarantine=quarantine)
+            report = run_import(store, ImportRequest(
+                path, loaded, kind, shop=shop, dry_run=dry_run, since=since,
+                statuses=list(statuses) or None, warehouse=warehouse,
+                point_of_sale=point_of_sale, progress=progress, quarantine=quarantine,
+                origin=origin))
         reports.append(report)
         _show(report, as_json)
         return report

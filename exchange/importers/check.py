@@ -17,9 +17,9 @@ from typing import Any
 from lxml import etree
 
 from exchange.errors import MappingError
-from exchange.importers.builders import ALT, LINES, VARIANTS, Builder, Outcome, plan
-from exchange.importers.extractor import Extractor, Group, is_simple
-from exchange.importers.xml_source import iter_elements
+from exchange.importers.read.builders import ALT, LINES, VARIANTS, Builder, BuildNotes, plan
+from exchange.importers.read.elements import iter_elements
+from exchange.importers.read.extractor import Extractor, Group, is_simple
 from exchange.profiles import DocumentKind, Profile, RecordMapping
 
 _MAX_ERRORS = 20
@@ -275,7 +275,7 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
             for item in values.get(LINES) or []:
                 raw = item.get("kind") or ""
                 raw_values[("line type", mapping.lines.classify, raw)] += 1
-        out = Outcome()
+        out = BuildNotes()
         try:
             documents = _build(builder, mapping.kind, values, line, out)
             result.documents += documents
@@ -299,7 +299,7 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
 
 
 def _build(builder: Builder, kind: DocumentKind, values: dict[str, Any], line: int,
-           out: Outcome) -> int:
+           out: BuildNotes) -> int:
     if kind is DocumentKind.ORDERS:
         builder.order(values, line, out)
         return 1

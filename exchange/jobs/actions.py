@@ -17,27 +17,28 @@ from exchange.store.feeds import PublicationStatus
 
 if TYPE_CHECKING:
     from exchange.importers.report import ImportReport
+    from exchange.store.processed_files import FileOrigin
 
 
 def _shop(ctx: JobContext) -> ShopConfig:
     return ctx.config.shops[ctx.job.shop]
 
 
-def _importer(ctx: JobContext) -> Callable[[Path], ImportReport]:
+def _importer(ctx: JobContext) -> Callable[[Path, FileOrigin | None], ImportReport]:
     """Import one local file for the job's shop, as its configuration says."""
-    from exchange.importers.engine import HistoryRun, import_file
+    from exchange.importers.run import HistoryRun, import_file
     from exchange.profiles import load_profile
 
     shop = _shop(ctx)
     profile = load_profile(shop.profile)
     history = HistoryRun(job=ctx.job.name, run_id=ctx.run_id)
 
-    def run(path: Path) -> ImportReport:
+    def run(path: Path, origin: FileOrigin | None = None) -> ImportReport:
         return import_file(
             ctx.store, path, profile, shop.import_as, shop=shop.name,
             statuses=list(shop.statuses) or None, warehouse=shop.warehouse,
             point_of_sale=shop.point_of_sale, quarantine=ctx.config.folders.quarantine,
-            history=history)
+            history=history, origin=origin)
 
     return run
 

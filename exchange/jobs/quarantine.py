@@ -54,7 +54,7 @@ def retry(store: Store, path: Path, *, profile: str | None = None, kind: str | N
 
     Returns the import report.
     """
-    from exchange.importers.engine import import_file
+    from exchange.importers.run import import_file
 
     found = inspect(path)
     chosen_profile = profile or found.profile

@@ -96,15 +96,16 @@ def reprocess(store: Store, docs: list[dict[str, Any]], *, who: str,
 
 def _reprocess_file(store: Store, kind: str, shop: str, source_file: str,
                     group: list[dict[str, Any]], resolve: ProfileResolver) -> None:
-    from exchange.importers.engine import import_records
-    from exchange.importers.reader import read_records
+    from exchange.importers.read.records import read_records
+    from exchange.importers.run import ImportRequest, import_records
+    from exchange.store.processed_files import local_file
 
     with store.connect() as conn:
         original = original_of(conn, source_file) if source_file else None
     if original is None:
         raise ConfigError("the store does not know where this file was imported from")
-    path = Path(original["source"]) / original["name"]
-    if not path.is_file():
+    path = local_file(original)
+    if path is None or not path.is_file():
         raise ConfigError(f"the original {path} is no longer there")
     stored = original.get("report") or {}
     profile = resolve(str(stored.get("profile") or ""), shop)
@@ -117,7 +118,8 @@ def _reprocess_file(store: Store, kind: str, shop: str, source_file: str,
     try:
         records = (r for r in read_records(path, profile, kind) if r.external_id in wanted
                    or getattr(r.document, "external_id", None) in wanted)
-        import_records(store, path, profile, DocumentKind(kind), records, shop=shop)
+        import_records(store, ImportRequest(path, profile, DocumentKind(kind), shop=shop),
+                       records)
     finally:
         with store.begin() as conn:
             restore_hashes(conn, kind, hashes)

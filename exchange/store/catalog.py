@@ -1,26 +1,33 @@
-"""Catalogue in the store: products, labels, price lists, warehouses, stock levels and moves."""
+"""Catalogue in the store: products, labels, price lists and warehouses (stock: :mod:`.stock`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, type_coerce, update
 
 from exchange.documents import Price, Product
+from exchange.store.bulk import insert_returning_ids
 from exchange.store.schema import (
     price_lists,
     product_labels,
     product_prices,
     products,
     stock_levels,
-    stock_moves,
     warehouses,
 )
 from exchange.store.types import Dec, utcnow
 
 ZERO = Decimal("0")
+_IN_BATCH = 900
+
+
+def _parts(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i:i + _IN_BATCH] for i in range(0, len(values), _IN_BATCH)]
 
 
 def ensure_price_list(
@@ -47,21 +54,6 @@ def product_id_by_code(conn: Connection, code: str) -> int | None:
     """The id of the product with this code, if any."""
     found = conn.execute(select(products.c.id).where(products.c.code == code)).scalar()
     return int(found) if found is not None else None
-
-
-def find_product(
-    conn: Connection, *, code: str = "", ean: str = "", name: str = ""
-) -> int | None:
-    """Match a product by code, then EAN, then exact name; None when nothing matches."""
-    if code and (pid := product_id_by_code(conn, code)) is not None:
-        return pid
-    for column, value in ((products.c.ean, ean), (products.c.name, name)):
-        if value:
-            found = conn.execute(select(products.c.id).where(column == value)
-                                 .order_by(products.c.id).limit(1)).scalar()
-            if found is not None:
-                return int(found)
-    return None
 
 
 def upsert_product(conn: Connection, product: Product) -> tuple[int, bool]:
@@ -112,63 +104,6 @@ def set_price(conn: Connection, product_id: int, price: Price) -> None:
             product_id=product_id, price_list_id=list_id, amount=price.amount, updated_at=now))
 
 
-def _stock_row(conn: Connection, product_id: int, warehouse_id: int) -> tuple[Decimal, Decimal]:
-    row = conn.execute(select(stock_levels.c.on_hand, stock_levels.c.reserved).where(and_(
-        stock_levels.c.product_id == product_id, stock_levels.c.warehouse_id == warehouse_id))
-    ).first()
-    if row is None:
-        conn.execute(insert(stock_levels).values(
-            product_id=product_id, warehouse_id=warehouse_id, on_hand=ZERO, reserved=ZERO,
-            updated_at=utcnow()))
-        return ZERO, ZERO
-    return row.on_hand, row.reserved
-
-
-def _write_stock(conn: Connection, product_id: int, warehouse_id: int, **values: Any) -> None:
-    conn.execute(update(stock_levels).where(and_(
-        stock_levels.c.product_id == product_id, stock_levels.c.warehouse_id == warehouse_id))
-        .values(updated_at=utcnow(), **values))
-    # a stock change is a product change for differential feeds
-    conn.execute(update(products).where(products.c.id == product_id).values(updated_at=utcnow()))
-
-
-def _record_move(conn: Connection, product_id: int, warehouse_id: int, kind: str,
-                 quantity: Decimal, reference: str) -> None:
-    conn.execute(insert(stock_moves).values(
-        product_id=product_id, warehouse_id=warehouse_id, kind=kind, quantity=quantity,
-        reference=reference, created_at=utcnow()))
-
-
-def set_on_hand(conn: Connection, product_id: int, warehouse_id: int, on_hand: Decimal,
-                *, kind: str = "receipt", reference: str = "") -> Decimal:
-    """Set on-hand stock; the difference is recorded as a stock move. Returns the difference."""
-    current, _ = _stock_row(conn, product_id, warehouse_id)
-    diff = on_hand - current
-    if diff:
-        _write_stock(conn, product_id, warehouse_id, on_hand=on_hand)
-        _record_move(conn, product_id, warehouse_id, kind, diff, reference)
-    return diff
-
-
-def reserve(conn: Connection, product_id: int, warehouse_id: int, quantity: Decimal,
-            reference: str = "") -> None:
-    """Add (or, with a negative quantity, release) a reservation."""
-    if not quantity:
-        return
-    _, reserved = _stock_row(conn, product_id, warehouse_id)
-    _write_stock(conn, product_id, warehouse_id, reserved=reserved + quantity)
-    _record_move(conn, product_id, warehouse_id, "reserve" if quantity > 0 else "release",
-                 quantity, reference)
-
-
-def stock_of(conn: Connection, product_id: int, warehouse_id: int) -> tuple[Decimal, Decimal]:
-    """(on hand, reserved) of a product in a warehouse; zeros when never stocked."""
-    row = conn.execute(select(stock_levels.c.on_hand, stock_levels.c.reserved).where(and_(
-        stock_levels.c.product_id == product_id, stock_levels.c.warehouse_id == warehouse_id))
-    ).first()
-    return (row.on_hand, row.reserved) if row else (ZERO, ZERO)
-
-
 def list_products(conn: Connection, *, label: str | None = None,
                   limit: int | None = None) -> list[dict[str, Any]]:
     """Products with prices per list and stock available over all warehouses."""
@@ -195,3 +130,57 @@ def list_products(conn: Connection, *, label: str | None = None,
         row["available"] = row.pop("avail") or ZERO
         row["prices"] = prices.get(row["id"], {})
     return rows
+
+
+# -- batched writes for the importer ------------------------------------------------------------
+def products_by_code(conn: Connection, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Stored product rows by code."""
+    found: dict[str, dict[str, Any]] = {}
+    for part in _parts(codes):
+        for row in conn.execute(select(products).where(products.c.code.in_(part))):
+            found[row.code] = dict(row._mapping)
+    return found
+
+
+def labels_and_prices(conn: Connection, product_ids: Sequence[int]
+                      ) -> tuple[dict[int, set[str]], dict[tuple[int, int], Decimal]]:
+    """Labels per product and amounts per (product, price list) of stored products."""
+    labels: dict[int, set[str]] = defaultdict(set)
+    prices: dict[tuple[int, int], Decimal] = {}
+    for part in _parts(product_ids):
+        for pid, label in conn.execute(select(product_labels.c.product_id, product_labels.c.label)
+                                       .where(product_labels.c.product_id.in_(part))):
+            labels[pid].add(label)
+        for pid, lid, amount in conn.execute(
+                select(product_prices.c.product_id, product_prices.c.price_list_id,
+                       product_prices.c.amount).where(product_prices.c.product_id.in_(part))):
+            prices[(pid, lid)] = amount
+    return labels, prices
+
+
+def insert_products(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Create products (rows of the ``products`` table); their ids in row order."""
+    return insert_returning_ids(conn, products, rows)
+
+
+def update_product(conn: Connection, product_id: int, values: dict[str, Any],
+                   now: datetime) -> None:
+    """Change a product's own columns."""
+    conn.execute(update(products).where(products.c.id == product_id)
+                 .values(updated_at=now, **values))
+
+
+def replace_labels_and_prices(conn: Connection, product_ids: Sequence[int],
+                              labels: list[dict[str, Any]],
+                              prices: list[dict[str, Any]]) -> None:
+    """Replace the labels of ``product_ids`` and the given (product, price list) prices."""
+    for part in _parts(product_ids):
+        conn.execute(delete(product_labels).where(product_labels.c.product_id.in_(part)))
+    if labels:
+        conn.execute(insert(product_labels), labels)
+    for row in prices:
+        conn.execute(delete(product_prices).where(and_(
+            product_prices.c.product_id == row["product_id"],
+            product_prices.c.price_list_id == row["price_list_id"])))
+    if prices:
+        conn.execute(insert(product_prices), prices)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from exchange.store.bulk import Bulk
 from exchange.store.schema import events, runs
 from exchange.store.types import utcnow
 
@@ -31,6 +33,14 @@ def record_event(conn: Connection, *, kind: str, message: str = "", level: str =
     conn.execute(insert(events).values(
         run_id=run_id, job=job, at=utcnow(), level=level, kind=kind, document=document,
         message=message, details=details))
+
+
+EVENT_COLUMNS = ("run_id", "job", "at", "level", "kind", "document", "message", "details")
+
+
+def record_events(conn: Connection, bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:
+    """Append many events with one statement; rows in ``EVENT_COLUMNS`` order, converted by ``bulk``."""
+    bulk.insert(conn, events, EVENT_COLUMNS, rows)
 
 
 def list_events(conn: Connection, *, job: str | None = None, since: datetime | None = None,

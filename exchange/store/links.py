@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, and_, insert, select
 
 from exchange.store.schema import links
@@ -24,3 +26,9 @@ def remember_link(conn: Connection, platform: str, shop: str, kind: str,
         conn.execute(insert(links).values(platform=platform, shop=shop, kind=kind,
                                           external_id=external_id, local_id=local_id,
                                           created_at=utcnow()))
+
+
+def insert_links(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Remember many links at once (rows of the ``links`` table, known to be new)."""
+    if rows:
+        conn.execute(insert(links), rows)

@@ -19,37 +19,27 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from exchange.errors import TransportError, UnsafePathError
 from exchange.store import Store
-from exchange.store.schema import processed_files
-from exchange.store.types import utcnow
+from exchange.store.processed_files import (
+    DONE,
+    SETTLED,
+    FileOrigin,
+    FileStatus,
+    NewFile,
+    add_files,
+    files_of,
+    refresh_file,
+    set_status,
+)
 from exchange.transport import Endpoint, RemoteFile, Transport, check_name, open_transport
 from exchange.transport.base import is_temp_name
 from exchange.transport.endpoint import After, Stability, parse_endpoint
 
 log = logging.getLogger(__name__)
-
-
-class FileStatus(StrEnum):
-    """States of a row in ``processed_files``."""
-
-    DOWNLOADED = "downloaded"  # in the inbox, import pending
-    IMPORTED = "imported"  # imported; never again
-    PARTIAL = "partial"  # imported in part (per-item report); never again
-    FAILED = "failed"  # import failed; the same content may be offered again
-    DUPLICATE = "duplicate"  # same content as an imported one; skipped
-
-
-#: Content in these states is never imported again.
-DONE = (FileStatus.IMPORTED, FileStatus.PARTIAL)
-#: A remote file matching a row in these states needs only its remote clean-up.
-SETTLED = (*DONE, FileStatus.DUPLICATE, FileStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -72,6 +62,11 @@ class PulledFile:
     record_id: int
     endpoint: Endpoint = field(repr=False)
     store: Store = field(repr=False, compare=False)
+
+    @property
+    def origin(self) -> FileOrigin:
+        """Its row in ``processed_files`` and the sha256 the download computed, for the import."""
+        return FileOrigin(self.source, self.record_id, self.sha256)
 
 
 @dataclass
@@ -176,13 +171,10 @@ class _Seen:
 
     def __init__(self, store: Store, source: str) -> None:
         with store.connect() as conn:
-            result = conn.execute(
-                select(processed_files).where(processed_files.c.source == source)
-                .order_by(processed_files.c.id)
-            ).mappings()
-            self.rows: dict[str, list[dict[str, Any]]] = {}
-            for row in result:
-                self.rows.setdefault(row["name"], []).append(dict(row))
+            found = files_of(conn, source)
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        for row in found:
+            self.rows.setdefault(row["name"], []).append(row)
 
     def find(self, name: str, statuses: tuple[FileStatus, ...], *, size: int | None = None,
              mtime: datetime | None = None, sha256: str | None = None) -> dict[str, Any] | None:
@@ -258,26 +250,18 @@ class _Pending:
 def _record(store: Store, ep: Endpoint, pending: list[_Pending], out: PullOutcome) -> None:
     if not pending:
         return
-    now = utcnow()
     source = ep.url
     fresh = [p for p in pending if p.record_id is None]
     with store.begin() as conn:
         for p in pending:
             if p.record_id is not None:
-                conn.execute(update(processed_files).where(processed_files.c.id == p.record_id)
-                             .values(size=p.remote.size, mtime=p.remote.mtime, updated_at=now))
-        if fresh:
-            # One multi-row INSERT ... RETURNING, ids in the order of the rows.
-            ids = conn.execute(
-                insert(processed_files).returning(processed_files.c.id,
-                                                  sort_by_parameter_order=True),
-                [{"source": source, "name": p.remote.name, "size": p.remote.size,
-                  "mtime": p.remote.mtime, "sha256": p.sha256,
-                  "status": FileStatus.DOWNLOADED.value, "report": None,
-                  "created_at": now, "updated_at": now} for p in fresh],
-            ).scalars().all()
-            for p, record_id in zip(fresh, ids, strict=True):
-                p.record_id = int(record_id)
+                refresh_file(conn, p.record_id, size=p.remote.size, mtime=p.remote.mtime)
+        # One multi-row INSERT ... RETURNING, ids in the order of the rows.
+        ids = add_files(conn, [NewFile(source, p.remote.name, p.remote.size, p.sha256,
+                                       FileStatus.DOWNLOADED, mtime=p.remote.mtime)
+                               for p in fresh])
+        for p, record_id in zip(fresh, ids, strict=True):
+            p.record_id = record_id
     for p in pending:
         assert p.record_id is not None
         out.pulled.append(PulledFile(source, p.remote.name, p.remote, p.local, p.sha256,
@@ -310,12 +294,9 @@ def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f:
     done = seen.find(f.name, DONE, sha256=sha)
     if done is not None:
         part.unlink()
-        now = utcnow()
         with store.begin() as conn:
-            conn.execute(insert(processed_files).values(
-                source=ep.url, name=f.name, size=f.size, mtime=f.mtime, sha256=sha,
-                status=FileStatus.DUPLICATE, report={"duplicate_of": done["id"]},
-                created_at=now, updated_at=now))
+            add_files(conn, [NewFile(ep.url, f.name, f.size, sha, FileStatus.DUPLICATE,
+                                     mtime=f.mtime, report={"duplicate_of": done["id"]})])
         _cleanup_remote(t, ep, f.name, True)
         out.skipped.append(Skipped(f.name, f"same content already imported (record {done['id']})"))
         return None
@@ -359,9 +340,7 @@ def acknowledge(pulled_file: PulledFile, ok: bool, *, transport: Transport | Non
     status = (FileStatus.PARTIAL if partial else FileStatus.IMPORTED) if ok else FileStatus.FAILED
     store = pulled_file.store
     with store.begin() as conn:
-        conn.execute(update(processed_files)
-                     .where(processed_files.c.id == pulled_file.record_id)
-                     .values(status=status, report=report, updated_at=utcnow()))
+        set_status(conn, pulled_file.record_id, status, report)
     try:
         t = transport or open_transport(pulled_file.endpoint)
     except TransportError as exc:

@@ -12,8 +12,9 @@ import pytest
 from exchange.documents import Price, Product
 from exchange.profiles import ExportSpec
 from exchange.store import Store
-from exchange.store.catalog import ensure_warehouse, reserve, set_on_hand, upsert_product
+from exchange.store.catalog import ensure_warehouse, upsert_product
 from exchange.store.links import remember_link
+from exchange.store.stock import reserve, set_on_hand
 
 NASTY_NAME = "Káva & čaj <Extra> „žluťoučký“"
 D = Decimal

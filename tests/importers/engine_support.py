@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from exchange.profiles import Profile, load_profile
 from exchange.store import Store
@@ -65,3 +66,27 @@ def rows(store: Store, table: str, **where: Any) -> list[dict[str, Any]]:
         query = query.order_by(t.c.id)
     with store.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def stock_of(conn: Connection, product_id: int, warehouse_id: int) -> tuple[Decimal, Decimal]:
+    """(on hand, reserved) of a product in a warehouse; zeros when never stocked."""
+    from exchange.store.stock import current_levels
+
+    zero = Decimal("0")
+    return current_levels(conn, [(product_id, warehouse_id)]).get((product_id, warehouse_id),
+                                                                   (zero, zero))
+
+
+def strict_profile(tmp_path: Path) -> Profile:
+    """A profile reading ORDER_ID and DATE of Shoptet orders, validated by a minimal XSD."""
+    schema = Path(__file__).parent.parent / "fixtures" / "import" / "shoptet_orders_min.xsd"
+    path = tmp_path / "strict.yaml"
+    path.write_text(f"""kinds:
+  orders:
+    record: /ORDERS/ORDER
+    schema: {schema}
+    fields:
+      external_id: ORDER_ID
+      created_at: DATE
+""", encoding="utf-8")
+    return load_profile(path)

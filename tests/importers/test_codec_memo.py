@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 
 from exchange.documents import Customer, LineKind, Order, OrderLine
-from exchange.importers.converters import to_decimal
-from exchange.importers.persist_codec import Memo, decode, document_hash, encode
+from exchange.importers.read.content_hash import document_hash
+from exchange.importers.read.converters import to_decimal
+from exchange.importers.read.wire import decode, encode
+from exchange.memo import Memo
 
 
 def _order(*prices: str) -> Order:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exchange.importers.converters import country_code, to_bool, to_date, to_datetime, to_decimal
+from exchange.importers.read.converters import country_code, to_bool, to_date, to_datetime, to_decimal
 
 PRAGUE = ZoneInfo("Europe/Prague")
 

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import text
 
 from exchange.documents import Customer, LineKind, Order, OrderLine, Product
-from exchange.importers.engine import import_file
-from exchange.importers.persist_codec import document_hash
+from exchange.importers.read.content_hash import document_hash
 from exchange.importers.report import Outcome
+from exchange.importers.run import import_file
 from exchange.store import Store
-from exchange.store.catalog import ensure_warehouse, set_on_hand, stock_of, upsert_product
-from tests.importers.engine_support import count, order_xml, rows, shoptet, write_orders
+from exchange.store.catalog import ensure_warehouse, upsert_product
+from exchange.store.stock import set_on_hand
+from tests.importers.engine_support import count, order_xml, rows, shoptet, stock_of, write_orders
 
 
 @pytest.fixture
@@ -385,43 +386,6 @@ def test_the_content_hash_sees_every_field_and_ignores_number_formatting() -> No
     assert document_hash(order()) != document_hash(order(customer=Customer(email="c@b.cz")))
     assert document_hash(order()) != document_hash(order(lines=[
         OrderLine(LineKind.PRODUCT, "A", Decimal("2"), Decimal("100"))]))
-
-
-def test_new_rows_and_updates_store_the_same_values(store: Store) -> None:
-    from zoneinfo import ZoneInfo
-
-    from exchange.documents import Invoice
-    from exchange.importers.matching import Matcher
-    from exchange.importers.persist import (
-        Action,
-        InvoiceWriter,
-        OrderWriter,
-        Pending,
-        WriteContext,
-    )
-    from exchange.importers.persist_bulk import Bulk
-
-    ctx = WriteContext(shop="s", source_file="f.xml", timezone=ZoneInfo("Europe/Prague"),
-                       matcher=Matcher(platform="p", shop="s", create_products=False),
-                       warehouse_id=3, point_of_sale="Brno")
-    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    order = Order(external_id="1", number="N1", created_at=datetime(2026, 5, 1, 8, tzinfo=UTC),
-                  currency="CZK", customer=Customer(email="a@b.cz"), total=Decimal("12.50"),
-                  note="pozor")
-    invoice = Invoice(external_id="2", number="F2", issued_on=date(2026, 5, 1), currency="EUR",
-                      customer=Customer(), due_on=date(2026, 5, 15), total=Decimal("3"))
-    with store.connect() as conn:
-        bulk = Bulk(conn)
-        for writer, doc in ((OrderWriter(ctx), order), (InvoiceWriter(ctx), invoice)):
-            pending = Pending(1, doc.external_id, doc, "h", Action.INSERT, review_reasons=["x"])
-            row = writer.header_row(pending, 7, now)
-            converters = {"total": bulk.dec, "ordered_at": bulk.ts, "imported_at": bulk.ts,
-                          "updated_at": bulk.ts, "billing_address": bulk.js,
-                          "delivery_address": bulk.js, "issued_on": bulk.day,
-                          "tax_date": bulk.day, "due_on": bulk.day}
-            expected = tuple(converters.get(c, lambda v: v)(row[c]) for c in writer.header_columns)
-            assert writer.header_values(bulk, pending, 7, bulk.ts(now)) == expected
-            assert set(writer.header_columns) == set(row)
 
 
 def test_progress_reaches_the_file_size(store: Store, catalogue: dict[str, int],

@@ -6,14 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from exchange.documents import Price, Product, StockLevel
-from exchange.importers.engine import import_file, import_records
-from exchange.importers.reader import ParsedRecord
+from exchange.importers.read.records import Record
 from exchange.importers.report import Outcome
+from exchange.importers.run import ImportRequest, import_file, import_records
 from exchange.profiles import DocumentKind, load_profile
 from exchange.store import Store
-from exchange.store.catalog import ensure_warehouse, stock_of, upsert_product
+from exchange.store.catalog import ensure_warehouse, upsert_product
 from exchange.store.links import remember_link
-from tests.importers.engine_support import count, rows
+from tests.importers.engine_support import count, rows, stock_of
 
 PRODUCTS = """<?xml version="1.0" encoding="UTF-8"?>
 <SHOP>
@@ -90,14 +90,14 @@ def test_labels_are_replaced_and_variants_linked_from_canonical_products(
 
     def run(labels: list[str]):  # type: ignore[no-untyped-def]
         records = [
-            ParsedRecord(DocumentKind.PRODUCTS, 2, "A", Product(
+            Record(DocumentKind.PRODUCTS, 2, "A", Product(
                 code="A", name="Bunda", labels=labels,
                 prices=[Price("retail", Decimal("1000"), "CZK")])),
-            ParsedRecord(DocumentKind.PRODUCTS, 3, "A-XL", Product(
+            Record(DocumentKind.PRODUCTS, 3, "A-XL", Product(
                 code="A-XL", name="Bunda", parent_code="A", variant_name="XL")),
         ]
-        return import_records(store, source, profile, DocumentKind.PRODUCTS, records,
-                              quarantine=tmp_path / "q")
+        return import_records(store, ImportRequest(source, profile, DocumentKind.PRODUCTS,
+                                                   quarantine=tmp_path / "q"), records)
 
     run(["akce", "novinka"])
     report = run(["novinka"])
@@ -140,12 +140,12 @@ def test_stock_records_from_python_go_to_their_warehouse(store: Store, tmp_path:
         pid, _ = upsert_product(conn, Product(code="S1", name="Šála"))
     source = tmp_path / "stock.xml"
     source.write_text("<x/>", encoding="utf-8")
-    records = [ParsedRecord(DocumentKind.STOCK, 1, "S1", StockLevel("S1", "MAIN", Decimal("4")))]
+    records = [Record(DocumentKind.STOCK, 1, "S1", StockLevel("S1", "MAIN", Decimal("4")))]
 
-    import_records(store, source, load_profile("prestashop"), DocumentKind.STOCK, records,
-                   quarantine=tmp_path / "q")
-    again = import_records(store, source, load_profile("prestashop"), DocumentKind.STOCK,
-                           records, quarantine=tmp_path / "q")
+    request = ImportRequest(source, load_profile("prestashop"), DocumentKind.STOCK,
+                            quarantine=tmp_path / "q")
+    import_records(store, request, records)
+    again = import_records(store, request, records)
 
     assert again.counts[Outcome.SKIPPED] == 1
     with store.connect() as conn:

@@ -1,19 +1,14 @@
-"""The engine with the reader in a forked child process gives the same results as in-process."""
+"""The import with its reader in a reader process gives the same results as in-process."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from exchange.importers import persist_parallel
-from exchange.importers.engine import import_file
+from exchange.importers.read import process
 from exchange.importers.report import Outcome
+from exchange.importers.run import import_file
 from exchange.store import Store
 from tests.importers.engine_support import count, order_xml, rows, write_orders
-
-pytestmark = pytest.mark.skipif(not persist_parallel.available(),
-                                reason="no fork here, or the test process runs threads")
 
 
 def test_parallel_reading_imports_like_serial(store: Store, tmp_path: Path) -> None:
@@ -64,7 +59,8 @@ def test_codec_round_trips_every_document_kind() -> None:
         Product,
         StockLevel,
     )
-    from exchange.importers.persist_codec import content_hash_of, decode, document_hash, encode
+    from exchange.importers.read.content_hash import content_hash_of, document_hash
+    from exchange.importers.read.wire import decode, encode
 
     documents = [
         Order("1", "N1", datetime(2026, 1, 1, 8, tzinfo=UTC), "CZK",
@@ -85,13 +81,44 @@ def test_codec_round_trips_every_document_kind() -> None:
 
 
 def test_a_reader_process_closed_before_reading_is_stopped(tmp_path: Path) -> None:
-    import multiprocessing
-
+    from exchange.importers.read.source import SourceFile
     from exchange.profiles import DocumentKind, load_profile
 
     path = write_orders(tmp_path / "orders.xml", *(order_xml(str(i)) for i in range(1, 2000)))
-    reader = persist_parallel.read_in_child(path, load_profile("shoptet"), DocumentKind.ORDERS)
-    reader.close()  # e.g. the store failed before the engine read anything
-    reader.close()
+    records = process.ProcessRecords(SourceFile.scan(path), load_profile("shoptet"),
+                                     DocumentKind.ORDERS)
+    reader = records._reader
+    assert reader is not None and reader.alive
+    records.close()  # e.g. the store failed before the import read anything
+    records.close()
 
-    assert not [p for p in multiprocessing.active_children() if p.name == "exchange-import-reader"]
+    assert not reader.alive  # stopped mid-file: killed, not kept warm
+
+
+def test_a_reader_process_that_finished_is_kept_warm_for_the_next_file(
+        store: Store, tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "orders.xml", *(order_xml(str(i)) for i in range(1, 20)))
+    import_file(store, path, "shoptet", "orders", quarantine=tmp_path / "q", parallel=True)
+    warm = list(process._IDLE)
+    assert warm and all(r.alive for r in warm)
+
+    again = import_file(store, path, "shoptet", "orders", quarantine=tmp_path / "q",
+                        parallel=True)
+
+    assert again.counts[Outcome.SKIPPED] == 19
+    assert warm == process._IDLE  # the same process read the second file
+
+
+def test_a_reader_process_works_in_a_process_that_runs_threads(store: Store,
+                                                               tmp_path: Path) -> None:
+    import threading
+
+    path = write_orders(tmp_path / "orders.xml", *(order_xml(str(i)) for i in range(1, 30)))
+    reports = []
+    worker = threading.Thread(target=lambda: reports.append(import_file(
+        store, path, "shoptet", "orders", quarantine=tmp_path / "q", parallel=True)))
+    worker.start()
+    worker.join()
+
+    assert reports[0].counts[Outcome.IMPORTED] == 29
+    assert count(store, "orders") == 29

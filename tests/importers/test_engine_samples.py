@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exchange.importers.engine import import_file
 from exchange.importers.report import Outcome
+from exchange.importers.run import import_file
 from exchange.store import Store
 from tests.importers.engine_support import count, rows
 

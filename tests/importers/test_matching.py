@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from exchange.documents import Address, Customer, Product
-from exchange.importers.matching import Matcher, ProductRef
+from exchange.importers.write.matching import Matcher, ProductRef
 from exchange.store import Store
 from exchange.store.catalog import upsert_product
 from tests.importers.engine_support import count, rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from exchange.importers.extractor import LINE_KEY, Extractor, Group, is_simple
+from exchange.importers.read.extractor import LINE_KEY, Extractor, Group, is_simple
 
 NS = {"ord": "urn:order", "typ": "urn:type"}
 

@@ -9,24 +9,24 @@ from pathlib import Path
 import pytest
 
 from exchange.documents import Invoice, InvoiceKind, LineKind, Order, OrderStatus, Product
-from exchange.importers.reader import DocumentKind, ParsedRecord, read_records
+from exchange.importers.read.records import DocumentKind, Record, read_records
 from exchange.profiles import load_profile
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 
 
-def _read(name: str, profile: str, kind: DocumentKind) -> list[ParsedRecord]:
+def _read(name: str, profile: str, kind: DocumentKind) -> list[Record]:
     return list(read_records(FIXTURES / name, load_profile(profile), kind))
 
 
 # --- PrestaShop --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def presta() -> list[ParsedRecord]:
+def presta() -> list[Record]:
     return _read("prestashop_orders.xml", "prestashop", DocumentKind.ORDERS)
 
 
-def test_prestashop_cdata_with_whitespace_is_stripped(presta: list[ParsedRecord]) -> None:
+def test_prestashop_cdata_with_whitespace_is_stripped(presta: list[Record]) -> None:
     order = presta[0].document
     assert isinstance(order, Order)
     assert order.external_id == "42"
@@ -38,7 +38,7 @@ def test_prestashop_cdata_with_whitespace_is_stripped(presta: list[ParsedRecord]
     assert order.payment_method == "ps_wirepayment"
 
 
-def test_prestashop_vat_rate_is_derived_and_snapped(presta: list[ParsedRecord]) -> None:
+def test_prestashop_vat_rate_is_derived_and_snapped(presta: list[Record]) -> None:
     order = presta[0].document
     assert isinstance(order, Order)
     shirt, book = order.lines[:2]
@@ -49,7 +49,7 @@ def test_prestashop_vat_rate_is_derived_and_snapped(presta: list[ParsedRecord]) 
     assert book.ean == "8594001234567"
 
 
-def test_prestashop_shipping_and_discount_lines_come_from_totals(presta: list[ParsedRecord]) -> None:
+def test_prestashop_shipping_and_discount_lines_come_from_totals(presta: list[Record]) -> None:
     order = presta[0].document
     assert isinstance(order, Order)
     extra = [(ln.kind, ln.unit_price, ln.vat_rate) for ln in order.lines[2:]]
@@ -58,7 +58,7 @@ def test_prestashop_shipping_and_discount_lines_come_from_totals(presta: list[Pa
     assert order.shipping_method == "Shipping"
 
 
-def test_prestashop_unknown_state_is_held_for_review(presta: list[ParsedRecord]) -> None:
+def test_prestashop_unknown_state_is_held_for_review(presta: list[Record]) -> None:
     record = presta[1]
     assert record.document is not None
     assert record.review_reasons == ["status '239' has no mapping and the profile has no default"]

@@ -10,11 +10,11 @@ import pytest
 
 from exchange.documents import Invoice, LineKind, Order, OrderStatus, Product, StockLevel
 from exchange.importers.check import check_profile
-from exchange.importers.reader import DocumentKind, ParsedRecord, read_records
+from exchange.importers.read.records import DocumentKind, Record, read_records
 from exchange.profiles import load_profile
 
 
-def _read(path: Path, profile: str, kind: DocumentKind) -> list[ParsedRecord]:
+def _read(path: Path, profile: str, kind: DocumentKind) -> list[Record]:
     records = list(read_records(path, load_profile(profile), kind))
     for record in records:
         assert record.error is None, record.error

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from exchange.errors import SchemaError
-from exchange.importers import validation
-from exchange.importers.reader import DocumentKind, read_records
+from exchange.importers.read import schema as validation
+from exchange.importers.read.records import DocumentKind, read_records
 from exchange.profiles import Profile, load_profile
+from tests.importers.engine_support import strict_profile
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 GOOD = ("<ORDERS>\n<ORDER><ORDER_ID>1</ORDER_ID><DATE>2026-01-01 10:00:00</DATE></ORDER>\n"
@@ -19,16 +20,7 @@ BAD = GOOD.replace("<ORDER_ID>2</ORDER_ID>", "<ORDER_ID>abc</ORDER_ID>")
 
 @pytest.fixture
 def profile(tmp_path: Path) -> Profile:
-    path = tmp_path / "strict.yaml"
-    path.write_text(f"""kinds:
-  orders:
-    record: /ORDERS/ORDER
-    schema: {FIXTURES / 'shoptet_orders_min.xsd'}
-    fields:
-      external_id: ORDER_ID
-      created_at: DATE
-""", encoding="utf-8")
-    return load_profile(path)
+    return strict_profile(tmp_path)
 
 
 def test_a_valid_file_is_read(tmp_path: Path, profile: Profile) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from exchange.documents import Order
 from exchange.errors import XmlSyntaxError
-from exchange.importers.reader import DocumentKind, read_records
-from exchange.importers.xml_source import iter_elements
+from exchange.importers.read.elements import iter_elements
+from exchange.importers.read.records import DocumentKind, read_records
 from exchange.profiles import load_profile
 
 ORDER = ("<ORDER><ORDER_ID>{id}</ORDER_ID><DATE>2026-01-05 10:00:00</DATE>"

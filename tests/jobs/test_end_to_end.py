@@ -237,7 +237,7 @@ def test_import_from_an_endpoint_pulls_imports_and_cleans_up(store: Store, tmp_p
 
 def test_a_stop_finishes_the_file_in_hand_and_leaves_the_rest_for_next_time(
         store: Store, tmp_path: Path, shop_ftp: FTPServerThread) -> None:
-    from exchange.importers.engine import import_file
+    from exchange.importers.run import import_file
     from exchange.pipeline import pull_and_import
 
     load_catalog_csv(store, samples_dir() / "catalog.csv")
@@ -246,7 +246,7 @@ def test_a_stop_finishes_the_file_in_hand_and_leaves_the_rest_for_next_time(
     url = f"ftp://alice@127.0.0.1:{shop_ftp.port}/orders/?settle=0"
     stop = threading.Event()
 
-    def importer(path: Path):  # type: ignore[no-untyped-def]
+    def importer(path: Path, _origin: object = None):  # type: ignore[no-untyped-def]
         report = import_file(store, path, "shoptet", "orders")
         stop.set()  # SIGTERM arrives while the first file is imported
         return report
@@ -258,6 +258,6 @@ def test_a_stop_finishes_the_file_in_hand_and_leaves_the_rest_for_next_time(
     remaining = sorted(p.name for p in (shop_ftp.root / "orders").iterdir() if p.is_file())
     assert len(remaining) == 2  # not acknowledged: still on the server
     second = pull_and_import(store, url, tmp_path / "in",
-                             lambda p: import_file(store, p, "shoptet", "orders"))
+                             lambda p, _origin: import_file(store, p, "shoptet", "orders"))
     assert len(second.imported) == 2
     assert _count(store, orders) == 3

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from exchange.cli import cli
-from exchange.importers.engine import import_file
+from exchange.importers.run import import_file
 from exchange.jobs.quarantine import inspect
 from exchange.store import Store
 

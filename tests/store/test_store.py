@@ -11,18 +11,11 @@ from sqlalchemy import Column, String, inspect, select
 from exchange.documents import Price, Product
 from exchange.errors import ConfigError, StoreError
 from exchange.store import Store, migrations
-from exchange.store.catalog import (
-    ensure_warehouse,
-    find_product,
-    list_products,
-    reserve,
-    set_on_hand,
-    stock_of,
-    upsert_product,
-)
+from exchange.store.catalog import ensure_warehouse, list_products, product_id_by_code, upsert_product
 from exchange.store.history import finish_run, last_run, list_events, record_event, start_run
 from exchange.store.links import find_link, remember_link
 from exchange.store.schema import products, stock_moves
+from exchange.store.stock import current_levels, release, reserve, set_on_hand
 
 
 def _product(code: str = "A1", **kw: object) -> Product:
@@ -80,15 +73,6 @@ def test_upsert_by_code_updates_and_never_duplicates(store: Store) -> None:
         assert list_products(conn, label="eshop1") == []
 
 
-def test_find_product_by_code_then_ean_then_name(store: Store) -> None:
-    with store.begin() as conn:
-        pid, _ = upsert_product(conn, _product("X1", ean="4006381333931", name="Tužka"))
-        assert find_product(conn, code="X1") == pid
-        assert find_product(conn, code="nope", ean="4006381333931") == pid
-        assert find_product(conn, code="nope", name="Tužka") == pid
-        assert find_product(conn, code="nope", ean="1", name="other") is None
-
-
 def test_stock_moves_and_reservations(store: Store) -> None:
     with store.begin() as conn:
         pid, _ = upsert_product(conn, _product())
@@ -97,9 +81,9 @@ def test_stock_moves_and_reservations(store: Store) -> None:
         set_on_hand(conn, pid, w1, Decimal("10"), reference="receipt 1")
         set_on_hand(conn, pid, w1, Decimal("10"), reference="same amount, no move")
         reserve(conn, pid, w1, Decimal("3"), reference="order 7")
-        reserve(conn, pid, w1, Decimal("-1"), reference="order 7 changed")
+        release(conn, pid, w1, Decimal("1"), reference="order 7 changed")
     with store.connect() as conn:
-        assert stock_of(conn, pid, w1) == (Decimal("10"), Decimal("2"))
+        assert current_levels(conn, [(pid, w1)]) == {(pid, w1): (Decimal("10"), Decimal("2"))}
         kinds = conn.execute(select(stock_moves.c.kind, stock_moves.c.quantity)
                              .order_by(stock_moves.c.id)).all()
         assert [(k, q) for k, q in kinds] == [("receipt", Decimal("10")), ("reserve", Decimal("3")),
@@ -112,7 +96,7 @@ def test_one_document_one_transaction_rolls_back_whole(store: Store) -> None:
         upsert_product(conn, _product("T1"))
         raise RuntimeError("crash half way")
     with store.connect() as conn:
-        assert find_product(conn, code="T1") is None
+        assert product_id_by_code(conn, "T1") is None
 
 
 def test_constraint_violation_is_a_store_error(store: Store) -> None:

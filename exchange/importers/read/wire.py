@@ -1,4 +1,4 @@
-"""Canonical documents as plain tuples: the content hash, and the form documents travel in.
+"""Canonical documents as plain tuples: the form they cross between processes in (and are hashed in).
 
 A document becomes a tuple of its fields in declaration order: nested documents as tuples, enums by
 value, Decimals as normalized text (``100.00`` and ``100.0`` are the same price), lists as tuples.
@@ -8,15 +8,12 @@ Encoders and decoders are generated once per class, so there is no per-field loo
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
-K = TypeVar("K")
-V = TypeVar("V")
+from exchange.memo import Memo
 
 _PLAIN, _DOC, _DOCS, _LIST, _ENUM, _DEC = range(6)
 _CODECS: dict[type, tuple[tuple[int, Any], ...]] = {}
@@ -44,27 +41,6 @@ def _codec(kind: type) -> tuple[tuple[int, Any], ...]:
                 steps.append((_PLAIN, None))
         codec = _CODECS[kind] = tuple(steps)
     return codec
-
-
-class Memo(dict[K, V], Generic[K, V]):
-    """A bounded memo: ``memo[key]`` computes the value on first use and keeps it if ``keep(key)``.
-
-    A hit is a plain dict lookup, which is what makes it pay off for the few distinct prices,
-    quantities and rates a file repeats on every line.
-    """
-
-    def __init__(self, compute: Callable[[K], V], keep: Callable[[K], bool] = lambda _: True,
-                 limit: int = 8192) -> None:
-        super().__init__()
-        self._compute, self._keep, self._limit = compute, keep, limit
-
-    def __missing__(self, key: K) -> V:
-        value = self._compute(key)
-        if self._keep(key):
-            if len(self) >= self._limit:
-                self.clear()
-            self[key] = value
-        return value
 
 
 def _num(value: Any) -> str | None:
@@ -138,13 +114,3 @@ def encode(document: Any) -> tuple[Any, ...]:
 def decode(kind: type, values: tuple[Any, ...]) -> Any:
     """The document :func:`encode` made ``values`` of."""
     return _decoder(kind)(values)
-
-
-def content_hash_of(type_name: str, encoded: tuple[Any, ...]) -> str:
-    """sha256 of an encoded document (what :func:`document_hash` computes)."""
-    return hashlib.sha256(repr((type_name, encoded)).encode("utf-8")).hexdigest()
-
-
-def document_hash(document: Any) -> str:
-    """Stable sha256 of a canonical document's content: every field, numbers by value."""
-    return content_hash_of(type(document).__name__, encode(document))

@@ -1,33 +1,34 @@
-"""Writing imported products (upsert by code, variants, labels, prices) and stock levels, per chunk.
+"""The product and stock writers: product records upserted by code (variants, labels, prices), stock set.
 
 A product whose columns, labels and price are unchanged is skipped, so that a repeated catalogue import
 does not mark every product as changed for the differential feeds. On-hand stock is set to the
-imported amount; the difference is recorded as a ``receipt`` stock move.
+imported amount; the difference is recorded as a ``receipt`` stock move. The SQL is the store's
+(:mod:`exchange.store.catalog`, :mod:`exchange.store.stock`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection
 
 from exchange.documents import Product
-from exchange.importers.matching import Matcher
 from exchange.importers.report import Outcome
-from exchange.store.catalog import ensure_price_list
-from exchange.store.schema import (
-    product_labels,
-    product_prices,
-    products,
-    stock_levels,
-    stock_moves,
+from exchange.importers.write.matching import Matcher
+from exchange.store.catalog import (
+    ensure_price_list,
+    insert_products,
+    labels_and_prices,
+    products_by_code,
+    replace_labels_and_prices,
+    update_product,
 )
+from exchange.store.stock import StockChange, apply_stock_changes
 from exchange.store.types import utcnow
 
 ZERO = Decimal("0")
@@ -69,10 +70,6 @@ class CatalogResult:
     field: str | None = None
 
 
-def _chunks(values: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
-    return [values[i:i + size] for i in range(0, len(values), size)]
-
-
 class ProductWriter:
     """Upserts products by code into the catalogue and its price lists."""
 
@@ -112,22 +109,8 @@ class ProductWriter:
     def _write_group(self, conn: Connection, items: list[ProductItem], positions: list[int]
                      ) -> dict[int, CatalogResult]:
         now = utcnow()
-        codes = [it.product.code for it in items]
-        stored: dict[str, dict[str, Any]] = {}
-        for part in _chunks(codes):
-            for row in conn.execute(select(products).where(products.c.code.in_(part))):
-                stored[row.code] = dict(row._mapping)
-        ids = [r["id"] for r in stored.values()]
-        labels: dict[int, set[str]] = defaultdict(set)
-        prices: dict[tuple[int, int], Decimal] = {}
-        for part in _chunks(ids):
-            for pid, label in conn.execute(select(product_labels.c.product_id, product_labels.c.label)
-                                           .where(product_labels.c.product_id.in_(part))):
-                labels[pid].add(label)
-            for pid, lid, amount in conn.execute(
-                    select(product_prices.c.product_id, product_prices.c.price_list_id,
-                           product_prices.c.amount).where(product_prices.c.product_id.in_(part))):
-                prices[(pid, lid)] = amount
+        stored = products_by_code(conn, [it.product.code for it in items])
+        labels, prices = labels_and_prices(conn, [r["id"] for r in stored.values()])
         results: dict[int, CatalogResult] = {}
         inserts: list[tuple[int, ProductItem, dict[str, Any]]] = []
         changed: list[tuple[int, ProductItem, int]] = []
@@ -162,15 +145,13 @@ class ProductWriter:
                 result.reason = "unchanged"
                 continue
             result.outcome = Outcome.UPDATED
-            conn.execute(update(products).where(products.c.id == old["id"])
-                         .values(updated_at=now, **values))
+            update_product(conn, old["id"], values, now)
             changed.append((pos, item, old["id"]))
         if inserts:
             rows = [{"code": it.product.code, "created_at": now, "updated_at": now, **values}
                     for _, it, values in inserts]
-            new_ids = conn.execute(insert(products).returning(products.c.id,
-                                                              sort_by_parameter_order=True), rows)
-            for (pos, it, _), (pid,) in zip(inserts, new_ids, strict=True):
+            new_ids = insert_products(conn, rows)
+            for (pos, it, _), pid in zip(inserts, new_ids, strict=True):
                 changed.append((pos, it, int(pid)))
                 self.matcher.remember_product(it.product.code, it.product.ean, it.product.name,
                                               int(pid))
@@ -185,24 +166,16 @@ class ProductWriter:
 
     def _write_labels_and_prices(self, conn: Connection, changed: list[tuple[int, ProductItem, int]],
                                  now: datetime) -> None:
-        pids = [pid for _, _, pid in changed]
-        for part in _chunks(pids):
-            conn.execute(delete(product_labels).where(product_labels.c.product_id.in_(part)))
         label_rows = [{"product_id": pid, "label": label}
                       for _, it, pid in changed for label in sorted(_labels(it.product.labels))]
-        if label_rows:
-            conn.execute(insert(product_labels), label_rows)
         price_rows = {}
         for _, it, pid in changed:
             for price in it.product.prices:
                 lid = self._list_id(conn, price.price_list)
                 price_rows[(pid, lid)] = {"product_id": pid, "price_list_id": lid,
                                           "amount": price.amount, "updated_at": now}
-        for (pid, lid) in price_rows:
-            conn.execute(delete(product_prices).where(and_(
-                product_prices.c.product_id == pid, product_prices.c.price_list_id == lid)))
-        if price_rows:
-            conn.execute(insert(product_prices), list(price_rows.values()))
+        replace_labels_and_prices(conn, [pid for _, _, pid in changed], label_rows,
+                                  list(price_rows.values()))
 
 
 def _labels(labels: Sequence[str]) -> set[str]:
@@ -224,7 +197,6 @@ class StockWriter:
 
     def write(self, conn: Connection, batch: Sequence[StockItem]) -> list[CatalogResult]:
         """Set each item's on-hand amount; an unknown product code fails that item."""
-        now = utcnow()
         results: list[CatalogResult] = []
         wanted: dict[tuple[int, int], tuple[Decimal, StockItem]] = {}
         for item in batch:
@@ -239,41 +211,10 @@ class StockWriter:
             wanted[(pid, item.warehouse_id)] = (item.on_hand, item)
             results.append(CatalogResult(item.line, item.external_id, Outcome.SKIPPED,
                                          "stock unchanged"))
-        current: dict[tuple[int, int], Decimal] = {}
-        by_wid: dict[int, list[int]] = defaultdict(list)
-        for pid, wid in wanted:
-            by_wid[wid].append(pid)
-        for wid, pids in by_wid.items():
-            for part in _chunks(pids):
-                for pid, on_hand in conn.execute(
-                        select(stock_levels.c.product_id, stock_levels.c.on_hand).where(
-                            stock_levels.c.warehouse_id == wid,
-                            stock_levels.c.product_id.in_(part))):
-                    current[(int(pid), wid)] = on_hand
-        moves = []
-        touched = []
-        updated_codes = set()
-        for (pid, wid), (on_hand, item) in wanted.items():
-            old = current.get((pid, wid))
-            diff = on_hand - (old if old is not None else ZERO)
-            if old is None:
-                conn.execute(insert(stock_levels).values(product_id=pid, warehouse_id=wid,
-                                                         on_hand=on_hand, reserved=ZERO,
-                                                         updated_at=now))
-            elif diff:
-                conn.execute(update(stock_levels).where(and_(
-                    stock_levels.c.product_id == pid, stock_levels.c.warehouse_id == wid))
-                    .values(on_hand=on_hand, updated_at=now))
-            if diff:
-                touched.append(pid)
-                updated_codes.add(item.code)
-                moves.append({"product_id": pid, "warehouse_id": wid, "kind": "receipt",
-                              "quantity": diff, "reference": f"import {self.source}",
-                              "created_at": now})
-        if moves:
-            conn.execute(insert(stock_moves), moves)
-            for part in _chunks(sorted(set(touched))):
-                conn.execute(update(products).where(products.c.id.in_(part)).values(updated_at=now))
+        diffs = apply_stock_changes(conn, [
+            StockChange(pid, wid, on_hand=on_hand, reference=f"import {self.source}")
+            for (pid, wid), (on_hand, _item) in wanted.items()])
+        updated_codes = {wanted[pair][1].code for pair in diffs}
         for item, res in zip(batch, results, strict=True):
             if res.outcome is Outcome.SKIPPED and item.code in updated_codes:
                 res.outcome = Outcome.UPDATED

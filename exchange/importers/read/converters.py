@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
-from exchange.importers.countries import country_code
+from exchange.importers.read.countries import country_code
 
 __all__ = ["country_code", "to_bool", "to_date", "to_datetime", "to_decimal"]
 

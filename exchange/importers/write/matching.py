@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from exchange.documents import Customer
+from exchange.store.catalog import insert_products
+from exchange.store.customers import insert_customers
+from exchange.store.links import insert_links
 from exchange.store.schema import customers, links, products
 from exchange.store.types import utcnow
 
@@ -68,8 +71,6 @@ class Matcher:
         self._names: dict[str, int] = {}
         self._absent: set[tuple[str, str]] = set()
         self._journal: list[tuple[Any, Any]] = []
-        self.created_customers = 0
-        self.created_products = 0
 
     # -- journal: forget what a rolled-back savepoint created ---------------------------------
     def mark(self) -> int:
@@ -113,8 +114,7 @@ class Matcher:
                 pending.setdefault(k, same)
             result[i] = -1 - same  # placeholder until the insert returns ids
         if new_rows:
-            ids = self._insert_returning(conn, customers, new_rows)
-            self.created_customers += len(ids)
+            ids = insert_customers(conn, new_rows)
             link_rows = []
             now = utcnow()
             for keys, cid in zip(new_keys, ids, strict=True):
@@ -179,8 +179,7 @@ class Matcher:
                 self._linked.add(row["external_id"])
                 self._journal.append((self._linked, row["external_id"]))
                 fresh.append(row)
-        if fresh:
-            conn.execute(insert(links), fresh)
+        insert_links(conn, fresh)
 
     # -- products -----------------------------------------------------------------------------
     def product_ids(self, conn: Connection, refs: Sequence[ProductRef]) -> list[int | None]:
@@ -202,8 +201,7 @@ class Matcher:
                     }
             if new:
                 rows = list(new.values())
-                ids = self._insert_returning(conn, products, rows)
-                self.created_products += len(ids)
+                ids = insert_products(conn, rows)
                 for row, pid in zip(rows, ids, strict=True):
                     self.remember_product(row["code"], row["ean"], row["name"], pid)
                 result = [self._cached_product(r) if result[i] is None else result[i]
@@ -253,20 +251,3 @@ class Matcher:
                 for pid, value in conn.execute(query):
                     cache.setdefault(value, int(pid))
             self._absent.update((kind, v) for v in wanted if v not in cache)
-
-    # -- helpers ------------------------------------------------------------------------------
-    @staticmethod
-    def _insert_returning(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert rows and return their ids in row order.
-
-        ``sort_by_parameter_order`` would make SQLAlchemy insert one row per statement on SQLite;
-        instead the rows are inserted in multi-row batches and their ids are matched back through
-        the inserted values (rows with equal values are interchangeable).
-        """
-        columns = [c for c in rows[0] if c not in ("created_at", "updated_at")]
-        result = conn.execute(insert(table).returning(table.c.id,
-                                                      *(table.c[c] for c in columns)), rows)
-        by_values: dict[tuple[Any, ...], list[int]] = {}
-        for row in result:
-            by_values.setdefault(tuple(row[1:]), []).append(int(row[0]))
-        return [by_values[tuple(row[c] for c in columns)].pop() for row in rows]

@@ -1,13 +1,20 @@
-"""The import engine: reader → matching → persistence, per chunk of documents, with a report.
+"""One file's import: the read stage (:mod:`.read`) and the write stage (:mod:`.write`) driven together.
+
+:func:`run_import` takes an :class:`ImportRequest`: the source file is scanned once
+(:class:`~exchange.importers.read.source.SourceFile`), its records are read — in a reader process for
+big files (:mod:`.read.process`), else in this one — and written a chunk at a time by
+:class:`FileImport`, which also keeps the history, the ``processed_files`` row and the quarantine.
 
 Transactions. A whole file is imported in ONE outer transaction, documents are written a chunk at a
 time inside it, and a chunk runs inside a SAVEPOINT; when the chunk fails, it is rolled back and
 written again one document per SAVEPOINT, so only the bad document fails and nothing of it is left
-half-written. The reader streams and may raise a file-level error (not well-formed, schema-invalid)
-after it has already yielded records; then the outer transaction is rolled back, so a broken file is
-never half-imported, and the file goes to quarantine with its report. The outer transaction is
-committed only when the whole file has been read. ``dry_run`` runs exactly the same way and rolls
-the outer transaction back at the end, so its report is the report of a real run.
+half-written. Only integrity, data and document errors belong to one document; anything else (a lost
+connection, a locked database, a bug in a writer) stops the run and rolls the file back. The reader
+streams and may raise a file-level error (not well-formed, schema-invalid) after it has already
+yielded records; then the outer transaction is rolled back, so a broken file is never half-imported,
+and the file goes to quarantine with its report. The outer transaction is committed only when the
+whole file has been read. ``dry_run`` runs exactly the same way and rolls the outer transaction back
+at the end, so its report is the report of a real run.
 
 Idempotence. A document is keyed on (shop, external id) with the sha256 of its canonical content.
 Same key and hash → skipped; a changed hash → updated when the profile says ``on_changed: update``,
@@ -23,30 +30,31 @@ each, so that a daily full export does not flood the history.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy import Connection
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from exchange.documents import Invoice, Order, Product, StockLevel
-from exchange.errors import (
-    ConfigError,
-    DocumentError,
-    ExchangeError,
-    SchemaError,
-    XmlSyntaxError,
+from exchange.errors import ConfigError, DocumentError, ExchangeError, SchemaError, XmlSyntaxError
+from exchange.importers.read.records import Record, read_records
+from exchange.importers.read.source import SourceFile
+from exchange.importers.report import DocumentResult, ImportReport, Outcome
+from exchange.importers.write.catalog import (
+    CatalogResult,
+    ProductItem,
+    ProductWriter,
+    StockItem,
+    StockWriter,
 )
-from exchange.importers import persist_parallel
-from exchange.importers.matching import Matcher
-from exchange.importers.persist import (
+from exchange.importers.write.documents import (
     Action,
     DocumentWriter,
     InvoiceWriter,
@@ -55,27 +63,32 @@ from exchange.importers.persist import (
     WriteContext,
     Written,
 )
-from exchange.importers.persist_bulk import Bulk
-from exchange.importers.persist_catalog import (
-    CatalogResult,
-    ProductItem,
-    ProductWriter,
-    StockItem,
-    StockWriter,
-)
-from exchange.importers.persist_codec import document_hash
-from exchange.importers.report import DocumentResult, ImportReport, Outcome
+from exchange.importers.write.matching import Matcher
 from exchange.profiles import DocumentKind, Profile, load_profile
 from exchange.store import Store
+from exchange.store.bulk import Bulk
 from exchange.store.catalog import ensure_warehouse
-from exchange.store.history import finish_run, record_event, start_run
-from exchange.store.schema import events, processed_files
+from exchange.store.history import finish_run, record_event, record_events, start_run
+from exchange.store.processed_files import FileOrigin, FileStatus, record_import
 from exchange.store.types import utcnow
 
 CHUNK_SIZE = 500
-_EVENT_COLUMNS = ("run_id", "job", "at", "level", "kind", "document", "message", "details")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 JOB = "import"
+DEFAULT_QUARANTINE = Path("quarantine")
+Progress = Callable[[int, int], None]  # (bytes done, bytes in total)
+
+# Errors that belong to one document: the database refused its values (a constraint, a value out
+# of range, a trigger's rule) or it is wrong itself. Anything else stops the run and rolls the file
+# back: a lost connection, a locked database, a ValueError or ArithmeticError from a bug.
+_DOCUMENT_ERRORS = (DBAPIError, DocumentError)
+_RAISE_EXCEPTION = "P0001"  # PostgreSQL: a trigger's RAISE EXCEPTION refused the row
+
+
+def _belongs_to_one_document(exc: BaseException) -> bool:
+    if isinstance(exc, DocumentError | IntegrityError | DataError):
+        return True
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == _RAISE_EXCEPTION
 
 
 @dataclass(frozen=True)
@@ -84,113 +97,86 @@ class HistoryRun:
 
     job: str = JOB
     run_id: int | None = None  # None: the import opens and closes a run of its own
-DEFAULT_QUARANTINE = Path("quarantine")
-Progress = Callable[[int, int], None]  # (bytes done, bytes in total)
-
-# Errors that belong to one document; anything else (a lost connection, a locked database, a bug)
-# stops the run and rolls the file back.
-_DOCUMENT_ERRORS = (StatementError, ValueError, ArithmeticError, DocumentError)
 
 
-class RecordLike(Protocol):
-    """What the engine reads from the reader's ``ParsedRecord``."""
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import and how: one file, read with a profile as a kind of document, and the options."""
 
-    kind: DocumentKind
-    line: int
-    external_id: str
-    document: Any
-    error: DocumentError | None
-    review_reasons: list[str]
-    warnings: list[str]
+    path: Path
+    profile: Profile | str | Path
+    kind: DocumentKind | str = DocumentKind.ORDERS
+    shop: str | None = None
+    since: date | datetime | None = None
+    statuses: Sequence[str] | None = None  # orders only: ERP or shop status names
+    warehouse: str | None = None
+    point_of_sale: str | None = None
+    dry_run: bool = False
+    quarantine: Path | None = None
+    history: HistoryRun | None = None
+    origin: FileOrigin | None = None  # a pulled file: its processed_files row and sha256
+    progress: Progress | None = None
+    parallel: bool | None = None  # None: a reader process for files of PARALLEL_MIN_BYTES and more
 
 
-def import_file(
-    store: Store,
-    path: str | Path,
-    profile: Profile | str | Path,
-    kind: DocumentKind | str = DocumentKind.ORDERS,
-    *,
-    shop: str | None = None,
-    dry_run: bool = False,
-    since: date | datetime | None = None,
-    statuses: Sequence[str] | None = None,
-    warehouse: str | None = None,
-    point_of_sale: str | None = None,
-    progress: Progress | None = None,
-    quarantine: Path | None = None,
-    parallel: bool | None = None,
-    history: HistoryRun | None = None,
-) -> ImportReport:
-    """Import one XML file of ``kind`` read with ``profile``; returns what happened per document.
+def import_file(store: Store, path: str | Path, profile: Profile | str | Path,
+                kind: DocumentKind | str = DocumentKind.ORDERS, **options: Any) -> ImportReport:
+    """Import one file; ``options`` are the other fields of :class:`ImportRequest`."""
+    return run_import(store, ImportRequest(Path(path), profile, kind, **options))
 
-    ``parallel`` reads the file in a child process while this one writes (default: for files of
-    ``PARALLEL_MIN_BYTES`` and more, where ``fork`` is available and the process has one thread).
+
+def run_import(store: Store, request: ImportRequest) -> ImportReport:
+    """Import the request's file; returns what happened per document.
 
     Raises:
         ConfigError: an unknown kind, profile, time zone, or options that do not fit the kind.
+        XmlSyntaxError: the file cannot be read at all.
         StoreError: the store failed (nothing of the file is kept).
     """
-    from exchange.importers.reader import read_records
     from exchange.review.overlay import decisions_for
 
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    profile = request.profile if isinstance(request.profile, Profile) \
+        else load_profile(request.profile)
     # decisions remembered in the review queue apply as if the profile had them
-    prof = decisions_for(store, prof, shop)
-    doc_kind = _kind(kind)
-    prof.mapping(doc_kind)  # ConfigError now when the profile cannot read this kind
-    path = Path(path)
+    profile = decisions_for(store, profile, request.shop)
+    kind = _kind(request.kind)
+    mapping = profile.mapping(kind)  # ConfigError now when the profile cannot read this kind
+    if request.statuses and kind is not DocumentKind.ORDERS:
+        raise ConfigError(f"--status filters orders, not {kind.value}")
+    parallel = request.parallel
     if parallel is None:
         try:
-            parallel = path.stat().st_size >= PARALLEL_MIN_BYTES
+            parallel = request.path.stat().st_size >= PARALLEL_MIN_BYTES
         except OSError:
             parallel = False
-    records: Iterable[RecordLike]
-    if parallel and persist_parallel.available():
-        records = persist_parallel.read_in_child(path, prof, doc_kind)
-    else:
-        records = read_records(path, prof, doc_kind)
+    reader = None
+    if parallel:
+        from exchange.importers.read import process
+
+        reader = process.acquire()  # it starts while the file is scanned
     try:
-        return import_records(store, path, prof, doc_kind, records, shop=shop, dry_run=dry_run,
-                              since=since, statuses=statuses, warehouse=warehouse,
-                              point_of_sale=point_of_sale, progress=progress,
-                              quarantine=quarantine, history=history)
-    finally:
-        # a reader process started above is stopped even when the run failed before reading
-        close = getattr(records, "close", None)
-        if close is not None:
-            close()
+        source = SourceFile.scan(request.path, encoding_fallback=mapping.encoding_fallback,
+                                 sha256=request.origin.sha256 if request.origin else None)
+    except BaseException:
+        if reader is not None:
+            process.release(reader)
+        raise
+    records: Iterable[Record]
+    if reader is not None:
+        records = process.ProcessRecords(source, profile, kind, reader)
+    else:
+        records = read_records(source, profile, kind)
+    return FileImport(store, request, profile, kind, source).execute(records)
 
 
-def import_records(
-    store: Store,
-    path: Path,
-    profile: Profile,
-    kind: DocumentKind,
-    records: Iterable[RecordLike],
-    *,
-    shop: str | None = None,
-    dry_run: bool = False,
-    since: date | datetime | None = None,
-    statuses: Sequence[str] | None = None,
-    warehouse: str | None = None,
-    point_of_sale: str | None = None,
-    progress: Progress | None = None,
-    quarantine: Path | None = None,
-    history: HistoryRun | None = None,
-) -> ImportReport:
-    """Import already parsed records of ``path`` (what :func:`import_file` does after reading)."""
-    if statuses and kind is not DocumentKind.ORDERS:
-        raise ConfigError(f"--status filters orders, not {kind.value}")
-    size, sha256, newlines = fingerprint(path)
-    report = ImportReport(file=str(path), profile=profile.name, kind=kind.value,
-                          shop=shop or profile.import_options.shop, dry_run=dry_run,
-                          size=size, sha256=sha256)
-    run = _Run(store, path, profile, kind, report, since=since, statuses=statuses,
-               warehouse=warehouse, point_of_sale=point_of_sale, progress=progress,
-               newlines=newlines, quarantine=quarantine or DEFAULT_QUARANTINE,
-               history=history or HistoryRun())
-    run.execute(records)
-    return report
+def import_records(store: Store, request: ImportRequest, records: Iterable[Record]
+                   ) -> ImportReport:
+    """Import records already read from the request's file (what :func:`run_import` does next)."""
+    profile = request.profile if isinstance(request.profile, Profile) \
+        else load_profile(request.profile)
+    kind = _kind(request.kind)
+    source = SourceFile.scan(request.path, encoding_fallback=profile.mapping(kind).encoding_fallback)
+    return FileImport(store, request, profile, kind, source).execute(records)
 
 
 def _kind(kind: DocumentKind | str) -> DocumentKind:
@@ -201,21 +187,6 @@ def _kind(kind: DocumentKind | str) -> DocumentKind:
         raise ConfigError(f"unknown document kind {kind!r}; known: {known}") from None
 
 
-def fingerprint(path: Path) -> tuple[int, str, int]:
-    """(size, sha256, number of lines) of a file, read once in blocks."""
-    digest = hashlib.sha256()
-    size = newlines = 0
-    try:
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-                size += len(block)
-                newlines += block.count(b"\n")
-    except OSError as exc:
-        raise XmlSyntaxError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from exc
-    return size, digest.hexdigest(), newlines + 1
-
-
 def _timezone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
@@ -223,50 +194,52 @@ def _timezone(name: str) -> tzinfo:
         raise ConfigError(f"unknown time zone {name!r} in the profile") from exc
 
 
-class _Run:
-    """One file's import: setup, chunks, bookkeeping, quarantine."""
+def _since(since: date | datetime | None, tz: tzinfo) -> datetime | None:
+    if since is None:
+        return None
+    if isinstance(since, datetime):
+        return since if since.tzinfo else since.replace(tzinfo=tz)
+    return datetime.combine(since, time(0), tzinfo=tz)
 
-    def __init__(self, store: Store, path: Path, profile: Profile, kind: DocumentKind,
-                 report: ImportReport, *, since: date | datetime | None,
-                 statuses: Sequence[str] | None, warehouse: str | None,
-                 point_of_sale: str | None, progress: Progress | None, newlines: int,
-                 quarantine: Path, history: HistoryRun) -> None:
+
+class FileImport:
+    """One file's import: setup, chunks, bookkeeping, quarantine (all its state set here)."""
+
+    def __init__(self, store: Store, request: ImportRequest, profile: Profile,
+                 kind: DocumentKind, source: SourceFile) -> None:
+        options = profile.import_options
         self.store = store
-        self.path = path
+        self.request = request
+        self.path = request.path
         self.profile = profile
         self.kind = kind
-        self.report = report
-        self.options = profile.import_options
-        self.shop = report.shop
-        self.tz = _timezone(self.options.timezone)
-        self.since = self._since(since)
-        self.statuses = {s.casefold() for s in statuses or ()}
-        self.warehouse_code = warehouse or self.options.warehouse
-        self.point_of_sale = point_of_sale or ""
-        self.progress = progress
-        self.newlines = max(newlines, 1)
-        self.quarantine = quarantine
+        self.options = options
+        self.shop = request.shop or options.shop
+        self.report = ImportReport(file=str(request.path), profile=profile.name, kind=kind.value,
+                                   shop=self.shop, dry_run=request.dry_run, size=source.size,
+                                   sha256=source.sha256)
+        self.tz = _timezone(options.timezone)
+        self.since = _since(request.since, self.tz)
+        self.statuses = {s.casefold() for s in request.statuses or ()}
+        self.warehouse_code = request.warehouse or options.warehouse
+        self.point_of_sale = request.point_of_sale or ""
+        self.lines = max(source.lines, 1)
+        self.quarantine = request.quarantine or DEFAULT_QUARANTINE
+        history = request.history or HistoryRun()
         self.job = history.job
         self.own_run = history.run_id is None
         self.run_id: int | None = history.run_id
-        self.matcher = Matcher(platform=self.options.platform, shop=self.shop,
-                               create_products=self.options.unknown_product == "create")
-        self._warehouses: dict[str, int] = {}
-
-    def _open_run(self, conn: Connection) -> None:
-        """Open a history run of our own unless the import belongs to a job's run."""
-        if self.own_run:
-            self.run_id = start_run(conn, self.job)
-
-    def _since(self, since: date | datetime | None) -> datetime | None:
-        if since is None:
-            return None
-        if isinstance(since, datetime):
-            return since if since.tzinfo else since.replace(tzinfo=self.tz)
-        return datetime.combine(since, time(0), tzinfo=self.tz)
+        self.matcher = Matcher(platform=options.platform, shop=self.shop,
+                               create_products=options.unknown_product == "create")
+        self.warehouses: dict[str, int] = {}
+        # set when the store connection is open (see _setup)
+        self.bulk: Bulk | None = None
+        self.writer: DocumentWriter | None = None
+        self.product_writer: ProductWriter | None = None
+        self.stock_writer: StockWriter | None = None
 
     # -- the run ----------------------------------------------------------------------------
-    def execute(self, records: Iterable[RecordLike]) -> None:
+    def execute(self, records: Iterable[Record]) -> ImportReport:
         """Import every record in one transaction; commit unless dry run or file-level error."""
         try:
             self._execute(records)
@@ -275,29 +248,31 @@ class _Run:
             close = getattr(records, "close", None)
             if close is not None:
                 close()
+        return self.report
 
-    def _execute(self, records: Iterable[RecordLike]) -> None:
+    def _execute(self, records: Iterable[Record]) -> None:
+        report = self.report
+        progress = self.request.progress
         with self.store.connect() as conn:
             trans = conn.begin()
             try:
-                self.bulk = Bulk(conn)
                 self._open_run(conn)
                 self._setup(conn)
-                for chunk in self._chunks(records):
+                for chunk in _chunks(records):
                     self._process(conn, chunk)
-                    if self.progress is not None:
-                        self.progress(self._bytes_done(chunk[-1].line), self.report.size)
+                    if progress is not None:
+                        progress(self._bytes_done(chunk[-1].line), report.size)
                 if self.writer is not None:
                     self.writer.flush(conn)
-                if self.progress is not None:
-                    self.progress(self.report.size, self.report.size)
-                if not self.report.dry_run and self.report.counts[Outcome.FAILED]:
+                if progress is not None:
+                    progress(report.size, report.size)
+                if not report.dry_run and report.counts[Outcome.FAILED]:
                     self._quarantine()
                 self._finish(conn)
             except (XmlSyntaxError, SchemaError) as exc:
                 trans.rollback()
-                self.report.void(exc.reason, exc.line)
-                if not self.report.dry_run:
+                report.void(exc.reason, exc.line)
+                if not report.dry_run:
                     self._quarantine()
                     with conn.begin():
                         self._open_run(conn)
@@ -306,63 +281,51 @@ class _Run:
             except BaseException:
                 trans.rollback()
                 raise
-            if self.report.dry_run:
+            if report.dry_run:
                 trans.rollback()
             else:
                 trans.commit()
 
+    def _open_run(self, conn: Connection) -> None:
+        """Open a history run of our own unless the import belongs to a job's run."""
+        if self.own_run:
+            self.run_id = start_run(conn, self.job)
+
     def _setup(self, conn: Connection) -> None:
+        self.bulk = Bulk(conn)
         if self.kind in (DocumentKind.ORDERS, DocumentKind.PRODUCTS, DocumentKind.STOCK):
             self._warehouse_id(conn, self.warehouse_code)
         ctx = WriteContext(shop=self.shop, source_file=self.path.name, timezone=self.tz,
                            matcher=self.matcher, point_of_sale=self.point_of_sale,
-                           warehouse_id=self._warehouses.get(self.warehouse_code))
-        self.writer: DocumentWriter | None = None
+                           warehouse_id=self.warehouses.get(self.warehouse_code))
         if self.kind is DocumentKind.ORDERS:
-            self.writer = OrderWriter(ctx)
+            self.writer = OrderWriter(ctx, self.bulk)
         elif self.kind is DocumentKind.INVOICES:
-            self.writer = InvoiceWriter(ctx)
-        if self.kind is DocumentKind.PRODUCTS:
+            self.writer = InvoiceWriter(ctx, self.bulk)
+        elif self.kind is DocumentKind.PRODUCTS:
             self.product_writer = ProductWriter(self.matcher, self.options.price_list,
                                                 self.options.currency,
-                                                self._warehouses[self.warehouse_code],
+                                                self.warehouses[self.warehouse_code],
                                                 self.path.name)
         self.stock_writer = StockWriter(self.matcher, self.path.name)
 
     def _warehouse_id(self, conn: Connection, code: str) -> int:
-        if code not in self._warehouses:
-            self._warehouses[code] = ensure_warehouse(conn, code)
-        return self._warehouses[code]
+        if code not in self.warehouses:
+            self.warehouses[code] = ensure_warehouse(conn, code)
+        return self.warehouses[code]
 
     def _bytes_done(self, line: int) -> int:
         # The reader parses the file itself; its position is estimated from the record's line.
-        return min(self.report.size, self.report.size * max(line, 0) // self.newlines)
-
-    @staticmethod
-    def _chunks(records: Iterable[RecordLike]) -> Iterator[list[RecordLike]]:
-        """Chunks of records; a key seen again starts a new chunk, so it sees the first one."""
-        chunk: list[RecordLike] = []
-        keys: set[tuple[str, str]] = set()
-        for rec in records:
-            key = (str(rec.kind), rec.external_id)
-            if rec.external_id and key in keys:
-                yield chunk
-                chunk, keys = [], set()
-            chunk.append(rec)
-            keys.add(key)
-            if len(chunk) >= CHUNK_SIZE:
-                yield chunk
-                chunk, keys = [], set()
-        if chunk:
-            yield chunk
+        return min(self.report.size, self.report.size * max(line, 0) // self.lines)
 
     # -- one chunk --------------------------------------------------------------------------
-    def _process(self, conn: Connection, chunk: list[RecordLike]) -> None:
+    def _process(self, conn: Connection, chunk: list[Record]) -> None:
         if self.writer is not None:
             results = self._documents(conn, chunk, self.writer)
         else:
             results = self._catalog(conn, chunk)
         bulk = self.bulk
+        assert bulk is not None
         stamp = bulk.ts(utcnow())
         prefix = f"{self.kind.value}:{self.shop}:"
         event_rows = []
@@ -386,20 +349,21 @@ class _Run:
                 info.update(details)
             event_rows.append((self.run_id, self.job, stamp, level, outcome.value,
                                prefix + result.external_id, result.reason, bulk.js(info)))
-        bulk.insert(conn, events, _EVENT_COLUMNS, event_rows)
+        record_events(conn, bulk, event_rows)
 
-    def _failed(self, rec: RecordLike, reason: str, field: str | None = None
+    @staticmethod
+    def _failed(rec: Record, reason: str, field: str | None = None
                 ) -> tuple[DocumentResult, None]:
         return (DocumentResult(Outcome.FAILED, rec.external_id, rec.line, reason, field,
                                list(rec.warnings)), None)
 
-    def _read_error(self, rec: RecordLike) -> tuple[DocumentResult, None]:
+    def _read_error(self, rec: Record) -> tuple[DocumentResult, None]:
         err = rec.error
         if err is None:
             return self._failed(rec, "the reader returned no document")
         return self._failed(rec, err.reason, err.field)
 
-    def _documents(self, conn: Connection, chunk: list[RecordLike], writer: DocumentWriter
+    def _documents(self, conn: Connection, chunk: list[Record], writer: DocumentWriter
                    ) -> list[tuple[DocumentResult, dict[str, Any] | None]]:
         results: list[tuple[DocumentResult, dict[str, Any] | None]] = []
         pendings: list[Pending] = []
@@ -417,8 +381,9 @@ class _Run:
             if skip:
                 results.append((DocumentResult(Outcome.SKIPPED, ext, rec.line, skip), None))
                 continue
-            digest = getattr(rec, "content_hash", "") or document_hash(doc)
-            pendings.append(Pending(rec.line, ext, doc, digest, Action.INSERT,
+            if not rec.content_hash:
+                raise ValueError("a record without its content hash reached the writers")
+            pendings.append(Pending(rec.line, ext, doc, rec.content_hash, Action.INSERT,
                                     review_reasons=list(rec.review_reasons),
                                     base_warnings=list(rec.warnings),
                                     warnings=list(rec.warnings)))
@@ -448,8 +413,7 @@ class _Run:
                                 outcome.details))
             else:
                 results.append((DocumentResult(Outcome.FAILED, item.external_id, item.line,
-                                               outcome, getattr(outcome, "field", None),
-                                               list(item.base_warnings)), None))
+                                               outcome, None, list(item.base_warnings)), None))
         return results
 
     def _filtered(self, doc: Order | Invoice) -> str:
@@ -480,7 +444,7 @@ class _Run:
             accept()
             return done
         except _DOCUMENT_ERRORS as exc:
-            if isinstance(exc, OperationalError):
+            if not _belongs_to_one_document(exc):
                 raise
             discard()
             self.matcher.rollback_to(mark)
@@ -491,7 +455,7 @@ class _Run:
             out += self._isolated(conn, write, [item], accept, discard)
         return out
 
-    def _catalog(self, conn: Connection, chunk: list[RecordLike]
+    def _catalog(self, conn: Connection, chunk: list[Record]
                  ) -> list[tuple[DocumentResult, dict[str, Any] | None]]:
         results: list[tuple[DocumentResult, dict[str, Any] | None]] = []
         items: list[ProductItem | StockItem] = []
@@ -508,7 +472,7 @@ class _Run:
                 if self.kind is DocumentKind.STOCK:
                     results.append(self._failed(rec, "a product record in a stock import"))
                     continue
-                on_hand = getattr(rec, "stock_on_hand", None)
+                on_hand = rec.stock_on_hand
                 items.append(ProductItem(rec.line, rec.external_id or code, doc,
                                          Decimal(on_hand) if on_hand is not None else None,
                                          list(rec.warnings)))
@@ -534,9 +498,11 @@ class _Run:
         stock = [(i, b) for i, b in enumerate(batch) if isinstance(b, StockItem)]
         out: dict[int, CatalogResult] = {}
         if products_:
+            assert self.product_writer is not None  # a ProductItem only in a products import
             written = self.product_writer.write(conn, [b for _, b in products_])
             out.update(zip((i for i, _ in products_), written, strict=True))
         if stock:
+            assert self.stock_writer is not None
             written = self.stock_writer.write(conn, [b for _, b in stock])
             out.update(zip((i for i, _ in stock), written, strict=True))
         return [out[i] for i in range(len(batch))]
@@ -546,31 +512,17 @@ class _Run:
         report = self.report
         summary = report.as_dict()["summary"]
         level = "info" if report.ok else ("error" if report.file_error else "warning")
-        message = report.summary()
         record_event(conn, kind="file", level=level, job=self.job, run_id=self.run_id,
-                     document=f"file:{self.path.name}", message=message,
+                     document=f"file:{self.path.name}", message=report.summary(),
                      details={"file": str(self.path), "sha256": report.sha256,
                               "profile": report.profile, "kind": report.kind,
                               "summary": summary, "file_error": report.file_error})
         if self.own_run and self.run_id is not None:
             finish_run(conn, self.run_id, "ok" if report.ok else (
                 "failed" if report.file_error else "warning"), summary)
-        self._record_file(conn)
-
-    def _record_file(self, conn: Connection) -> None:
-        pf = processed_files
-        source = str(self.path.resolve().parent)
-        now = utcnow()
-        values = {"size": self.report.size, "status": self.report.status,
-                  "report": self.report.as_dict(), "updated_at": now}
-        found = conn.execute(select(pf.c.id).where(
-            pf.c.source == source, pf.c.name == self.path.name,
-            pf.c.sha256 == self.report.sha256).order_by(pf.c.id.desc()).limit(1)).scalar()
-        if found is not None:
-            conn.execute(update(pf).where(pf.c.id == found).values(**values))
-        else:
-            conn.execute(insert(pf).values(source=source, name=self.path.name,
-                                           sha256=self.report.sha256, created_at=now, **values))
+        record_import(conn, path=self.path, size=report.size, sha256=report.sha256,
+                      status=FileStatus(report.status), report=report.as_dict(),
+                      origin=self.request.origin)
 
     def _quarantine(self) -> None:
         """Copy the file to the quarantine folder with a readable NAME.error.txt; keep the original."""
@@ -587,6 +539,24 @@ class _Run:
                               f"{exc.strerror or exc}") from exc
 
 
+def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
+    """Chunks of records; a key seen again starts a new chunk, so it sees the first one."""
+    chunk: list[Record] = []
+    keys: set[tuple[str, str]] = set()
+    for rec in records:
+        key = (str(rec.kind), rec.external_id)
+        if rec.external_id and key in keys:
+            yield chunk
+            chunk, keys = [], set()
+        chunk.append(rec)
+        keys.add(key)
+        if len(chunk) >= CHUNK_SIZE:
+            yield chunk
+            chunk, keys = [], set()
+    if chunk:
+        yield chunk
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, StatementError) and exc.orig is not None:
         text = str(exc.orig)
@@ -596,3 +566,4 @@ def _reason(exc: BaseException) -> str:
         text = str(exc) or exc.__class__.__name__
     first = text.strip().splitlines()[0] if text.strip() else exc.__class__.__name__
     return f"could not be written: {first}"
+

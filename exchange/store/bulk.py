@@ -1,4 +1,4 @@
-"""Lean bulk writes for the import's hot path: one prepared statement, rows as tuples, executemany.
+"""Lean bulk writes for hot paths (the importer): one prepared statement, rows as tuples, executemany.
 
 SQLAlchemy Core's executemany builds and type-processes a parameter dict per row, which costs more
 than writing the row. Here the statement text is built once per table and column list, values are
@@ -16,9 +16,9 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Date, Table
+from sqlalchemy import JSON, Connection, Date, Table, insert
 
-from exchange.importers.persist_codec import Memo
+from exchange.memo import Memo
 from exchange.store.types import Dec, UtcDateTime
 
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps without its per-call set-up
@@ -35,6 +35,30 @@ def _same_float(value: Decimal | None) -> bool:
     which SQLite drops when it stores the number. The NaNs are never kept.
     """
     return value is None or (type(value) is Decimal and value.is_finite())
+
+
+class PythonValues:
+    """The converters of :class:`Bulk` that keep Python values (to compare rows, not to write)."""
+
+    @staticmethod
+    def dec(value: Decimal | None) -> Any:
+        """A Decimal as it is."""
+        return value
+
+    @staticmethod
+    def ts(value: datetime | None) -> Any:
+        """A datetime as it is."""
+        return value
+
+    @staticmethod
+    def day(value: date | None) -> Any:
+        """A date as it is."""
+        return value
+
+    @staticmethod
+    def js(value: Any) -> Any:
+        """A JSON value as it is."""
+        return value
 
 
 class Bulk:
@@ -97,6 +121,15 @@ class Bulk:
                                     f"VALUES ({', '.join([self.mark] * len(columns))})")
         conn.exec_driver_sql(sql, list(rows))
 
+    def update(self, conn: Connection, table: Table, columns: tuple[str, ...],
+               rows: Sequence[Sequence[Any]], key: str = "id") -> None:
+        """UPDATE many rows given as tuples in ``columns`` order followed by the ``key`` value."""
+        if not rows:
+            return
+        sets = ", ".join(f"{c} = {self.mark}" for c in columns)
+        conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {key} = {self.mark}",
+                             list(rows))
+
     def execute_many(self, conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Any statement written with ``?`` marks, for many rows."""
         if rows:
@@ -133,3 +166,21 @@ class Bulk:
         if isinstance(column_type, Date):
             return self.day
         return None
+
+
+def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows and return their ids in row order.
+
+    ``sort_by_parameter_order`` would make SQLAlchemy insert one row per statement on SQLite;
+    instead the rows are inserted in multi-row batches and their ids are matched back through
+    the inserted values (rows with equal values are interchangeable).
+    """
+    if not rows:
+        return []
+    columns = [c for c in rows[0] if c not in ("created_at", "updated_at")]
+    result = conn.execute(insert(table).returning(table.c.id,
+                                                  *(table.c[c] for c in columns)), rows)
+    by_values: dict[tuple[Any, ...], list[int]] = {}
+    for row in result:
+        by_values.setdefault(tuple(row[1:]), []).append(int(row[0]))
+    return [by_values[tuple(row[c] for c in columns)].pop() for row in rows]

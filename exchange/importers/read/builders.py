@@ -29,8 +29,8 @@ from exchange.documents import (
     StockLevel,
 )
 from exchange.errors import MappingError
-from exchange.importers.converters import country_code, to_bool, to_date, to_datetime, to_decimal
-from exchange.importers.extractor import LINE_KEY, Group
+from exchange.importers.read.converters import country_code, to_bool, to_date, to_datetime, to_decimal
+from exchange.importers.read.extractor import LINE_KEY, Group
 from exchange.profiles import FieldSpec, FieldType, ImportOptions, RecordMapping, ValueMap
 
 LINES = "lines"
@@ -96,7 +96,7 @@ _T = TypeVar("_T")
 
 
 @dataclass
-class Outcome:
+class BuildNotes:
     """What building one document produced besides the document."""
 
     review_reasons: list[str] = field(default_factory=list)
@@ -213,7 +213,7 @@ class Builder:
     def day(self, values: Mapping[str, Any], spec: FieldSpec | None, line: int) -> date | None:
         return self._convert(values, spec, line, self._to_day)
 
-    def country(self, raw: str, label: str, out: Outcome) -> str:
+    def country(self, raw: str, label: str, out: BuildNotes) -> str:
         found = self._country_cache.get(raw)
         if found is not None:
             return found
@@ -234,7 +234,7 @@ class Builder:
         self._country_cache[raw] = found
         return found
 
-    def mapped(self, raw: str, map_name: str, what: str, out: Outcome) -> str | None:
+    def mapped(self, raw: str, map_name: str, what: str, out: BuildNotes) -> str | None:
         """Apply value map ``map_name``: the mapped value, the default, or None + a review reason."""
         vmap = self.maps.get(map_name)
         if vmap is None:
@@ -252,7 +252,7 @@ class Builder:
 
     # --- shared parts -------------------------------------------------------------------------
 
-    def _address(self, values: Mapping[str, Any], prefix: str, out: Outcome) -> Address:
+    def _address(self, values: Mapping[str, Any], prefix: str, out: BuildNotes) -> Address:
         g = values.get
         (k_name, k_first, k_last, k_company, k_street, k_street2, k_house, k_city, k_postcode,
          k_country) = self._addr_keys[prefix]
@@ -269,7 +269,7 @@ class Builder:
             address.country = self.country(raw_country, f"{prefix}.country", out)
         return address
 
-    def customer(self, values: Mapping[str, Any], out: Outcome) -> Customer:
+    def customer(self, values: Mapping[str, Any], out: BuildNotes) -> Customer:
         g = values.get
         billing = self._address(values, "billing", out)
         delivery = self._address(values, "delivery", out)
@@ -308,7 +308,7 @@ class Builder:
             return None
         return self.vat_from_prices(base + tax, base)
 
-    def line_kind(self, raw: str, line: int, out: Outcome) -> LineKind:
+    def line_kind(self, raw: str, line: int, out: BuildNotes) -> LineKind:
         found = self._kind_cache.get(raw)
         if found is not None:
             return found
@@ -328,7 +328,7 @@ class Builder:
         out.warnings.append(f"line at {line}: item type {raw!r} is not mapped; read as other")
         return LineKind.OTHER
 
-    def _line_values(self, item: Mapping[str, Any], out: Outcome) -> dict[str, Any]:
+    def _line_values(self, item: Mapping[str, Any], out: BuildNotes) -> dict[str, Any]:
         g = item.get
         line = g(LINE_KEY) or 0
         dec = self._dec
@@ -364,7 +364,7 @@ class Builder:
             "tax": dec(g("line_tax"), line, "lines.line_tax"),
         }
 
-    def _fast_order_line(self, item: Mapping[str, Any], include_vat: bool, out: Outcome) -> OrderLine:
+    def _fast_order_line(self, item: Mapping[str, Any], include_vat: bool, out: BuildNotes) -> OrderLine:
         """One order line without value maps on prices: the hot path of big imports."""
         g = item.get
         try:
@@ -398,7 +398,7 @@ class Builder:
                          g("unit") or "", g("variant") or "", discount, total)
 
     def _unit_price(self, incl: Decimal | None, excl: Decimal | None, rate: Decimal | None,
-                    include_vat: bool, where: str, out: Outcome) -> Decimal:
+                    include_vat: bool, where: str, out: BuildNotes) -> Decimal:
         if include_vat:
             if incl is not None:
                 return incl
@@ -428,7 +428,7 @@ class Builder:
 
     # --- documents ----------------------------------------------------------------------------
 
-    def order(self, values: Mapping[str, Any], line: int, out: Outcome) -> Order:
+    def order(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> Order:
         f = self.mapping.fields
         external_id = self.text(values, f.get("external_id"))
         if not external_id:
@@ -487,7 +487,7 @@ class Builder:
         )
 
     def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
-                      out: Outcome) -> list[OrderLine]:
+                      out: BuildNotes) -> list[OrderLine]:
         result: list[OrderLine] = []
         for i, spec in enumerate(self.mapping.totals_lines):
             key = f"totals.{i}."
@@ -511,7 +511,7 @@ class Builder:
                                     vat_rate=rate))
         return result
 
-    def invoice(self, values: Mapping[str, Any], line: int, out: Outcome) -> Invoice:
+    def invoice(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> Invoice:
         f = self.mapping.fields
         external_id = self.text(values, f.get("external_id"))
         if not external_id:
@@ -557,7 +557,7 @@ class Builder:
         )
 
     def products(self, values: Mapping[str, Any], line: int,
-                 out: Outcome) -> list[tuple[Product, Decimal | None, int]]:
+                 out: BuildNotes) -> list[tuple[Product, Decimal | None, int]]:
         """The product and its variants (flattened, parent first) with stock and source line."""
         fields = self.mapping.fields
         parent, stock = self._product(values, fields, line, None)
@@ -616,7 +616,7 @@ class Builder:
         )
         return product, self.decimal(values, f.get("stock"), line)
 
-    def stock(self, values: Mapping[str, Any], line: int, out: Outcome) -> StockLevel:
+    def stock(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> StockLevel:
         f = self.mapping.fields
         code = self.text(values, f.get("product_code"))
         if not code:

@@ -1,0 +1,1 @@
+"""The read stage: a source file → records (see :mod:`exchange.importers.read.records`)."""

@@ -1,0 +1,1 @@
+"""The write stage: records → store rows (matching, document writers, catalogue writers)."""

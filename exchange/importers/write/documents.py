@@ -1,0 +1,414 @@
+"""The order and invoice writers: records → rows, a chunk at a time, with stock reservations.
+
+One row builder per table (:meth:`OrderWriter.row`, :meth:`OrderWriter.line_row` …) gives a
+document's row as a tuple in the store's column order, converted by the value converters it is
+handed: the store's :class:`~exchange.store.bulk.Bulk` for writing (the insert and the update of a
+document come from the same row), :class:`~exchange.store.bulk.PythonValues` to compare a changed
+re-export with what is stored. The SQL is the store's (:mod:`exchange.store.documents`,
+:mod:`exchange.store.stock`).
+
+A chunk's new documents are written with a few ``executemany`` statements; updates and review holds
+are rare. The caller wraps a call to :meth:`DocumentWriter.write` in a SAVEPOINT and, if it fails,
+writes the chunk again one document per SAVEPOINT so that only the bad document fails.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from exchange.documents import (
+    Address,
+    Invoice,
+    InvoiceLine,
+    LineKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
+from exchange.importers.report import Outcome
+from exchange.importers.write.matching import Matcher, ProductRef
+from exchange.store.bulk import Bulk, PythonValues
+from exchange.store.documents import (
+    INVOICES,
+    ORDERS,
+    DocumentTables,
+    document_line_quantities,
+    existing_documents,
+    insert_documents,
+    replace_lines,
+    set_review_reason,
+    stored_document,
+    update_documents,
+)
+from exchange.store.stock import (
+    MoveKind,
+    StockChange,
+    StockMove,
+    apply_stock_changes,
+    record_moves,
+)
+from exchange.store.types import utcnow
+
+ZERO = Decimal("0")
+_PRODUCT = LineKind.PRODUCT
+_KIND = {kind: kind.value for kind in LineKind}  # plain str for the driver, without enum lookups
+_STATUS = {status: status.value for status in OrderStatus}
+
+# Orders in these states hold no stock; every other state (including on_hold) reserves it.
+NON_RESERVING = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
+# An update keeps these of the stored row (where and when it first came in).
+_KEPT_ON_UPDATE = frozenset({"imported_at", "warehouse_id", "point_of_sale"})
+
+CHANGE_HELD = "changed since the last import"
+
+
+class Action(StrEnum):
+    """What the writer does with a document."""
+
+    INSERT = "insert"
+    UPDATE = "update"
+    REVIEW = "review"
+
+
+class Values(Protocol):
+    """Value converters for a row: :class:`Bulk` (for the driver) or :class:`PythonValues`."""
+
+    def dec(self, value: Decimal | None) -> Any: ...
+    def ts(self, value: datetime | None) -> Any: ...
+    def day(self, value: date | None) -> Any: ...
+    def js(self, value: Any) -> Any: ...
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready form of a stored or imported value, for the review diff."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def address_json(address: Address) -> dict[str, str]:
+    """An address as stored in the order's JSON column."""
+    return {"name": address.name, "company": address.company, "street": address.street,
+            "house_number": address.house_number, "city": address.city,
+            "postcode": address.postcode, "country": address.country}
+
+
+# -- planning -------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Existing:
+    """An already imported document with the same shop and external id."""
+
+    id: int
+    content_hash: str
+    status: str = ""
+    warehouse_id: int | None = None
+    review_reason: str = ""
+
+    @property
+    def holds_a_change(self) -> bool:
+        """True when the stored document waits for review of a changed re-export."""
+        return self.review_reason.startswith(CHANGE_HELD)
+
+
+@dataclass(slots=True)
+class Pending:
+    """One document on its way to the store."""
+
+    line: int | None
+    external_id: str
+    document: Any
+    content_hash: str
+    action: Action
+    existing: Existing | None = None
+    review_reasons: list[str] = field(default_factory=list)
+    base_warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Written:
+    """What writing a document did."""
+
+    pending: Pending
+    outcome: Outcome
+    reason: str = ""
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Run-wide settings the writers need."""
+
+    shop: str
+    source_file: str
+    timezone: tzinfo
+    matcher: Matcher
+    warehouse_id: int | None = None
+    point_of_sale: str = ""
+
+
+def _utc(moment: datetime, tz: tzinfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def _ref(line: OrderLine | InvoiceLine) -> ProductRef:
+    return ProductRef(code=line.code, ean=getattr(line, "ean", ""), name=line.name,
+                      unit=line.unit, vat_rate=line.vat_rate)
+
+
+class DocumentWriter:
+    """Shared flow of the order and invoice writers."""
+
+    tables: DocumentTables
+
+    def __init__(self, ctx: WriteContext, bulk: Bulk) -> None:
+        self.ctx = ctx
+        self.bulk = bulk
+        # Reservation deltas per (product, warehouse): those of the batch being written, and those
+        # of every batch written so far, applied once at the end of the file (see flush).
+        self._pending: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        self._reservations: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+
+    def accept(self) -> None:
+        """The last batch was written for good (its SAVEPOINT was released)."""
+        for key, qty in self._pending.items():
+            self._reservations[key] += qty
+        self._pending.clear()
+
+    def discard(self) -> None:
+        """The last batch was rolled back."""
+        self._pending.clear()
+
+    def flush(self, conn: Connection) -> None:
+        """Apply the reservations of every accepted batch: one statement per stock row touched."""
+        changes = [StockChange(pid, wid, reserve=qty)
+                   for (pid, wid), qty in self._reservations.items() if qty]
+        apply_stock_changes(conn, changes, bulk=self.bulk, record=False)
+        self._reservations.clear()
+
+    def existing(self, conn: Connection, external_ids: Sequence[str]) -> dict[str, Existing]:
+        """Documents of this shop already in the store, by external id."""
+        found = {}
+        for row in existing_documents(conn, self.tables, self.ctx.shop, external_ids):
+            status = row[4] if len(row) > 4 else ""
+            wid = row[5] if len(row) > 5 else None
+            found[row[0]] = Existing(int(row[1]), row[2], status, wid, row[3] or "")
+        return found
+
+    def clear_change_holds(self, conn: Connection, ids: Sequence[int]) -> None:
+        """A held change was reverted by a later export: the stored document needs no review."""
+        set_review_reason(conn, self.tables, ids, "")
+
+    def write(self, conn: Connection, batch: Sequence[Pending]) -> list[Written]:
+        """Write a batch of documents; raises on a database error (the caller isolates it)."""
+        changing = [p for p in batch if p.action is not Action.REVIEW]
+        written: list[Written] = []
+        self._pending.clear()
+        if changing:
+            customer_ids = self.ctx.matcher.customer_ids(conn, [p.document.customer
+                                                                 for p in changing])
+            refs = [_ref(ln) for p in changing for ln in p.document.lines if ln.kind is _PRODUCT]
+            product_ids = iter(self.ctx.matcher.product_ids(conn, refs))
+            line_products: list[list[int | None]] = []
+            for p in changing:
+                p.warnings = list(p.base_warnings)  # a retried chunk must not repeat warnings
+                ids: list[int | None] = []
+                for ln in p.document.lines:
+                    pid = next(product_ids) if ln.kind is _PRODUCT else None
+                    if pid is None and ln.kind is _PRODUCT:
+                        p.warnings.append(
+                            f"product {ln.code or getattr(ln, 'ean', '') or ln.name!r} is not "
+                            "in the catalogue; kept as a text line")
+                    ids.append(pid)
+                line_products.append(ids)
+            written += self._write_changes(conn, changing, customer_ids, line_products)
+        for p in batch:
+            if p.action is Action.REVIEW:
+                written.append(self._hold_change(conn, p))
+        return written
+
+    def _write_changes(self, conn: Connection, batch: list[Pending], customer_ids: list[int],
+                       line_products: list[list[int | None]]) -> list[Written]:
+        bulk = self.bulk
+        stamp = bulk.ts(utcnow())
+        new = [i for i, p in enumerate(batch) if p.action is Action.INSERT]
+        by_ext = insert_documents(conn, bulk, self.tables,
+                                  [self.row(bulk, batch[i], customer_ids[i], stamp) for i in new],
+                                  self.ctx.shop)
+        ids = {i: by_ext[batch[i].external_id] for i in new}
+        old_lines: dict[int, list[tuple[int | None, Decimal]]] = {}
+        columns = self.tables.columns
+        for i, p in enumerate(batch):
+            if p.action is Action.UPDATE and p.existing is not None:
+                ids[i] = p.existing.id
+                old_lines[i] = document_line_quantities(conn, self.tables, p.existing.id)
+                row = self.row(bulk, p, customer_ids[i], stamp)
+                # a stored order without a warehouse takes this run's
+                kept = _KEPT_ON_UPDATE - ({"warehouse_id"} if p.existing.warehouse_id is None
+                                          else set())
+                chosen = [n for n, c in enumerate(columns) if c not in kept]
+                update_documents(conn, bulk, self.tables, tuple(columns[n] for n in chosen),
+                                 [(*(row[n] for n in chosen), p.existing.id)])
+        line_rows = [self.line_row(bulk, ids[i], pos, ln, pid)
+                     for i, p in enumerate(batch)
+                     for pos, (ln, pid) in enumerate(zip(p.document.lines, line_products[i],
+                                                         strict=True), start=1)]
+        replace_lines(conn, bulk, self.tables, [ids[i] for i in old_lines], line_rows)
+        self.after_write(conn, batch, ids, line_products, old_lines)
+        written = []
+        for i, p in enumerate(batch):
+            if p.review_reasons:
+                outcome = Outcome.HELD
+            else:
+                outcome = Outcome.IMPORTED if p.action is Action.INSERT else Outcome.UPDATED
+            reason = "; ".join(p.review_reasons)
+            if p.action is Action.UPDATE:
+                reason = "changed since the last import; updated" + (f"; {reason}" if reason else "")
+            written.append(Written(p, outcome, reason, {"id": ids[i]}))
+        return written
+
+    def _hold_change(self, conn: Connection, p: Pending) -> Written:
+        """A changed re-export under ``on_changed: review``: keep the document, flag and explain."""
+        assert p.existing is not None  # planning only makes REVIEW for existing documents
+        changes = self.diff(conn, p)
+        what = ", ".join(changes) or "content"
+        reason = (f"{CHANGE_HELD} ({what}); kept unchanged for review "
+                  f"(profile on_changed: review)")
+        set_review_reason(conn, self.tables, [p.existing.id],
+                          f"{reason}: {self.ctx.source_file} line {p.line}")
+        return Written(p, Outcome.HELD, reason,
+                       {"id": p.existing.id, "changes": changes,
+                        "old_hash": p.existing.content_hash, "new_hash": p.content_hash})
+
+    def diff(self, conn: Connection, p: Pending) -> dict[str, Any]:
+        """What differs between the stored document and the new export."""
+        assert p.existing is not None
+        stored, stored_lines = stored_document(conn, self.tables, p.existing.id)
+        new = dict(zip(self.tables.columns,
+                       self.row(PythonValues(), p, stored["customer_id"] or 0, utcnow()),
+                       strict=True))
+        changes: dict[str, Any] = {}
+        for key in ("number", "status", "shop_status", "currency", "payment_method",
+                    "shipping_method", "total", "note", "issued_on", "due_on", "tax_date"):
+            if key in new and key in stored and new[key] != stored[key]:
+                changes[key] = [_plain(stored[key]), _plain(new[key])]
+        old = [(r["code"], r["name"], r["quantity"], r["unit_price"]) for r in stored_lines]
+        fresh = [(ln.code, ln.name, ln.quantity, ln.unit_price) for ln in p.document.lines]
+        if [_plain(list(x)) for x in old] != [_plain(list(x)) for x in fresh]:
+            changes["lines"] = {"old": [_plain(list(x)) for x in old],
+                                "new": [_plain(list(x)) for x in fresh]}
+        return changes
+
+    # hooks ---------------------------------------------------------------------------------
+    def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
+        """The document's row in ``tables.columns`` order (``stamp``: now, already converted)."""
+        raise NotImplementedError
+
+    def line_row(self, values: Values, doc_id: int, position: int, line: Any,
+                 product_id: int | None) -> tuple[Any, ...]:
+        """One line's row, in ``tables.line_columns`` order."""
+        raise NotImplementedError
+
+    def after_write(self, conn: Connection, batch: list[Pending], ids: dict[int, int],
+                    line_products: list[list[int | None]],
+                    old_lines: dict[int, list[tuple[int | None, Decimal]]]) -> None:
+        """Side effects of the written documents (stock reservations for orders)."""
+
+
+class OrderWriter(DocumentWriter):
+    """Received orders with their lines and stock reservations."""
+
+    tables = ORDERS
+
+    def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
+        """The orders row."""
+        o: Order = p.document
+        ctx = self.ctx
+        return (ctx.shop, p.external_id, o.number,
+                _STATUS[OrderStatus.ON_HOLD if p.review_reasons else o.status], o.shop_status,
+                values.ts(_utc(o.created_at, ctx.timezone)), o.currency, customer_id or None,
+                o.payment_method, o.shipping_method, values.dec(o.total), o.prices_include_vat,
+                o.note, values.js(address_json(o.customer.billing)),
+                values.js(address_json(o.customer.delivery)), ctx.warehouse_id, ctx.point_of_sale,
+                p.content_hash, "; ".join(p.review_reasons), ctx.source_file, stamp, stamp)
+
+    def line_row(self, values: Values, doc_id: int, position: int, line: OrderLine,
+                 product_id: int | None) -> tuple[Any, ...]:
+        """The order_lines row."""
+        dec = values.dec
+        return (doc_id, position, _KIND[line.kind], product_id, line.code, line.ean, line.name,
+                line.variant, dec(line.quantity), line.unit, dec(line.unit_price),
+                dec(line.vat_rate), dec(line.discount_percent), dec(line.line_total))
+
+    def after_write(self, conn: Connection, batch: list[Pending], ids: dict[int, int],
+                    line_products: list[list[int | None]],
+                    old_lines: dict[int, list[tuple[int | None, Decimal]]]) -> None:
+        """Reserve stock for new orders; adjust updated ones by the difference."""
+        deltas = self._pending
+        moves: list[StockMove] = []
+        for i, p in enumerate(batch):
+            o: Order = p.document
+            wid = (p.existing.warehouse_id if p.existing and p.existing.warehouse_id
+                   else self.ctx.warehouse_id)
+            if wid is None:
+                continue
+            status = OrderStatus.ON_HOLD if p.review_reasons else o.status
+            per_product: dict[int, Decimal] = defaultdict(Decimal)
+            if status not in NON_RESERVING:
+                for ln, pid in zip(o.lines, line_products[i], strict=True):
+                    if pid is not None:
+                        per_product[pid] += ln.quantity
+            if i in old_lines and p.existing and _reserving(p.existing.status):
+                for pid, qty in old_lines[i]:
+                    if pid is not None:
+                        per_product[pid] -= qty
+            reference = f"order {self.ctx.shop}/{o.number or p.external_id}"
+            for pid, qty in per_product.items():
+                if qty:
+                    deltas[(pid, wid)] += qty
+                    moves.append(StockMove(pid, wid, MoveKind.RESERVE if qty > 0
+                                           else MoveKind.RELEASE, qty, reference))
+        record_moves(conn, self.bulk, moves)
+
+
+def _reserving(status: str) -> bool:
+    try:
+        return OrderStatus(status) not in NON_RESERVING
+    except ValueError:
+        return True
+
+
+class InvoiceWriter(DocumentWriter):
+    """Issued invoices and credit notes with their lines."""
+
+    tables = INVOICES
+
+    def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
+        """The invoices row."""
+        inv: Invoice = p.document
+        ctx = self.ctx
+        return (ctx.shop, p.external_id, inv.number, inv.kind.value, values.day(inv.issued_on),
+                values.day(inv.tax_date), values.day(inv.due_on), inv.variable_symbol,
+                inv.order_number, inv.currency, customer_id or None, inv.payment_method,
+                values.dec(inv.total), inv.prices_include_vat, inv.note, p.content_hash,
+                "; ".join(p.review_reasons), ctx.source_file, stamp, stamp)
+
+    def line_row(self, values: Values, doc_id: int, position: int, line: InvoiceLine,
+                 product_id: int | None) -> tuple[Any, ...]:
+        """The invoice_lines row."""
+        dec = values.dec
+        return (doc_id, position, _KIND[line.kind], product_id, line.code, line.name,
+                dec(line.quantity), line.unit, dec(line.unit_price), dec(line.vat_rate),
+                dec(line.discount_percent))
