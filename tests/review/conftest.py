@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange.importers.engine import import_file
 from exchange.importers.report import Outcome
+from exchange.importers.run import import_file
 from exchange.resources import samples_dir
 from exchange.store import Store
 

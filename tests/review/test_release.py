@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from exchange.errors import ConfigError
-from exchange.importers.engine import import_file
 from exchange.importers.report import Outcome
+from exchange.importers.run import import_file
 from exchange.review.causes import CauseKind, causes_of
 from exchange.review.queue import review_queue
 from exchange.review.release import map_value

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from exchange.cli import cli
-from exchange.importers.engine import import_file
+from exchange.importers.run import import_file
 from exchange.store import Store
 from tests.review.conftest import UNMAPPED, held_export
 

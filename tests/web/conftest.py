@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from exchange.importers.engine import import_file
+from exchange.importers.run import import_file
 from exchange.store import Store
 from exchange.web.app import create_app
 from exchange.web.auth import create_user

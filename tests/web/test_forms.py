@@ -75,7 +75,7 @@ def test_a_bad_target_is_reported_not_applied(client: TestClient) -> None:
 
 def test_quarantine_lists_downloads_and_retries(client: TestClient, quarantine: Path,
                                                 tmp_path: Path) -> None:
-    from exchange.importers.engine import import_file
+    from exchange.importers.run import import_file
 
     broken = tmp_path / "broken.xml"
     broken.write_text("<ORDERS><ORDER><CODE>1</CODE>", encoding="utf-8")

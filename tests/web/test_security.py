@@ -89,8 +89,9 @@ def test_an_open_address_without_users_is_refused(console_store: Store, tmp_path
 
 
 def test_shop_data_is_escaped(client: TestClient, console_store: Store, tmp_path: Path) -> None:
-    from exchange.importers.engine import import_file
-    from exchange.store.catalog import ensure_warehouse, set_on_hand, upsert_product
+    from exchange.importers.run import import_file
+    from exchange.store.catalog import ensure_warehouse, upsert_product
+    from exchange.store.stock import set_on_hand
 
     export = held_export(tmp_path / "hostile")
     text = export.read_text(encoding="utf-8").replace("<ORDER_ID>104", "<ORDER_ID>804")
