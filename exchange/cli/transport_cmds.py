@@ -22,15 +22,23 @@ def pull(app: AppContext, endpoint: str, inbox: Path, keep_remote: bool) -> None
     ENDPOINT is a URL such as sftp://user@host/orders/?known_hosts=PATH or a local folder.
     Passwords come from EXCHANGE_PASSWORD_<HOST>_<USER> or the OS keyring (exchange:<host>).
     """
+    from exchange.jobs.manual import manual_run
     from exchange.sync.pull import acknowledge_all, pull_detailed
     from exchange.transport import open_transport, parse_endpoint
 
     ep = parse_endpoint(endpoint)
-    with open_transport(ep) as transport:
-        outcome = pull_detailed(ep, inbox, app.store(), transport=transport)
+    store = app.store()
+    with manual_run(store, "pull") as run, open_transport(ep) as transport:
+        outcome = pull_detailed(ep, inbox, store, transport=transport)
         if not keep_remote:
             # A plain pull's processing is the download itself.
             acknowledge_all(outcome.pulled, True, transport=transport)
+        run.add("pulled", len(outcome.pulled))
+        run.add("skipped", len(outcome.skipped))
+        for f in outcome.pulled:
+            run.event("pulled", f"from {ep} to {f.local_path}", document=f.name)
+        for s in outcome.skipped:
+            run.event("not_taken", s.reason, document=s.name)
     for f in outcome.pulled:
         click.echo(f"pulled {f.name} -> {f.local_path}")
     for s in outcome.skipped:
@@ -53,10 +61,23 @@ def push(app: AppContext, file: Path, endpoint: str, remote_name: str | None,
     If the server cannot be reached, the file waits in the outbox (exit code 5) and is
     delivered in order by `exchange outbox --deliver` once the server is back.
     """
+    from exchange.jobs.manual import manual_run
     from exchange.sync import push as do_push
 
-    result = do_push(file, endpoint, app.store(), remote_name=remote_name, spool_dir=spool)
-    entry = result.entry
+    store = app.store()
+    with manual_run(store, "push") as run:
+        result = do_push(file, endpoint, store, remote_name=remote_name, spool_dir=spool)
+        entry = result.entry
+        if result.delivered:
+            run.add("pushed")
+            run.event("pushed", f"to {entry.endpoint}", document=entry.remote_name)
+        elif result.waiting:
+            run.add("queued")
+            run.event("queued", entry.last_error or "waiting in the outbox", level="warning",
+                      document=entry.remote_name)
+        else:
+            run.add("failed")
+            run.event("push_failed", entry.last_error, level="error", document=entry.remote_name)
     if result.delivered:
         click.echo(f"published {entry.remote_name} at {entry.endpoint}")
         return
@@ -80,11 +101,20 @@ def outbox(app: AppContext, show_all: bool, do_deliver: bool, force: bool,
     """List the pushes waiting in the outbox, oldest first."""
     from dataclasses import asdict
 
+    from exchange.jobs.manual import manual_run
     from exchange.sync import deliver, list_outbox
 
     store = app.store()
     if do_deliver:
-        result = deliver(store, force=force)
+        with manual_run(store, "outbox") as run:
+            result = deliver(store, force=force)
+            for kind, entries, level in (("delivered", result.delivered, "info"),
+                                         ("waiting", result.waiting, "warning"),
+                                         ("failed", result.failed, "error")):
+                run.add(kind, len(entries))
+                for e in entries:
+                    run.event(kind, e.last_error or f"to {e.endpoint}", level=level,
+                              document=e.remote_name)
         click.echo(f"{len(result.delivered)} delivered, {len(result.waiting)} waiting, "
                    f"{len(result.failed)} failed", err=True)
     entries = [asdict(e) for e in list_outbox(store, include_delivered=show_all)]
