@@ -16,6 +16,7 @@ from exchange.cli.export_cmds import register as register_export
 from exchange.cli.import_cmds import register as register_import
 from exchange.cli.job_cmds import register as register_jobs
 from exchange.cli.profile_cmds import register as register_profiles
+from exchange.cli.reconcile_cmds import register as register_reconcile
 from exchange.cli.transport_cmds import register as register_transport
 from exchange.cli.web_cmds import register as register_web
 
@@ -40,6 +41,7 @@ register_import(cli)
 register_export(cli)
 register_transport(cli)
 register_jobs(cli)
+register_reconcile(cli)
 register_web(cli)
 
 
