@@ -112,16 +112,16 @@ def outbox(app: AppContext, show_all: bool, do_deliver: bool, force: bool,
                                          ("waiting", result.waiting, "warning"),
                                          ("failed", result.failed, "error")):
                 run.add(kind, len(entries))
-                for e in entries:
-                    run.event(kind, e.last_error or f"to {e.endpoint}", level=level,
-                              document=e.remote_name)
+                for done in entries:
+                    run.event(kind, done.last_error or f"to {done.endpoint}", level=level,
+                              document=done.remote_name)
         click.echo(f"{len(result.delivered)} delivered, {len(result.waiting)} waiting, "
                    f"{len(result.failed)} failed", err=True)
-    entries = [asdict(e) for e in list_outbox(store, include_delivered=show_all)]
+    rows = [asdict(e) for e in list_outbox(store, include_delivered=show_all)]
     if as_json:
-        echo_json(entries)
+        echo_json(rows)
         return
-    echo_table(entries, [("id", "ID"), ("status", "STATUS"), ("attempts", "TRIES"),
+    echo_table(rows, [("id", "ID"), ("status", "STATUS"), ("attempts", "TRIES"),
                          ("next_attempt_at", "NEXT TRY (UTC)"), ("remote_name", "NAME"),
                          ("endpoint", "ENDPOINT"), ("last_error", "LAST ERROR")],
                empty="the outbox is empty")
