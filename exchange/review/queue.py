@@ -7,7 +7,7 @@ from typing import Any
 
 from exchange.review.causes import Cause, CauseKind, causes_of
 from exchange.store import Store
-from exchange.store.reviews import held_documents
+from exchange.store.reviews import held_documents, held_reasons, held_sample
 
 # a group lists this many of its documents; the count says how many there are
 SAMPLE = 20
@@ -41,20 +41,30 @@ _ORDER = {CauseKind.UNMAPPED: 0, CauseKind.CHANGED: 1, CauseKind.TOTALS: 2, Caus
 
 
 def review_queue(store: Store, *, sample: int = SAMPLE) -> list[Group]:
-    """Held documents grouped by cause: unmapped values first (most waiting first), then the rest."""
-    with store.connect() as conn:
-        held = held_documents(conn)
+    """Held documents grouped by cause: unmapped values first (most waiting first), then the rest.
+
+    Counted per distinct review reason in the store; only ``sample`` documents per group are read.
+    """
     groups: dict[str, Group] = {}
-    for doc in held:
-        brief = {"kind": doc["kind"], "id": doc["id"], "shop": doc["shop"], "number": doc["number"],
-                 "external_id": doc["external_id"], "reason": doc["review_reason"]}
-        for cause in causes_of(doc["review_reason"]) or [Cause(CauseKind.OTHER)]:
-            shop = doc["shop"] if cause.kind is CauseKind.UNMAPPED else ""
-            group = Group(cause, shop)
-            group = groups.setdefault(group.key, group)
-            group.count += 1
-            if len(group.documents) < sample:
-                group.documents.append(brief)
+    members: dict[str, dict[tuple[str, str], list[str]]] = {}  # group → (kind, shop) → reasons
+    with store.connect() as conn:
+        for row in held_reasons(conn):
+            for cause in causes_of(row["review_reason"]) or [Cause(CauseKind.OTHER)]:
+                shop = row["shop"] if cause.kind is CauseKind.UNMAPPED else ""
+                group = Group(cause, shop)
+                group = groups.setdefault(group.key, group)
+                group.count += int(row["count"])
+                members.setdefault(group.key, {}).setdefault(
+                    (row["kind"], row["shop"]), []).append(row["review_reason"])
+        for key, group in groups.items():
+            for (kind, shop), reasons in members[key].items():
+                room = sample - len(group.documents)
+                if room <= 0:
+                    break
+                for doc in held_sample(conn, kind, shop, reasons[:200], room):
+                    group.documents.append({"kind": kind, "id": doc["id"], "shop": doc["shop"],
+                                            "number": doc["number"], "external_id": doc["external_id"],
+                                            "reason": doc["review_reason"]})
     return sorted(groups.values(), key=lambda g: (_ORDER[g.cause.kind], -g.count, g.key))
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Date, Select, Table, and_, cast, func, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, func, select
 
+from exchange.store.reviews import is_held
 from exchange.store.schema import (
     customers,
     events,
@@ -85,7 +86,7 @@ def held_counts(conn: Connection) -> dict[str, int]:
     counts = {}
     for name, table in (("orders", orders), ("invoices", invoices)):
         counts[name] = int(conn.execute(select(func.count()).select_from(table)
-                                        .where(table.c.review_reason != "")).scalar() or 0)
+                                        .where(is_held(table))).scalar() or 0)
     return counts
 
 
@@ -95,37 +96,36 @@ def count_events(conn: Connection, kind: str, since: datetime) -> int:
         events.c.kind == kind, events.c.at >= since)).scalar() or 0)
 
 
-def _day(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        return cast(func.timezone("UTC", events.c.at), Date)
-    return func.date(events.c.at)
-
-
 def daily_outcomes(conn: Connection, days: int, now: datetime) -> dict[date, dict[str, int]]:
-    """Per UTC day of the last ``days``: documents imported, updated, held and failed."""
-    first = (now - timedelta(days=days - 1)).date()
-    start = datetime(first.year, first.month, first.day, tzinfo=now.tzinfo)
-    day = _day(conn).label("day")
-    query = (select(day, events.c.kind, func.count().label("n"))
-             .where(events.c.kind.in_(DOCUMENT_OUTCOMES), events.c.at >= start)
-             .group_by(day, events.c.kind))
-    found: dict[date, dict[str, int]] = {first + timedelta(days=i): dict.fromkeys(DOCUMENT_OUTCOMES, 0)
-                                         for i in range(days)}
-    for row in conn.execute(query):
-        key = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
-        if key in found:
-            found[key][row.kind] = int(row.n)
+    """Per UTC day of the last ``days``: documents imported, updated, held and failed.
+
+    One count per day over the (kind, at) index: cheaper than a date function on every event.
+    """
+    first = (now.astimezone(UTC) - timedelta(days=days - 1)).date()
+    found: dict[date, dict[str, int]] = {}
+    query = (select(events.c.kind, func.count()).where(
+        events.c.kind.in_(DOCUMENT_OUTCOMES), events.c.at >= bindparam("start"),
+        events.c.at < bindparam("end")).group_by(events.c.kind))
+    for i in range(days):
+        day = first + timedelta(days=i)
+        start = _day_start(day)
+        counts = dict.fromkeys(DOCUMENT_OUTCOMES, 0)
+        for kind, n in conn.execute(query, {"start": start, "end": start + timedelta(days=1)}):
+            counts[kind] = int(n)
+        found[day] = counts
     return found
 
 
 def feed_series(conn: Connection, per_feed: int = 30) -> dict[str, list[dict[str, Any]]]:
-    """Each feed's latest publications (oldest first): status, item count, when."""
-    names = [r[0] for r in conn.execute(select(feed_publications.c.feed).distinct()
-                                        .order_by(feed_publications.c.feed))]
+    """Each feed's latest publications per destination (oldest first), keyed "feed → destination"."""
+    fp = feed_publications
+    pairs = conn.execute(select(fp.c.feed, fp.c.destination).distinct()
+                         .order_by(fp.c.feed, fp.c.destination)).all()
     series = {}
-    for name in names:
-        query = (select(feed_publications).where(feed_publications.c.feed == name)
-                 .order_by(feed_publications.c.id.desc()).limit(per_feed))
+    for feed, destination in pairs:
+        query = (select(fp).where(fp.c.feed == feed, fp.c.destination == destination)
+                 .order_by(fp.c.id.desc()).limit(per_feed))
+        name = f"{feed} → {destination}" if destination else feed
         series[name] = list(reversed(_rows(conn, query)))
     return series
 
@@ -153,7 +153,7 @@ def document_page(conn: Connection, kind: str, where: DocumentFilter, *, limit: 
     if where.status and "status" in table.c:
         conds.append(table.c.status == where.status)
     if where.held is True:
-        conds.append(table.c.review_reason != "")
+        conds.append(is_held(table))
     elif where.held is False:
         conds.append(table.c.review_reason == "")
     if where.date_from:
@@ -251,11 +251,11 @@ def history_jobs(conn: Connection) -> list[str]:
 
 
 def last_publications(conn: Connection) -> list[dict[str, Any]]:
-    """The newest publication (or hold) of every feed."""
-    newest = (select(feed_publications.c.feed, func.max(feed_publications.c.id).label("id"))
-              .group_by(feed_publications.c.feed).subquery())
-    return _rows(conn, select(feed_publications).join(newest, newest.c.id == feed_publications.c.id)
-                 .order_by(feed_publications.c.feed))
+    """The newest publication (or hold) of every feed at every destination."""
+    fp = feed_publications
+    newest = (select(func.max(fp.c.id).label("id")).group_by(fp.c.feed, fp.c.destination).subquery())
+    return _rows(conn, select(fp).join(newest, newest.c.id == fp.c.id)
+                 .order_by(fp.c.feed, fp.c.destination))
 
 
 def stock_page(conn: Connection, *, search: str = "", limit: int = 100, offset: int = 0) -> Page:

@@ -65,10 +65,20 @@ def _v3_feed_destinations(conn: Connection) -> None:
     schema.feed_destination_codes.create(conn, checkfirst=True)
 
 
+def _v4_held_indexes(conn: Connection) -> None:
+    # the review queue and the held counts read only held documents: a partial index finds them
+    for name, table, cols, where in (
+            ("ix_orders_shop_status_ordered_at", "orders", "shop, status, ordered_at", ""),
+            ("ix_orders_held", "orders", "shop, review_reason", " WHERE review_reason != ''"),
+            ("ix_invoices_held", "invoices", "shop, review_reason", " WHERE review_reason != ''")):
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols}){where}")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
     Migration(3, "feed state per destination", _v3_feed_destinations),
+    Migration(4, "console: indexes of held documents and of shop + status listings", _v4_held_indexes),
 ]
 
 

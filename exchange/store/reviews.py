@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, desc, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    delete,
+    desc,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from exchange.store.schema import (
@@ -20,6 +31,32 @@ from exchange.store.types import utcnow
 _TABLES: dict[str, Table] = {"orders": orders, "invoices": invoices}
 
 
+def is_held(table: Table) -> ColumnElement[bool]:
+    """The held documents of a table, written so that the partial index ``ix_*_held`` serves it."""
+    return table.c.review_reason != literal_column("''")
+
+
+def held_reasons(conn: Connection) -> list[dict[str, Any]]:
+    """Held documents counted per kind, shop and review reason (one row per distinct reason)."""
+    found: list[dict[str, Any]] = []
+    for name, table in _TABLES.items():
+        query = (select(table.c.shop, table.c.review_reason, func.count().label("count"))
+                 .where(is_held(table)).group_by(table.c.shop, table.c.review_reason))
+        found += [dict(r._mapping, kind=name) for r in conn.execute(query)]
+    return found
+
+
+def held_sample(conn: Connection, kind: str, shop: str, reasons: list[str], limit: int
+                ) -> list[dict[str, Any]]:
+    """Up to ``limit`` held documents of a shop with one of the given reasons, oldest first."""
+    table = _TABLES[kind]
+    query = (select(table.c.id, table.c.shop, table.c.external_id, table.c.number,
+                    table.c.review_reason, table.c.source_file)
+             .where(is_held(table), table.c.shop == shop, table.c.review_reason.in_(reasons))
+             .order_by(table.c.id).limit(limit))
+    return [dict(r._mapping, kind=kind) for r in conn.execute(query)]
+
+
 def held_documents(conn: Connection, kind: str | None = None, *, shop: str | None = None
                    ) -> list[dict[str, Any]]:
     """Every order and invoice waiting for review (kind, id, shop, number, reason, source file)."""
@@ -29,7 +66,7 @@ def held_documents(conn: Connection, kind: str | None = None, *, shop: str | Non
             continue
         query = (select(table.c.id, table.c.shop, table.c.external_id, table.c.number,
                         table.c.review_reason, table.c.source_file, table.c.updated_at)
-                 .where(table.c.review_reason != "").order_by(table.c.id))
+                 .where(is_held(table)).order_by(table.c.id))
         if shop:
             query = query.where(table.c.shop == shop)
         found += [dict(r._mapping, kind=name) for r in conn.execute(query)]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from exchange.store.types import Dec, UtcDateTime
@@ -165,6 +166,9 @@ orders = Table(
     UniqueConstraint("shop", "external_id", name="uq_orders_shop_external_id"),
     Index("ix_orders_ordered_at", "ordered_at"),  # migration 2
     Index("ix_orders_status", "status"),  # migration 2
+    Index("ix_orders_shop_status_ordered_at", "shop", "status", "ordered_at"),  # migration 4
+    Index("ix_orders_held", "shop", "review_reason", sqlite_where=text("review_reason != ''"),
+          postgresql_where=text("review_reason != ''")),  # migration 4
 )
 
 order_lines = Table(
@@ -214,6 +218,8 @@ invoices = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop", "external_id", name="uq_invoices_shop_external_id"),
     Index("ix_invoices_issued_on", "issued_on"),  # migration 2
+    Index("ix_invoices_held", "shop", "review_reason", sqlite_where=text("review_reason != ''"),
+          postgresql_where=text("review_reason != ''")),  # migration 4
 )
 
 invoice_lines = Table(

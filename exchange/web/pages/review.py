@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -15,6 +14,7 @@ from exchange.errors import ExchangeError
 from exchange.profiles import MAP_TARGETS, Profile, load_profile
 from exchange.review.queue import review_queue
 from exchange.review.release import ProfileResolver, ReleaseReport, accept, map_value, reject
+from exchange.store.console import held_counts
 from exchange.store.reviews import delete_decision, list_decisions
 from exchange.web.auth import current_user, form_post
 from exchange.web.render import jsonable, page, wants_json
@@ -44,15 +44,11 @@ async def review_page(request: Request) -> Response:
     groups = await asyncio.to_thread(review_queue, store)
     with store.connect() as conn:
         decisions = list_decisions(conn)
-    data = {"groups": [g.as_dict() for g in groups], "held_total": _held_total(groups),
+        held = held_counts(conn)
+    data = {"groups": [g.as_dict() for g in groups], "held_total": sum(held.values()),
             "decisions": decisions}
     flash = request.session.pop("flash", None)
     return page(request, "review.html", data, extra={"targets": _targets(), "flash": flash})
-
-
-def _held_total(groups: list[Any]) -> int:
-    seen = {(d["kind"], d["id"]) for g in groups for d in g.documents}
-    return max(len(seen), max((g.count for g in groups), default=0))
 
 
 def _done(request: Request, report: ReleaseReport | None, message: str) -> Response:
