@@ -32,7 +32,8 @@ def cli(ctx: click.Context, database_url: str | None, config_path: str) -> None:
     """Move orders, invoices, price lists and stock between e-shops and an ERP."""
     from exchange.cli.common import AppContext
 
-    ctx.obj = AppContext(database_url=database_url, config_path=config_path)
+    ctx.obj = app = AppContext(database_url=database_url, config_path=config_path)
+    ctx.call_on_close(app.close)
 
 
 register_core(cli)

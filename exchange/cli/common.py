@@ -48,6 +48,12 @@ class AppContext:
             self._store = Store(self.resolved_database_url())
         return self._store
 
+    def close(self) -> None:
+        """Release the store's connections once the command is done."""
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
 
 def exit_code_for(exc: ExchangeError) -> int:
     """Map an error class to a documented exit code."""

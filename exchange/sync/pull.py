@@ -153,7 +153,7 @@ def _stable(t: Transport, ep: Endpoint, files: list[RemoteFile], out: PullOutcom
         return files
     if ep.settle:
         sleep(ep.settle)
-    again = {f.name: f for f in t.list()}
+    again = {f.name: f for f in t.list_files()}
     stable = []
     for f in files:
         now = again.get(f.name)
@@ -223,7 +223,7 @@ def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], s
     seen = _Seen(store, ep.url)
     pending: list[_Pending] = []
     try:
-        listing = t.list()
+        listing = t.list_files()
         files = _stable(t, ep, _candidates(listing, ep, out), out, sleep)
         for f in files:
             taken = _take(t, ep, inbox, store, seen, f, out)

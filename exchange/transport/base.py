@@ -109,7 +109,7 @@ class Transport(abc.ABC):
         return f"<{type(self).__name__} {self.endpoint}>"
 
     # -- public API ------------------------------------------------------------------------
-    def list(self, folder: str = "", pattern: str = "*") -> list[RemoteFile]:
+    def list_files(self, folder: str = "", pattern: str = "*") -> list[RemoteFile]:
         """Regular files directly in ``folder`` whose name matches ``pattern``, sorted by name."""
         rel = confine(folder)
         files = [

@@ -263,8 +263,11 @@ def flag(endpoint: Endpoint, name: str, default: bool) -> bool:
 
 def password_env_name(endpoint: Endpoint) -> str:
     """The specific environment variable that holds this endpoint's password."""
-    clean = lambda s: re.sub(r"[^A-Z0-9]", "_", s.upper())  # noqa: E731
-    return f"EXCHANGE_PASSWORD_{clean(endpoint.host)}_{clean(endpoint.user or '')}"
+    return f"EXCHANGE_PASSWORD_{_env_part(endpoint.host)}_{_env_part(endpoint.user or '')}"
+
+
+def _env_part(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", text.upper())
 
 
 def resolve_password(endpoint: Endpoint, environ: Mapping[str, str] | None = None) -> str | None:

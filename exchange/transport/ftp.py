@@ -39,7 +39,8 @@ STAGE_GROUP = 200
 class ReusingFTP_TLS(ftplib.FTP_TLS):
     """FTP_TLS whose data connections resume the control connection's TLS session."""
 
-    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int]:
+    def ntransfercmd(self, cmd: str,
+                     rest: int | str | None = None) -> tuple[socket.socket, int | None]:
         conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)  # noqa: S321
         if self._prot_p:  # type: ignore[attr-defined]
             session = self.sock.session if isinstance(self.sock, ssl.SSLSocket) else None

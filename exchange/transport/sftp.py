@@ -32,9 +32,9 @@ from paramiko.sftp import (
     SFTP_FLAG_CREATE,
     SFTP_FLAG_TRUNC,
     SFTP_FLAG_WRITE,
+    int64,
 )
 from paramiko.sftp_attr import SFTPAttributes
-from paramiko.sftp_client import int64
 
 from exchange.errors import (
     AuthError,
@@ -105,6 +105,11 @@ def translate(exc: BaseException, what: str, *, connecting: bool = False) -> Tra
 _ERRORS = (OSError, EOFError, paramiko.SSHException)
 
 
+def _pipeline(client: paramiko.SFTPClient) -> Any:
+    """The client seen through paramiko's request pipeline, which is private and not in its stubs."""
+    return client
+
+
 class _Replies:
     """Collects the status answers of requests sent without waiting (paramiko's async path)."""
 
@@ -116,7 +121,7 @@ class _Replies:
         try:
             if kind != CMD_STATUS:
                 raise paramiko.SFTPError(f"unexpected answer type {kind}")
-            self.client._convert_status(msg)
+            _pipeline(self.client)._convert_status(msg)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             self.error = self.error or exc
 
@@ -191,7 +196,9 @@ class SFTPTransport(Transport):
             raise translate(exc, where, connecting=True) from exc
         if self.sftp is None:
             raise ConnectError(f"{where}: server refused the SFTP subsystem")
-        self.sftp.get_channel().settimeout(ep.timeout)
+        channel = self.sftp.get_channel()
+        if channel is not None:
+            channel.settimeout(ep.timeout)
 
     def _check_host_key(self, key: paramiko.PKey, known: dict[str, paramiko.PKey]) -> None:
         ep = self.endpoint
@@ -412,16 +419,17 @@ class SFTPTransport(Transport):
         except OSError as exc:
             raise TransportError(f"{local}: cannot read ({exc.strerror})") from exc
         try:
-            kind, msg = client._request(
+            raw = _pipeline(client)
+            kind, msg = raw._request(
                 CMD_OPEN, self._full(path),
                 SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC, SFTPAttributes())
             if kind != CMD_HANDLE:
                 raise TransferError(f"{path}: unexpected answer to OPEN")
             handle = msg.get_binary()
             replies = _Replies(client)
-            client._async_request(replies, CMD_WRITE, handle, int64(0), data)
-            client._async_request(replies, CMD_CLOSE, handle)
-            client._finish_responses(replies)
+            raw._async_request(replies, CMD_WRITE, handle, int64(0), data)
+            raw._async_request(replies, CMD_CLOSE, handle)
+            raw._finish_responses(replies)
         except _ERRORS as exc:
             raise translate(exc, path) from exc
         if replies.error is not None:
@@ -455,15 +463,16 @@ class SFTPTransport(Transport):
 
     def _renames_pipelined(self, run: list[tuple[str, str]]) -> Iterator[None]:
         client = self._client()
+        raw = _pipeline(client)
         replies = []
         try:
             for tmp, final in run:
                 reply = _Replies(client)
-                client._async_request(reply, CMD_EXTENDED, "posix-rename@openssh.com",
+                raw._async_request(reply, CMD_EXTENDED, "posix-rename@openssh.com",
                                       self._full(tmp), self._full(final))
                 replies.append(reply)
             for reply in replies:
-                client._finish_responses(reply)
+                raw._finish_responses(reply)
         except _ERRORS as exc:
             raise translate(exc, f"{self.endpoint}: rename") from exc
         failed = next((k for k, r in enumerate(replies) if r.error is not None), None)

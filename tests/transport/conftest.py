@@ -25,14 +25,6 @@ from tests.transport.servers import (
 BACKENDS = ["local", "memory", "ftp", "ftps", "sftp", "sftp-openssh", "ftps-vsftpd"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Warnings are errors here: an unclosed socket or a leaked thread fails the test."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.filterwarnings("error"))
-
-
 @pytest.fixture(autouse=True)
 def _password_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Passwords reach the transports the documented way: through the environment."""

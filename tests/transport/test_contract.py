@@ -20,7 +20,7 @@ def test_list_returns_files_only_with_size_and_aware_mtime(remote: Remote) -> No
     remote.put("b.txt", b"hello world")
     remote.put("sub/c.xml", b"<c/>")
     with open_transport(remote.url) as t:
-        files = t.list()
+        files = t.list_files()
     assert [f.name for f in files] == ["a.xml", "b.txt"]
     a = files[0]
     assert isinstance(a, RemoteFile)
@@ -33,7 +33,7 @@ def test_list_filters_with_pattern_and_reads_subfolders(remote: Remote) -> None:
     remote.put("sub/one.xml", b"1")
     remote.put("sub/two.csv", b"22")
     with open_transport(remote.url) as t:
-        files = t.list("sub", "*.xml")
+        files = t.list_files("sub", "*.xml")
     assert [(f.name, f.path, f.size) for f in files] == [("one.xml", "sub/one.xml", 1)]
 
 
@@ -43,7 +43,7 @@ def test_old_mtime_is_reported_as_is(remote: Remote) -> None:
     else:
         remote.put("old.xml", b"x", mtime=OLD)
     with open_transport(remote.url) as t:
-        (f,) = t.list()
+        (f,) = t.list_files()
     assert f.mtime == OLD
 
 
@@ -54,7 +54,7 @@ def test_publish_then_download_round_trip(remote: Remote, tmp_path: Path) -> Non
     with open_transport(remote.url) as t:
         assert t.publish(src, "feed.bin") == len(data)
         assert t.size("feed.bin") == len(data)
-        (listed,) = t.list()
+        (listed,) = t.list_files()
         got = tmp_path / "got.bin"
         assert t.download(listed, got) == len(data)
     assert got.read_bytes() == data
@@ -78,10 +78,10 @@ def test_odd_names_round_trip(remote: Remote, tmp_path: Path, name: str) -> None
     src.write_bytes("příliš".encode())
     with open_transport(remote.url) as t:
         t.publish(src, name)
-        assert [f.name for f in t.list()] == [name]
+        assert [f.name for f in t.list_files()] == [name]
         t.download(name, tmp_path / "back")
         t.rename(name, f"renamed {name}")
-        assert [f.name for f in t.list()] == [f"renamed {name}"]
+        assert [f.name for f in t.list_files()] == [f"renamed {name}"]
     assert (tmp_path / "back").read_bytes() == "příliš".encode()
 
 
@@ -91,12 +91,12 @@ def test_rename_delete_mkdir(remote: Remote) -> None:
         t.mkdir("done/2024")
         t.mkdir("done/2024")  # existing folder is fine
         t.rename("in.xml", "done/2024/in.xml")
-        assert t.list() == []
-        assert [f.path for f in t.list("done/2024")] == ["done/2024/in.xml"]
+        assert t.list_files() == []
+        assert [f.path for f in t.list_files("done/2024")] == ["done/2024/in.xml"]
         assert t.exists("done/2024/in.xml")
         t.delete("done/2024/in.xml")
         assert not t.exists("done/2024/in.xml")
-        assert t.list("done/2024") == []
+        assert t.list_files("done/2024") == []
 
 
 def test_missing_things_raise_remote_not_found(remote: Remote, tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_missing_things_raise_remote_not_found(remote: Remote, tmp_path: Path) -
         with pytest.raises(RemoteNotFoundError):
             t.size("nope.xml")
         with pytest.raises(RemoteNotFoundError):
-            t.list("no-such-folder")
+            t.list_files("no-such-folder")
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/../../x", "/etc/passwd", "a\\..\\x"])
@@ -123,7 +123,7 @@ def test_paths_outside_the_root_are_refused(remote: Remote, tmp_path: Path, bad:
             lambda: t.delete(bad),
             lambda: t.rename("a", bad),
             lambda: t.mkdir(bad),
-            lambda: t.list(bad),
+            lambda: t.list_files(bad),
         ):
             (tmp_path / "x").write_bytes(b"x")
             with pytest.raises(UnsafePathError):
@@ -140,6 +140,6 @@ def test_publish_many_publishes_in_order_and_leaves_no_temporary_file(
         items.append((src, f"f{i:02d}.xml"))
     with open_transport(remote.url) as t:
         assert list(t.publish_many(items)) == list(range(12))
-        assert [(f.name, f.size) for f in t.list()] == [(f"f{i:02d}.xml", 4 * (i + 1))
+        assert [(f.name, f.size) for f in t.list_files()] == [(f"f{i:02d}.xml", 4 * (i + 1))
                                                          for i in range(12)]
     assert remote.names() == [f"f{i:02d}.xml" for i in range(12)]

@@ -96,7 +96,7 @@ def test_generic_scheme_variable_is_the_last_resort(  # type: ignore[no-untyped-
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv(f"EXCHANGE_{kind.upper()}_PASSWORD", PASSWORD)
     with open_transport(_url(kind, ftp, sftp, certs)) as t:
-        assert t.list() == []
+        assert t.list_files() == []
 
 
 def test_permission_denied_publishes_nothing(server, tmp_path: Path, certs: Certs) -> None:  # type: ignore[no-untyped-def]
@@ -106,7 +106,7 @@ def test_permission_denied_publishes_nothing(server, tmp_path: Path, certs: Cert
     with open_transport(_url(kind, ftp, sftp, certs, user="reader")) as t:
         with pytest.raises(PermissionDeniedError) as info:
             t.publish(src, "feed.xml")
-        assert t.list() == []
+        assert t.list_files() == []
     assert not info.value.retryable
     assert sorted(os.listdir(tmp_path / "root")) in ([], ["ro"])
 
@@ -117,7 +117,7 @@ def test_connection_cut_mid_download(server, tmp_path: Path, certs: Certs) -> No
     (ftp or sftp).faults.cut.add("big.xml")
     target = tmp_path / "big.xml.part"
     with open_transport(_url(kind, ftp, sftp, certs)) as t:
-        (remote,) = t.list(pattern="*.xml")
+        (remote,) = t.list_files(pattern="*.xml")
         with pytest.raises(TransferError) as info:
             t.download(remote, target)
     assert info.value.retryable
@@ -146,7 +146,7 @@ def test_ftps_refuses_an_untrusted_certificate(tmp_path: Path, certs: Certs) -> 
         with pytest.raises(HostKeyError, match="certificate"):
             open_transport(ftp.url("ftps") + f"?cafile={certs.other_ca}")
         with open_transport(ftp.url("ftps") + "?verify=false") as t:
-            assert [f.name for f in t.list()] == []
+            assert [f.name for f in t.list_files()] == []
     finally:
         ftp.stop()
 
@@ -176,7 +176,7 @@ def test_sftp_pinned_fingerprint_accepts_and_a_wrong_one_refuses(
     empty.write_text("")
     url = sftp_server.url(known_hosts=str(empty), fingerprint=sftp_server.fingerprint)
     with open_transport(url) as t:
-        assert t.list() == []
+        assert t.list_files() == []
     wrong = "SHA256:" + "A" * 43
     with pytest.raises(HostKeyError, match="does not match"):
         open_transport(sftp_server.url(fingerprint=wrong))
@@ -196,7 +196,7 @@ def test_sftp_key_authentication(sftp_server: SFTPServerThread,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EXCHANGE_PASSWORD_127_0_0_1_ALICE")
     with open_transport(sftp_server.url(key=str(sftp_server.client_key_path))) as t:
-        assert t.list() == []
+        assert t.list_files() == []
 
 
 # -- vsftpd and TLS session reuse ------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_vsftpd_requires_session_reuse_and_we_provide_it(tmp_path: Path, certs: 
         src.write_bytes(BIG)
         with open_transport(f"ftps://127.0.0.1:{server.port}/pub?cafile={certs.ca}") as t:
             t.publish(src, "feed.xml")
-            assert [(f.name, f.size) for f in t.list()] == [("feed.xml", len(BIG))]
+            assert [(f.name, f.size) for f in t.list_files()] == [("feed.xml", len(BIG))]
             t.download("feed.xml", tmp_path / "back.xml")
         assert (tmp_path / "back.xml").read_bytes() == BIG
     finally:
@@ -262,6 +262,6 @@ def test_a_refused_rename_in_a_batch_keeps_the_order(server, tmp_path: Path, cer
             published.extend(t.publish_many(items))
         assert published == [0, 1, 2, 3, 4]
         # Nothing after the refused file is visible, and the existing target is untouched.
-        assert [f.name for f in t.list()] == [f"f{i:02d}.xml" for i in (0, 1, 2, 3, 4, 8)]
+        assert [f.name for f in t.list_files()] == [f"f{i:02d}.xml" for i in (0, 1, 2, 3, 4, 8)]
     assert (tmp_path / "root" / "f08.xml").read_bytes() == b"old"
     assert not [n for n in os.listdir(tmp_path / "root") if is_temp_name(n)]
