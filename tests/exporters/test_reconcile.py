@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from exchange.cli import cli
 from exchange.cli.common import run_cli
-from exchange.importers.engine import import_file
+from exchange.importers.run import import_file
 from exchange.store import Store
 from exchange.store.history import last_run
 from tests.exporters.test_shoptet_round_trip import FIXTURE

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from exchange.exporters.engine import export_feed
-from exchange.importers.engine import import_file
+from exchange.importers.run import import_file
 from exchange.profiles import load_profile
 from exchange.store import Store
 
