@@ -1,12 +1,24 @@
-"""YAML that remembers lines, and a problem collector, so config errors name file, line and key."""
+"""YAML that remembers lines, and a problem collector, so config errors name file, line and key.
+
+A pydantic validation error is turned into the problems users read: :func:`add_validation_problems`
+finds the YAML line of each error's location and words its reason (``unknown key (known: …)``,
+``required``, ``'x' is not one of a, b``), so a file's problems are all reported at once as
+``file:line: key.path: reason``.
+"""
 
 from __future__ import annotations
 
+import collections.abc
+import re
+import types
+import typing
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 
 class LineDict(dict):  # type: ignore[type-arg]
@@ -127,3 +139,123 @@ def choice(d: LineDict, key: str, where: str, problems: Problems, enum: type[Str
                      f"{value!r} is not one of {', '.join(allowed)}")
         return default
     return value
+
+
+Loc = tuple[int | str, ...]
+
+
+def key_path(loc: Loc) -> str:
+    """A pydantic location as the key path users read: ``kinds.orders.totals_lines[0].kind``."""
+    text_ = ""
+    for item in loc:
+        text_ += f"[{item}]" if isinstance(item, int) else (f".{item}" if text_ else str(item))
+    return text_ or "(top)"
+
+
+def line_at(data: Any, loc: Loc) -> int:
+    """The YAML line of ``loc``: its key's line; for a missing key, where its mapping starts."""
+    line = data.line if isinstance(data, LineDict) else 1
+    current = data
+    for item in loc:
+        if isinstance(current, LineDict):
+            key = next((k for k in current if k == item or str(k) == str(item)), _MISSING)
+            if key is _MISSING:
+                return current.line
+            line = current.key_lines.get(key, line)
+            current = current[key]
+        elif isinstance(current, list) and isinstance(item, int) and 0 <= item < len(current):
+            current = current[item]
+            if isinstance(current, LineDict):
+                line = current.line
+        else:
+            return line
+    return line
+
+
+_MISSING = object()
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model, dict or sequence type inside Optional/Annotated wrappers."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0] if len(args) == 1 else annotation
+            if len(args) != 1:
+                return annotation
+        else:
+            return annotation
+
+
+def model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc`` (None when it is not a model)."""
+    current: Any = root
+    for item in loc:
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            found = next((f for n, f in current.model_fields.items()
+                          if (f.alias or n) == item), None)
+            if found is None:
+                return None
+            current = found.annotation
+        elif origin in (dict, collections.abc.Mapping):
+            current = typing.get_args(current)[1]
+        elif origin in (list, tuple):
+            current = typing.get_args(current)[0]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def known_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a model accepts, as YAML spells them."""
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+_TYPE_NAMES = {"dict": "a mapping", "list": "a list", "str": "text", "int": "a number",
+               "float": "a number", "bool": "true or false", "NoneType": "empty"}
+
+
+def reason_for(error: ErrorDetails, root: type[BaseModel]) -> str:
+    """The reason a user reads for one pydantic error."""
+    kind, value = error["type"], error.get("input")
+    ctx = error.get("ctx") or {}
+    got = _TYPE_NAMES.get(type(value).__name__, type(value).__name__)
+    if kind == "extra_forbidden":
+        model = model_at(root, error["loc"][:-1])
+        if model is None:
+            return "unknown key"
+        word = getattr(model, "unknown_key_word", "key")
+        return f"unknown {word} (known: {', '.join(sorted(known_keys(model)))})"
+    if kind == "missing":
+        return "required"
+    if kind in ("enum", "literal_error"):
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"{value!r} is not one of {', '.join(allowed)}"
+    if kind in ("model_type", "model_attributes_type", "dict_type", "mapping_type"):
+        return f"must be a mapping, got {got}"
+    if kind in ("list_type", "tuple_type", "iterable_type", "set_type"):
+        return f"must be a list, got {got}"
+    if kind in ("string_type", "string_sub_type"):
+        return "must be text"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type", "int_parsing",
+                "int_type", "int_from_float", "finite_number"):
+        return f"{value!r} is not a number"
+    if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
+        return f"must be {error['msg'].removeprefix('Input should be ')}"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def add_validation_problems(exc: ValidationError, data: Any, root: type[BaseModel],
+                            problems: Problems) -> None:
+    """Add every error of ``exc`` (from validating ``data`` with ``root``), with its YAML line."""
+    for error in exc.errors():
+        loc = error["loc"]
+        problems.add(line_at(data, loc), key_path(loc), reason_for(error, root))

@@ -65,8 +65,8 @@ def profiles_copy(profile: str, target: Path, force: bool) -> None:
 def profiles_check(profile: str, sample: Path, kind: str | None, max_records: int | None,
                    as_json: bool, strict: bool) -> None:
     """Check PROFILE against SAMPLE.xml: paths found, always empty, unread elements, unmapped values."""
-    from exchange.importers.check import check_profile
     from exchange.profiles import load_profile
+    from exchange.profiles.check import check_profile
 
     report = check_profile(load_profile(profile), sample, kind, max_records=max_records)
     if as_json:

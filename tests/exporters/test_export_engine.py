@@ -174,7 +174,7 @@ def test_user_mistakes_are_config_errors(catalogue: Store, out: Path) -> None:
     with pytest.raises(ConfigError, match="unknown price list 'vip'"):
         export_feed(catalogue, profile, "pricelist", out / "f.xml", price_list="vip")
     with pytest.raises(ConfigError, match=r"template 'nope\.j2' not found"):
-        export_feed(catalogue, FakeProfile("x", {"pricelist": ExportSpec("pricelist", "nope.j2")}),
+        export_feed(catalogue, FakeProfile("x", {"pricelist": ExportSpec(name="pricelist", template="nope.j2")}),
                     "pricelist", out / "f.xml")
     assert list(out.iterdir()) == []
 

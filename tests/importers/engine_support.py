@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,8 +45,8 @@ def write_orders(path: Path, *orders: str, tail: str = "</ORDERS>\n") -> Path:
 def shoptet(**options: Any) -> Profile:
     """The bundled Shoptet profile, with import options replaced."""
     profile = load_profile("shoptet")
-    return dataclasses.replace(profile, import_options=dataclasses.replace(
-        profile.import_options, **options))
+    return profile.model_copy(update={
+        "import_options": profile.import_options.model_copy(update=options)})
 
 
 def count(store: Store, table: str) -> int:

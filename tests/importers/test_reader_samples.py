@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from exchange.documents import Invoice, LineKind, Order, OrderStatus, Product, StockLevel
-from exchange.importers.check import check_profile
 from exchange.importers.read.records import DocumentKind, Record, read_records
 from exchange.profiles import load_profile
+from exchange.profiles.check import check_profile
 
 
 def _read(path: Path, profile: str, kind: DocumentKind) -> list[Record]:

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from exchange.cli import cli
 from exchange.cli.common import EXIT_CONFIG, run_cli
-from exchange.importers.check import check_profile
 from exchange.profiles import DocumentKind, load_profile
+from exchange.profiles.check import check_profile
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 

@@ -192,10 +192,10 @@ def _path_stats(mapping: RecordMapping) -> list[PathStat]:
             path = getattr(total, attr)
             if path:
                 stats.append(PathStat(f"totals.{i}.{attr}", path, scope="totals"))
-    for scope, spec in (("lines", mapping.lines), ("variants", mapping.variants)):
-        if spec is None:
+    for scope, group in (("lines", mapping.lines), ("variants", mapping.variants)):
+        if group is None:
             continue
-        for name, fspec in spec.fields.items():
+        for name, fspec in group.fields.items():
             if fspec.path:
                 stats.append(PathStat(name, fspec.path, scope=scope))
             for i, alt in enumerate(fspec.alternatives, start=1):
@@ -259,7 +259,7 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
     raw_values: Counter[tuple[str, str, str]] = Counter()  # (what, map, value)
     for elem in iter_elements(sample, mapping.records, encoding_fallback=mapping.encoding_fallback):
         result.records += 1
-        line = elem.sourceline or 0
+        line = int(elem.sourceline or 0)  # type: ignore[call-overload]
         _inventory(elem, "", inventory)
         values = extractor.extract(elem)
         _count(stats, values)

@@ -1,0 +1,67 @@
+"""The words a profile is written in: document kinds, field types and the import choices."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from exchange.documents import InvoiceKind, LineKind, OrderStatus
+
+
+class DocumentKind(StrEnum):
+    """What a file holds: the kinds of documents a profile can read."""
+
+    ORDERS = "orders"
+    INVOICES = "invoices"
+    PRODUCTS = "products"
+    STOCK = "stock"
+
+
+class FieldType(StrEnum):
+    """How a field's text is converted."""
+
+    TEXT = "text"
+    DECIMAL = "decimal"
+    DATETIME = "datetime"
+    DATE = "date"
+    BOOL = "bool"
+    COUNTRY = "country"
+
+
+DATE_TYPES = frozenset({FieldType.DATETIME, FieldType.DATE})
+
+
+class UnknownProduct(StrEnum):
+    """What the engine does with an order line whose product is not in the catalogue."""
+
+    CREATE = "create"
+    TEXT = "text"
+
+
+class OnChanged(StrEnum):
+    """What the engine does when an already imported document comes again with new content."""
+
+    UPDATE = "update"
+    REVIEW = "review"
+
+
+# The value maps the reader applies, and the canonical values each may produce (None: free values).
+# The map a ``classify`` names gives line kinds, whatever its name.
+MAP_TARGETS: dict[str, frozenset[str] | None] = {
+    "status": frozenset(s.value for s in OrderStatus),
+    "line_kind": frozenset(k.value for k in LineKind),
+    "invoice_kind": frozenset(k.value for k in InvoiceKind),
+    "payment": None,
+    "shipping": None,
+    "country": None,
+    "vat_rate": None,
+    "item_type": None,
+}
+LINE_KINDS = frozenset(k.value for k in LineKind)
+
+# The map a canonical field goes through when its spec names none.
+DEFAULT_MAP_FOR = {
+    "status": "status", "payment_method": "payment", "shipping_method": "shipping",
+    "invoice_kind": "invoice_kind", "item_type": "item_type",
+}
+# Maps a field may name that the reader provides even when the profile declares none.
+BUILT_IN_MAPS = frozenset({"country", "vat_rate"})
