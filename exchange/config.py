@@ -1,4 +1,10 @@
-"""`exchange.yaml`: store, folders, shops and jobs — validated on load, every problem at once."""
+"""`exchange.yaml`: store, folders, shops and jobs — validated on load, every problem at once.
+
+The file's keys, defaults and rules are declared once, as pydantic models (``ConfigFile`` and its
+sections); the engine reads the plain dataclasses built from them (``Config``). Secrets never come
+from this file: a password in an endpoint or database URL is a problem (they come from the
+environment or the OS keyring, see docs/transport.md).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,23 @@ from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from exchange.errors import ConfigError
-from exchange.yamlcheck import (
-    LineDict,
-    Problems,
-    as_map,
-    check_keys,
-    choice,
-    joined,
-    line_of,
-    load_with_lines,
-    text,
-)
+from exchange.yamlcheck import LineDict, Problems, add_validation_problems, load_with_lines
 
 TEMPLATE = """\
 # exchange.yaml - configuration of the exchange engine.
@@ -70,6 +80,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _EVERY_RE = re.compile(r"^\s*(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_PASSWORD_RE = re.compile(r"://[^/@]*:[^/@]*@")
 
 
 class JobAction(StrEnum):
@@ -89,6 +100,221 @@ class ImportAs(StrEnum):
     STOCK = "stock"
 
 
+def parse_every(value: str) -> int:
+    """'10 minutes' → 600 seconds; ValueError on anything else."""
+    match = _EVERY_RE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not an interval like '30 seconds', '10 minutes', '2 hours'")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
+    if seconds <= 0:
+        raise ValueError("the interval must be positive")
+    return seconds
+
+
+def _parse_time(value: str) -> time:
+    match = _TIME_RE.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a time like 06:30")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+# --- the declaration: every key exchange.yaml accepts, its default and its rules -----------------
+
+
+def _problem(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("config", reason.replace("{", "{{").replace("}", "}}"))
+
+
+def _number_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Text = Annotated[str, BeforeValidator(_number_as_text)]
+
+
+def _endpoint(value: str) -> str:
+    if "://" not in value:
+        raise _problem(f"{value!r} is not an endpoint URL (ftp://, ftps://, sftp://, file://)")
+    if _PASSWORD_RE.search(value):
+        raise _problem("a password in the URL is not allowed: use the environment or the keyring")
+    return value
+
+
+EndpointUrl = Annotated[Text, AfterValidator(_endpoint)]
+
+
+def _database(value: str) -> str:
+    if _PASSWORD_RE.search(value):
+        raise _problem("a password in the URL is not allowed: set EXCHANGE_DATABASE_URL, "
+                       "PGPASSWORD or ~/.pgpass instead")
+    return value
+
+
+DatabaseUrl = Annotated[Text, AfterValidator(_database)]
+
+
+def _interval(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_every(value)
+    except ValueError as exc:
+        raise _problem(str(exc)) from None
+
+
+def _time_of_day(value: Any) -> Any:
+    try:
+        _parse_time(str(value))
+    except ValueError as exc:
+        raise _problem(str(exc)) from None
+    return str(value)
+
+
+TimeOfDay = Annotated[str, BeforeValidator(_time_of_day)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    unknown_key_word: ClassVar[str] = "key"
+
+
+class FoldersSection(_Section):
+    """``folders:`` — local working folders, relative to exchange.yaml."""
+
+    inbox: Text = Field("inbox", description="pulled files land here")
+    quarantine: Text = Field("quarantine", description="files that failed, with a report beside each")
+    feeds: Text = Field("feeds", description="exported feeds before they are pushed")
+    logs: Text = Field("logs", description="the rotating log file exchange.log")
+
+
+class ShopSection(_Section):
+    """``shops.NAME:`` — which profile reads a shop's files, where they come from and go to."""
+
+    profile: Text = Field(description="a bundled profile's name or the path of your own")
+    orders_from: EndpointUrl | None = Field(None, description="the endpoint files are pulled from")
+    import_as: ImportAs = Field(ImportAs.ORDERS, description="what the pulled files hold")
+    feed_to: EndpointUrl | None = Field(None, description="the endpoint feeds are pushed to")
+    warehouse: Text | None = Field(None, description="for new orders (default: the profile's)")
+    point_of_sale: Text | None = Field(None, description="")
+    statuses: tuple[Text, ...] = Field((), description="only orders in these shop statuses (empty: all)")
+
+    @field_validator("statuses", mode="before")
+    @classmethod
+    def _none_is_all(cls, value: Any) -> Any:
+        return () if value is None else value
+
+
+def _weekdays(value: Any) -> Any:
+    if value is None:
+        return value
+    if not isinstance(value, list) or not all(str(d).lower()[:3] in WEEKDAYS for d in value):
+        raise _problem(f"expected a list of {', '.join(WEEKDAYS)}")
+    return [str(d).lower()[:3] for d in value]
+
+
+def _hours(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        first, last = value.split("-", 1)
+        _parse_time(first)
+        _parse_time(last)
+    except ValueError as exc:
+        raise _problem(f"expected 'HH:MM-HH:MM' ({exc})") from None
+    return value
+
+
+class WindowSection(_Section):
+    """``jobs.NAME.window:`` — when a job may run."""
+
+    hours: Annotated[str, BeforeValidator(_hours)] | None = Field(
+        None, description="a span like 06:00-22:00 (across midnight: 22:00-06:00)")
+    weekdays: Annotated[tuple[str, ...], BeforeValidator(_weekdays)] | None = Field(
+        None, description="mon … sun (default: every day)")
+
+
+def _shops_in(info: ValidationInfo) -> dict[str, bool] | None:
+    context = info.context
+    found = context.get("shops") if isinstance(context, dict) else None
+    return found if isinstance(found, dict) else None
+
+
+class JobSection(_Section):
+    """``jobs.NAME:`` — what a job does, for which shop, and when (neither every nor at: by hand)."""
+
+    do: JobAction = Field(JobAction.IMPORT, description="what the job does")
+    shop: Text = Field(description="a shop under `shops:`")
+    every: Annotated[int, BeforeValidator(_interval)] | None = Field(
+        None, description="an interval like 30 seconds, 10 minutes, 2 hours")
+    at: tuple[TimeOfDay, ...] = Field((), description="times of day like 06:00, or a list of them")
+    window: WindowSection | None = Field(None, description="when the job may run")
+    feed: Text = Field("pricelist", description="export jobs: the profile's feed")
+    folder: Text | None = Field(
+        None, description="watch jobs: the folder watched (relative to exchange.yaml)")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _one_time(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("shop")
+    @classmethod
+    def _known_shop(cls, value: str, info: ValidationInfo) -> str:
+        shops = _shops_in(info)
+        if shops is not None and value not in shops:
+            raise _problem(f"no shop {value!r} under shops: (known: {', '.join(sorted(shops)) or 'none'})")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_its_action(self, info: ValidationInfo) -> JobSection:
+        if self.do is JobAction.WATCH and not self.folder:
+            _fail(("folder",), "required for a watch job")
+        shops = _shops_in(info)
+        if self.do is JobAction.IMPORT and shops is not None and shops.get(self.shop) is False:
+            raise _problem(f"shop {self.shop!r} has no orders_from endpoint to import from")
+        return self
+
+
+def _fail(loc: tuple[str | int, ...], reason: str) -> None:
+    raise ValidationError.from_exception_data(
+        "config", [{"type": _problem(reason), "loc": loc, "input": None}])
+
+
+def _empty_as_none(value: Any) -> Any:
+    return {} if value is None else value
+
+
+class ConfigFile(_Section):
+    """exchange.yaml."""
+
+    database: DatabaseUrl | None = Field(
+        None, description="the store: sqlite:///FILE or postgresql://user@host/db (no password)")
+    folders: FoldersSection = Field(default_factory=lambda: FoldersSection.model_validate({}),
+                                    description="local working folders")
+    shops: dict[Text, ShopSection] = Field(default_factory=dict, description="the shops")
+    jobs: dict[Text, JobSection] = Field(default_factory=dict, description="what `exchange run` runs")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _note_the_shops(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(info.context, dict) and isinstance(data, dict):
+            shops = data.get("shops")
+            info.context["shops"] = {
+                str(name): isinstance(body, dict) and bool(body.get("orders_from"))
+                for name, body in shops.items()} if isinstance(shops, dict) else {}
+        return data
+
+    @field_validator("folders", "shops", "jobs", mode="before")
+    @classmethod
+    def _empty_sections(cls, value: Any) -> Any:
+        return _empty_as_none(value)
+
+
+# --- what the engine reads --------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Folders:
     """Local working folders."""
@@ -106,7 +332,7 @@ class ShopConfig:
     name: str
     profile: str
     orders_from: str | None = None
-    import_as: str = ImportAs.ORDERS.value
+    import_as: str = ShopSection.model_fields["import_as"].default
     feed_to: str | None = None
     warehouse: str | None = None
     point_of_sale: str | None = None
@@ -131,6 +357,19 @@ class Window:
             return self.start <= at < self.end
         return at >= self.start or at < self.end  # a window across midnight
 
+    @classmethod
+    def from_section(cls, section: WindowSection | None) -> Window:
+        """The window a validated ``window:`` section describes."""
+        if section is None:
+            return cls()
+        start = end = None
+        if section.hours:
+            first, last = section.hours.split("-", 1)
+            start, end = _parse_time(first), _parse_time(last)
+        weekdays = (frozenset(WEEKDAYS.index(d) for d in section.weekdays)
+                    if section.weekdays is not None else frozenset(range(7)))
+        return cls(start, end, weekdays)
+
 
 @dataclass(frozen=True)
 class JobConfig:
@@ -142,7 +381,7 @@ class JobConfig:
     every_seconds: int | None = None
     at: tuple[str, ...] = ()
     window: Window = field(default_factory=Window)
-    feed: str = "pricelist"
+    feed: str = JobSection.model_fields["feed"].default
     folder: Path | None = None
 
 
@@ -164,143 +403,22 @@ class Config:
         return self.jobs[name]
 
 
-def parse_every(value: str) -> int:
-    """'10 minutes' → 600 seconds; ValueError on anything else."""
-    match = _EVERY_RE.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not an interval like '30 seconds', '10 minutes', '2 hours'")
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
-    if seconds <= 0:
-        raise ValueError("the interval must be positive")
-    return seconds
-
-
-def _parse_time(value: str) -> time:
-    match = _TIME_RE.match(value.strip())
-    if not match:
-        raise ValueError(f"{value!r} is not a time like 06:30")
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def _folders(data: LineDict, base: Path, problems: Problems) -> Folders:
-    section = as_map(data.get("folders"), line_of(data, "folders"), "folders", problems) or LineDict()
-    if isinstance(section, LineDict) and section:
-        check_keys(section, {"inbox", "quarantine", "feeds", "logs"}, "folders", problems)
-
-    def one(key: str) -> Path:
-        value = text(section, key, "folders", problems, default=key) if section else key
-        return base / (value or key)
-
-    return Folders(one("inbox"), one("quarantine"), one("feeds"), one("logs"))
-
-
-def _shops(data: LineDict, problems: Problems) -> dict[str, ShopConfig]:
-    section = as_map(data.get("shops"), line_of(data, "shops"), "shops", problems)
-    shops: dict[str, ShopConfig] = {}
-    for name, body in (section or {}).items():
-        where = f"shops.{name}"
-        shop = as_map(body, line_of(section, name), where, problems)
-        if shop is None:
-            if body is None:
-                problems.add(line_of(section, name), where, "must be a mapping")
-            continue
-        check_keys(shop, {"profile", "orders_from", "import_as", "feed_to", "warehouse",
-                          "point_of_sale", "statuses"}, where, problems)
-        statuses = shop.get("statuses") or []
-        if not isinstance(statuses, list):
-            problems.add(line_of(shop, "statuses"), joined(where, "statuses"), "must be a list")
-            statuses = []
-        for key in ("orders_from", "feed_to"):
-            url = text(shop, key, where, problems)
-            if url and "://" not in url:
-                problems.add(line_of(shop, key), joined(where, key),
-                             f"{url!r} is not an endpoint URL (ftp://, ftps://, sftp://, file://)")
-            if url and re.search(r"://[^/@]*:[^/@]*@", url):
-                problems.add(line_of(shop, key), joined(where, key),
-                             "a password in the URL is not allowed: use the environment or the keyring")
-        shops[str(name)] = ShopConfig(
-            name=str(name),
-            profile=text(shop, "profile", where, problems, required=True) or "",
-            orders_from=text(shop, "orders_from", where, problems),
-            import_as=choice(shop, "import_as", where, problems, ImportAs, ImportAs.ORDERS.value),
-            feed_to=text(shop, "feed_to", where, problems),
-            warehouse=text(shop, "warehouse", where, problems),
-            point_of_sale=text(shop, "point_of_sale", where, problems),
-            statuses=tuple(str(s) for s in statuses),
-        )
-    return shops
-
-
-def _window(job: LineDict, where: str, problems: Problems) -> Window:
-    body = as_map(job.get("window"), line_of(job, "window"), joined(where, "window"), problems)
-    if not body:
-        return Window()
-    wwhere = joined(where, "window")
-    check_keys(body, {"hours", "weekdays"}, wwhere, problems)
-    start = end = None
-    hours = text(body, "hours", wwhere, problems)
-    if hours:
-        try:
-            first, last = hours.split("-", 1)
-            start, end = _parse_time(first), _parse_time(last)
-        except ValueError as exc:
-            problems.add(line_of(body, "hours"), joined(wwhere, "hours"),
-                         f"expected 'HH:MM-HH:MM' ({exc})")
-    days = body.get("weekdays")
-    weekdays = frozenset(range(7))
-    if days is not None:
-        if not isinstance(days, list) or not all(str(d).lower()[:3] in WEEKDAYS for d in days):
-            problems.add(line_of(body, "weekdays"), joined(wwhere, "weekdays"),
-                         f"expected a list of {', '.join(WEEKDAYS)}")
-        else:
-            weekdays = frozenset(WEEKDAYS.index(str(d).lower()[:3]) for d in days)
-    return Window(start, end, weekdays)
-
-
-def _jobs(data: LineDict, base: Path, shops: dict[str, ShopConfig],
-          problems: Problems) -> dict[str, JobConfig]:
-    section = as_map(data.get("jobs"), line_of(data, "jobs"), "jobs", problems)
-    jobs: dict[str, JobConfig] = {}
-    for name, body in (section or {}).items():
-        where = f"jobs.{name}"
-        job = as_map(body, line_of(section, name), where, problems)
-        if job is None:
-            continue
-        check_keys(job, {"do", "shop", "every", "at", "window", "feed", "folder"}, where, problems)
-        action = choice(job, "do", where, problems, JobAction, JobAction.IMPORT.value)
-        shop = text(job, "shop", where, problems, required=True) or ""
-        if shop and shop not in shops:
-            problems.add(line_of(job, "shop"), joined(where, "shop"),
-                         f"no shop {shop!r} under shops: (known: {', '.join(sorted(shops)) or 'none'})")
-        every = None
-        if (raw_every := text(job, "every", where, problems)) is not None:
-            try:
-                every = parse_every(raw_every)
-            except ValueError as exc:
-                problems.add(line_of(job, "every"), joined(where, "every"), str(exc))
-        at_raw = job.get("at") or []
-        at = [at_raw] if isinstance(at_raw, str) else at_raw
-        if not isinstance(at, list):
-            problems.add(line_of(job, "at"), joined(where, "at"), "must be a time or a list of times")
-            at = []
-        for value in at:
-            try:
-                _parse_time(str(value))
-            except ValueError as exc:
-                problems.add(line_of(job, "at"), joined(where, "at"), str(exc))
-        folder = text(job, "folder", where, problems)
-        if action == JobAction.WATCH and not folder:
-            problems.add(job.line, joined(where, "folder"), "required for a watch job")
-        # a job with neither 'every' nor 'at' runs only by hand (exchange run --once NAME)
-        if shop in shops and action == JobAction.IMPORT and not shops[shop].orders_from:
-            problems.add(job.line, where, f"shop {shop!r} has no orders_from endpoint to import from")
-        jobs[str(name)] = JobConfig(
-            name=str(name), action=action, shop=shop, every_seconds=every,
-            at=tuple(str(v) for v in at), window=_window(job, where, problems),
-            feed=text(job, "feed", where, problems, default="pricelist") or "pricelist",
-            folder=(base / folder) if folder else None,
-        )
-    return jobs
+def _built(model: ConfigFile, path: Path) -> Config:
+    base = path.parent
+    f = model.folders
+    return Config(
+        path=path,
+        database=model.database,
+        folders=Folders(base / f.inbox, base / f.quarantine, base / f.feeds, base / f.logs),
+        shops={name: ShopConfig(name=name, profile=s.profile, orders_from=s.orders_from,
+                                import_as=s.import_as, feed_to=s.feed_to, warehouse=s.warehouse,
+                                point_of_sale=s.point_of_sale, statuses=s.statuses)
+               for name, s in model.shops.items()},
+        jobs={name: JobConfig(name=name, action=j.do, shop=j.shop, every_seconds=j.every, at=j.at,
+                              window=Window.from_section(j.window), feed=j.feed,
+                              folder=(base / j.folder) if j.folder else None)
+              for name, j in model.jobs.items()},
+    )
 
 
 def load_config(path: Path) -> Config:
@@ -317,18 +435,13 @@ def load_config(path: Path) -> Config:
         problems.add(1, "(file)", "expected a mapping at the top level")
     if problems:
         raise ConfigError(_render(path, problems))
-    check_keys(data, {"database", "folders", "shops", "jobs"}, "", problems)
-    base = path.parent
-    config = Config(
-        path=path,
-        database=text(data, "database", "", problems),
-        folders=_folders(data, base, problems),
-        shops=(shops := _shops(data, problems)),
-        jobs=_jobs(data, base, shops, problems),
-    )
-    if problems:
-        raise ConfigError(_render(path, problems))
-    return config
+    try:
+        model = ConfigFile.model_validate(data, context={})
+    except ValidationError as exc:
+        add_validation_problems(exc, data, ConfigFile, problems)
+        problems.items.sort(key=lambda p: int(m.group(1)) if (m := re.search(r":(\d+): ", p)) else 0)
+        raise ConfigError(_render(path, problems)) from None
+    return _built(model, path)
 
 
 def _render(path: Path, problems: Problems) -> str:
@@ -347,5 +460,3 @@ def write_template(path: Path, *, force: bool = False) -> None:
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists (use --force to overwrite)")
     path.write_text(TEMPLATE, encoding="utf-8")
-
-

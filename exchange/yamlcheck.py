@@ -12,7 +12,6 @@ import collections.abc
 import re
 import types
 import typing
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -83,63 +82,6 @@ def load_with_lines(text: str, path: Path, problems: Problems) -> Any:
     for line, key in loader.duplicates:
         problems.add(line, key, "duplicate key")
     return data
-
-
-def line_of(parent: Any, key: Any) -> int:
-    """The line of ``key`` in a LineDict (or of the mapping itself)."""
-    if isinstance(parent, LineDict):
-        return parent.key_lines.get(key, parent.line)
-    return 0
-
-
-def joined(where: str, key: str) -> str:
-    """A dotted key path."""
-    return f"{where}.{key}" if where else key
-
-
-def check_keys(d: LineDict, allowed: set[str], where: str, problems: Problems) -> None:
-    """Report keys that are not in ``allowed``."""
-    for key in d:
-        if key not in allowed:
-            problems.add(line_of(d, key), joined(where, str(key)),
-                         f"unknown key (known: {', '.join(sorted(allowed))})")
-
-
-def as_map(value: Any, line: int, where: str, problems: Problems) -> LineDict | None:
-    """``value`` when it is a mapping, else a problem and None."""
-    if value is None:
-        return None
-    if not isinstance(value, LineDict):
-        problems.add(line, where, f"must be a mapping, got {type(value).__name__}")
-        return None
-    return value
-
-
-def text(d: LineDict, key: str, where: str, problems: Problems, *, default: str | None = None,
-         required: bool = False) -> str | None:
-    """A text value (numbers accepted as text); a problem when missing and required."""
-    if key not in d or d[key] is None:
-        if required:
-            problems.add(d.line, joined(where, key), "required")
-        return default
-    value = d[key]
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        problems.add(line_of(d, key), joined(where, key), "must be text")
-        return default
-    return str(value)
-
-
-def choice(d: LineDict, key: str, where: str, problems: Problems, enum: type[StrEnum],
-           default: str) -> str:
-    """A value that must be one of an enum's values."""
-    value = text(d, key, where, problems, default=default) or default
-    allowed = [e.value for e in enum]
-    if value not in allowed:
-        problems.add(line_of(d, key), joined(where, key),
-                     f"{value!r} is not one of {', '.join(allowed)}")
-        return default
-    return value
-
 
 Loc = tuple[int | str, ...]
 
