@@ -23,9 +23,16 @@ from exchange.profiles.models import (
     TotalsLine,
     ValueMap,
 )
-from exchange.profiles.vocabulary import DocumentKind, FieldType, OnChanged, UnknownProduct
+from exchange.profiles.vocabulary import (
+    MAP_TARGETS,
+    DocumentKind,
+    FieldType,
+    OnChanged,
+    UnknownProduct,
+)
 
 __all__ = [
+    "MAP_TARGETS",
     "DocumentKind",
     "ExportSpec",
     "FieldSpec",

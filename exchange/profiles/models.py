@@ -90,6 +90,19 @@ class ValueMap(Section):
         """Folded shop value → canonical value."""
         return self._folded
 
+    @classmethod
+    def of(cls, name: str, values: Mapping[str, str], default: str | None = None) -> ValueMap:
+        """A map built in code (e.g. from decisions remembered in the console)."""
+        vmap = cls.model_validate({"values": dict(values), "default": default})
+        vmap._name = name
+        return vmap
+
+    def merged(self, values: Mapping[str, str]) -> ValueMap:
+        """This map with ``values`` added; its own entries stand."""
+        vmap = self.model_copy(update={"entries": {**values, **self.entries}})
+        vmap._folded = {**{k.strip().casefold(): v for k, v in values.items()}, **self._folded}
+        return vmap
+
     def lookup(self, raw: str) -> str | None:
         """The canonical value for ``raw``, the default when unmapped, else None."""
         found = self._folded.get(raw.strip().casefold())
@@ -548,6 +561,12 @@ class Profile(Section):
     def kinds(self) -> dict[DocumentKind, RecordMapping]:
         """The mapping of each kind the profile reads."""
         return self._kinds
+
+    def with_kinds(self, kinds: Mapping[DocumentKind, RecordMapping]) -> Profile:
+        """This profile reading its kinds with other mappings (e.g. with remembered decisions)."""
+        profile = self.model_copy()
+        profile._kinds = dict(kinds)
+        return profile
 
     def mapping(self, kind: DocumentKind | str) -> RecordMapping:
         """The mapping for ``kind``; ConfigError naming the kinds this profile can read."""

@@ -35,12 +35,11 @@ def with_decisions(profile: Profile, decisions: Iterable[Mapping[str, Any]]) -> 
         maps = dict(mapping.maps)
         for name, values in extra.items():
             if name in maps:
-                current = maps[name]
-                maps[name] = replaced(current, values={**values, **current.values})
+                maps[name] = maps[name].merged(values)
             else:
-                maps[name] = ValueMap(name=name, values=values)
-        kinds[kind] = replaced(mapping, maps=maps)
-    return replaced(profile, kinds=kinds)  # type: ignore[no-any-return]
+                maps[name] = ValueMap.of(name, values)
+        kinds[kind] = mapping.model_copy(update={"maps": maps})
+    return profile.with_kinds(kinds)
 
 
 def decisions_for(store: Store, profile: Profile, shop: str | None) -> Profile:
