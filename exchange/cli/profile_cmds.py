@@ -1,4 +1,4 @@
-"""Profile commands: list, show, copy and check platform profiles."""
+"""Profile commands: list, show, copy, check platform profiles, and draft a new one from a sample."""
 
 from __future__ import annotations
 
@@ -59,11 +59,13 @@ def profiles_copy(profile: str, target: Path, force: bool) -> None:
               help="Check only this document kind (default: every kind found in the file).")
 @click.option("--max-records", type=click.IntRange(min=1), help="Read at most this many records.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--unread-limit", type=click.IntRange(min=0), default=30, show_default=True,
+              help="List at most this many unread elements with values (0: all).")
 @click.option("--strict", is_flag=True,
               help="Exit with 1 when a record fails, a value would be held for review, or "
                    "nothing was found.")
 def profiles_check(profile: str, sample: Path, kind: str | None, max_records: int | None,
-                   as_json: bool, strict: bool) -> None:
+                   as_json: bool, unread_limit: int, strict: bool) -> None:
     """Check PROFILE against SAMPLE.xml: paths found, always empty, unread elements, unmapped values."""
     from exchange.profiles import load_profile
     from exchange.profiles.check import check_profile
@@ -72,10 +74,42 @@ def profiles_check(profile: str, sample: Path, kind: str | None, max_records: in
     if as_json:
         echo_json(report.as_dict())
     else:
-        for line in report.lines():
+        for line in report.lines(unread_limit):
             click.echo(line)
     if strict and report.has_problems:
         raise click.exceptions.Exit(1)
+
+
+@profiles.command("new")
+@click.option("--from", "sample", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A sample file of the shop (XML).")
+@click.option("--kind", type=click.Choice(["orders", "invoices", "products"]), default="orders",
+              show_default=True, help="What the sample holds.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def profiles_new(sample: Path, kind: str, force: bool, target: Path) -> None:
+    """Draft TARGET.yaml, a profile that reads SAMPLE: then edit what it marks and check it."""
+    from exchange.errors import ConfigError
+    from exchange.profiles import DocumentKind, load_profile
+    from exchange.profiles.draft import draft_profile
+
+    if target.suffix not in (".yaml", ".yml"):
+        target = target.with_suffix(".yaml")
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists (use --force to overwrite)")
+    draft = draft_profile(sample, target.stem, DocumentKind(kind))
+    try:
+        target.write_text(draft.text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc}") from exc
+    load_profile(target)  # the draft is a valid profile, or this is a bug worth a clear error
+    click.echo(f"wrote {target}: record {draft.record}"
+               + (f", lines {draft.lines_path}" if draft.lines_path else "")
+               + f"; {len(draft.mapped)} canonical fields mapped ({', '.join(draft.mapped)}); "
+               f"{draft.unmapped} elements with values left as comments")
+    click.echo(f"next: edit the lines marked '# map me', then "
+               f"'exchange profiles check {target} {sample}'")
 
 
 def register(cli: click.Group) -> None:

@@ -23,6 +23,7 @@ from exchange.importers.read.extractor import Extractor, Group, is_simple
 from exchange.profiles import DocumentKind, Profile, RecordMapping
 
 _MAX_ERRORS = 20
+UNREAD_LIMIT = 30  # unread elements with values listed by default
 
 
 @dataclass
@@ -34,12 +35,26 @@ class PathStat:
     found: int = 0
     filled: int = 0
     scope: str = "record"  # "record", "lines", "variants" or "totals"
+    group_path: str = ""  # the path of the lines or variants element, relative to the record
 
     @property
     def field(self) -> str:
         """The field's name as the profile spells it (alternatives numbered)."""
+        if self.scope == "totals":
+            index, _, attr = self.key.removeprefix("totals.").partition(".")
+            return f"totals_lines[{index}].{attr}"
         name, _, alt = self.key.partition(ALT)
         return f"{name} (alternative {alt})" if alt else name
+
+    @property
+    def label(self) -> str:
+        """The field as a user finds it in the profile: ``lines.unit_price``, ``totals_lines[0].tax``."""
+        return self.field if self.scope in ("record", "totals") else f"{self.scope}.{self.field}"
+
+    @property
+    def record_path(self) -> str:
+        """Where the value is read, relative to the record."""
+        return f"{self.group_path}/{self.path}" if self.group_path else self.path
 
     @property
     def state(self) -> str:
@@ -64,6 +79,18 @@ class ValueStat:
         return not self.outcome.startswith("→")
 
 
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
+
+@dataclass
+class ElementStat:
+    """How often one element path occurred, had text, and was marked nil."""
+
+    count: int = 0
+    filled: int = 0
+    nil: int = 0
+
+
 @dataclass
 class KindReport:
     """What checking one document kind found."""
@@ -72,7 +99,9 @@ class KindReport:
     records: int = 0
     documents: int = 0
     paths: list[PathStat] = field(default_factory=list)
-    unknown_elements: list[tuple[str, int]] = field(default_factory=list)
+    unknown_elements: list[tuple[str, int]] = field(default_factory=list)  # with a value at least once
+    unread_nil: list[str] = field(default_factory=list)  # never a value: always xsi:nil (or nil)
+    unread_empty: list[str] = field(default_factory=list)  # never a value: always empty
     values: list[ValueStat] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: Counter[str] = field(default_factory=Counter)
@@ -94,9 +123,12 @@ class CheckReport:
             "kinds": [
                 {
                     "kind": k.kind.value, "records": k.records, "documents": k.documents,
-                    "paths": [{"field": p.field, "path": p.path, "scope": p.scope, "found": p.found,
+                    "paths": [{"field": p.field, "label": p.label, "path": p.path,
+                               "record_path": p.record_path, "scope": p.scope, "found": p.found,
                                "filled": p.filled, "state": p.state} for p in k.paths],
                     "unknown_elements": [{"path": p, "count": c} for p, c in k.unknown_elements],
+                    "unread_nil": k.unread_nil,
+                    "unread_empty": k.unread_empty,
                     "values": [{"what": v.what, "value": v.value, "count": v.count,
                                 "outcome": v.outcome, "unmapped": v.unmapped} for v in k.values],
                     "errors": k.errors,
@@ -106,23 +138,20 @@ class CheckReport:
             ],
         }
 
-    def lines(self) -> Iterator[str]:
-        """The report as readable text lines."""
+    def lines(self, unread_limit: int = UNREAD_LIMIT) -> Iterator[str]:
+        """The report as readable text lines (at most ``unread_limit`` unread elements; 0: all)."""
         yield f"profile {self.profile} against {self.sample}"
         if not self.kinds:
             yield "no records found for any document kind of this profile (check the record paths)"
         for k in self.kinds:
             yield ""
             yield f"{k.kind.value}: {k.records} record(s), {k.documents} document(s) read"
+            width = max((len(p.label) for p in k.paths), default=0)
             for p in k.paths:
                 mark = {"ok": "ok     ", "empty": "EMPTY  ", "missing": "MISSING"}[p.state]
-                scope = "" if p.scope == "record" else f"{p.scope}."
-                yield (f"  {mark} {scope}{p.field:<24} {p.path}  "
+                yield (f"  {mark} {p.label:<{width}} ← {p.record_path}  "
                        f"(found {p.found}, with a value {p.filled})")
-            if k.unknown_elements:
-                yield "  elements the profile does not read:"
-                for path, count in k.unknown_elements:
-                    yield f"    {path}  ({count}x)"
+            yield from _unread_lines(k, unread_limit)
             if k.values:
                 yield "  values seen:"
                 for v in k.values:
@@ -141,6 +170,21 @@ class CheckReport:
             for k in self.kinds)
 
 
+def _unread_lines(k: KindReport, limit: int) -> Iterator[str]:
+    if k.unknown_elements:
+        yield "  elements with values the profile does not read:"
+        shown = k.unknown_elements if limit <= 0 else k.unknown_elements[:limit]
+        for path, count in shown:
+            yield f"    {path}  ({count}x)"
+        if len(shown) < len(k.unknown_elements):
+            yield (f"    … and {len(k.unknown_elements) - len(shown)} more "
+                   "(--unread-limit 0 shows all)")
+    for names, what in ((k.unread_nil, "always xsi:nil"), (k.unread_empty, "always empty")):
+        if names:
+            listed = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+            yield f"  {len(names)} unread element(s) {what}: {listed}"
+
+
 def _local(tag: Any) -> str | None:
     if not isinstance(tag, str):
         return None
@@ -151,8 +195,8 @@ def _norm(path: str) -> str:
     return "/".join(step.rsplit(":", 1)[-1] for step in path.split("/"))
 
 
-def _inventory(elem: etree._Element, prefix: str, into: Counter[str]) -> None:
-    """Count every leaf element path (local names) under ``elem``."""
+def _inventory(elem: etree._Element, prefix: str, into: dict[str, ElementStat]) -> None:
+    """Count every leaf element path (local names) under ``elem``: present, with text, nil."""
     for child in elem:
         name = _local(child.tag)
         if name is None:
@@ -160,8 +204,13 @@ def _inventory(elem: etree._Element, prefix: str, into: Counter[str]) -> None:
         path = f"{prefix}/{name}" if prefix else name
         if len(child):
             _inventory(child, path, into)
-        else:
-            into[path] += 1
+            continue
+        stat = into.setdefault(path, ElementStat())
+        stat.count += 1
+        if (child.text or "").strip():
+            stat.filled += 1
+        elif child.get(XSI_NIL) in ("true", "1") or child.get("nil") == "true":
+            stat.nil += 1
 
 
 def _known_paths(mapping: RecordMapping) -> set[str]:
@@ -197,9 +246,9 @@ def _path_stats(mapping: RecordMapping) -> list[PathStat]:
             continue
         for name, fspec in group.fields.items():
             if fspec.path:
-                stats.append(PathStat(name, fspec.path, scope=scope))
+                stats.append(PathStat(name, fspec.path, scope=scope, group_path=group.path))
             for i, alt in enumerate(fspec.alternatives, start=1):
-                stats.append(PathStat(f"{name}{ALT}{i}", alt, scope=scope))
+                stats.append(PathStat(f"{name}{ALT}{i}", alt, scope=scope, group_path=group.path))
     return stats
 
 
@@ -255,7 +304,7 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
     builder = Builder(mapping, profile.import_options, str(sample))
     result = KindReport(kind=mapping.kind)
     stats = _path_stats(mapping)
-    inventory: Counter[str] = Counter()
+    inventory: dict[str, ElementStat] = {}
     raw_values: Counter[tuple[str, str, str]] = Counter()  # (what, map, value)
     for elem in iter_elements(sample, mapping.records, encoding_fallback=mapping.encoding_fallback):
         result.records += 1
@@ -289,8 +338,10 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
     result.paths = stats
     known = _known_paths(mapping)
     prefixes = {p.rsplit("/", i)[0] for p in known for i in range(1, p.count("/") + 1)}
-    result.unknown_elements = sorted(
-        (p, c) for p, c in inventory.items() if p not in known and p not in prefixes)
+    unread = sorted((p, s) for p, s in inventory.items() if p not in known and p not in prefixes)
+    result.unknown_elements = [(p, s.count) for p, s in unread if s.filled]
+    result.unread_nil = [p for p, s in unread if not s.filled and s.nil]
+    result.unread_empty = [p for p, s in unread if not s.filled and not s.nil]
     result.values = [
         ValueStat(what, value, count, _outcome(mapping, map_name, value))
         for (what, map_name, value), count in sorted(raw_values.items())

@@ -1,0 +1,56 @@
+"""`profiles check` output a user can read: unread elements limited, nil and empty ones grouped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from exchange.cli import cli
+from exchange.profiles import load_profile
+from exchange.profiles.check import check_profile
+
+SAMPLE = """\
+<orders xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><order>
+<id>1</id><number>7</number><date_created_gmt>2026-01-02T03:04:05</date_created_gmt>
+<total>10.00</total><shipping_total>2.00</shipping_total><shipping_tax>0.42</shipping_tax>
+<a1>x</a1><a2>x</a2><a3>x</a3><a4>x</a4><a5>x</a5>
+<gone xsi:nil="true"/><void xsi:nil="true"/><blank></blank>
+<line_items><line_item><name>Cup</name><quantity>1</quantity><price>8</price></line_item></line_items>
+</order></orders>
+"""
+
+
+def _sample(tmp_path: Path) -> Path:
+    path = tmp_path / "orders.xml"
+    path.write_text(SAMPLE, encoding="utf-8")
+    return path
+
+
+def test_nil_and_empty_elements_are_grouped_apart(tmp_path: Path) -> None:
+    [orders] = check_profile(load_profile("woocommerce"), _sample(tmp_path)).kinds
+    assert dict(orders.unknown_elements) == {f"a{i}": 1 for i in range(1, 6)}
+    assert orders.unread_nil == ["gone", "void"]
+    assert orders.unread_empty == ["blank"]
+
+
+def test_labels_say_where_the_field_is_in_the_profile(tmp_path: Path) -> None:
+    [orders] = check_profile(load_profile("woocommerce"), _sample(tmp_path)).kinds
+    labels = {p.label: p.record_path for p in orders.paths}
+    assert labels["totals_lines[0].unit_price_excl"] == "shipping_total"
+    assert labels["lines.quantity"] == "line_items/line_item/quantity"
+    assert not any(label.startswith("totals.totals") for label in labels)
+
+
+def test_the_unread_list_is_limited(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["profiles", "check", "woocommerce", str(_sample(tmp_path)),
+                                      "--unread-limit", "2"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "    a1  (1x)\n    a2  (1x)\n    … and 3 more (--unread-limit 0 shows all)" in out
+    assert "  2 unread element(s) always xsi:nil: gone, void" in out
+    assert "  1 unread element(s) always empty: blank" in out
+    assert "lines.quantity" in out and "← line_items/line_item/quantity" in out
+    everything = CliRunner().invoke(cli, ["profiles", "check", "woocommerce",
+                                          str(_sample(tmp_path)), "--unread-limit", "0"]).output
+    assert "    a5  (1x)" in everything and "more (--unread-limit" not in everything
