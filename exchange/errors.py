@@ -1,28 +1,38 @@
 """The one error tree of `exchange`.
 
-Every error the engine raises on purpose derives from :class:`ExchangeError`. Library exceptions
-(ftplib, paramiko, lxml, sqlalchemy, OSError) are translated at the boundary with ``raise … from exc``.
-Each error says whether a retry can help (``retryable``); the scheduler reads only that.
+Every error the engine raises on purpose derives from :class:`ExchangeError`. Each says whether a
+retry can help (``retryable``); the scheduler reads only that. Library exceptions are translated
+at the boundary with ``raise TABLE.translate(exc, what) from exc``, one table per boundary (see
+:mod:`exchange.translate`), and a test walks each library's exception classes and fails on any
+that has no entry:
+
+    ftplib            exchange/transport/ftp.py       FTP_ERRORS
+    ssl, OSError      exchange/transport/oserrors.py  TLS_ERRORS, OS_ERRORS, LOCAL_ERRORS
+    paramiko          exchange/transport/sftp.py      SSH_ERRORS
+    httpx             exchange/transport/http.py      HTTP_ERRORS
+    SQLAlchemy        exchange/store/errors.py        STORE_ERRORS
+    lxml              exchange/importers/             (the importer's table)
 
     ExchangeError
     ├── ConfigError                 bad exchange.yaml, profile, option or URL (user must fix)
     │   └── ProfileError            a profile that does not validate (file, line, key)
-    ├── StoreError                  the ERP store failed (retryable: locked database, lost connection)
-    │   ├── NotFoundError           a referenced record does not exist
-    │   └── LockHeldError           a job lock is held by another runner
+    ├── StoreError                  the ERP store failed; retryable for a locked database or a
+    │   │                           lost connection, not for "no such table" or a constraint
+    │   └── LockHeldError           a job lock is held by another runner            (retryable)
     ├── TransportError              moving bytes failed
-    │   ├── ConnectError            server down / refused / timed out           (retryable)
+    │   ├── ConnectError            server down / refused / timed out               (retryable)
     │   ├── AuthError               wrong user or password, missing secret
     │   ├── HostKeyError            unknown or changed SSH host key, TLS certificate refused
     │   ├── RemoteNotFoundError     remote file or folder missing
     │   ├── PermissionDeniedError   the server refused the operation
-    │   ├── TransferError           connection cut mid-transfer, size mismatch  (retryable)
+    │   ├── TransferError           connection cut mid-transfer, size mismatch      (retryable)
+    │   ├── RefusedContentError     the server answered, but not with what was asked for
+    │   │                           (an error status, an HTML page, a truncated body)
     │   └── UnsafePathError         a path that escapes the endpoint's root
     └── DocumentError               an input or output document is wrong
         ├── XmlSyntaxError          not well-formed, or hostile (DTD, entities)
         ├── SchemaError             fails its XSD
-        ├── MappingError            a field cannot be mapped/converted
-        └── FeedGateError           a feed shrank too much to be published
+        └── MappingError            a field cannot be mapped/converted
 """
 
 from __future__ import annotations
@@ -63,10 +73,6 @@ class StoreError(ExchangeError):
     """The ERP store failed."""
 
 
-class NotFoundError(StoreError):
-    """A referenced record does not exist."""
-
-
 class LockHeldError(StoreError):
     """A job lock is held by another runner."""
 
@@ -103,6 +109,19 @@ class TransferError(TransportError):
     """A transfer was cut or arrived incomplete."""
 
     retryable = True
+
+
+class RefusedContentError(TransportError):
+    """The server answered, but not with the document asked for; it is never imported.
+
+    ``status`` is the HTTP status (or None), ``content_type`` what the server said it sent.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, content_type: str = "",
+                 retryable: bool | None = None) -> None:
+        super().__init__(message, retryable=retryable)
+        self.status = status
+        self.content_type = content_type
 
 
 class UnsafePathError(TransportError):
@@ -151,10 +170,6 @@ class SchemaError(DocumentError):
 
 class MappingError(DocumentError):
     """A field could not be read, converted or mapped."""
-
-
-class FeedGateError(DocumentError):
-    """A feed shrank too much against the last published one."""
 
 
 def _rebuild_document_error(cls: type[DocumentError], reason: str, file: str | None,

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from exchange.errors import ConfigError, StoreError
+from exchange.errors import ConfigError
 from exchange.store import migrations
+from exchange.store.errors import store_error
 
 DEFAULT_URL = "sqlite:///exchange.db"
 
@@ -75,10 +76,8 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except OperationalError as exc:
-            raise StoreError(f"database error: {exc.orig}", retryable=True) from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
+            raise store_error(exc) from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -86,10 +85,8 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except OperationalError as exc:
-            raise StoreError(f"database error: {exc.orig}", retryable=True) from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
+            raise store_error(exc) from exc
 
     def close(self) -> None:
         """Release every pooled connection."""

@@ -21,14 +21,16 @@ from typing import Any, BinaryIO
 from exchange.errors import (
     AuthError,
     ConnectError,
-    HostKeyError,
+    ExchangeError,
     PermissionDeniedError,
     RemoteNotFoundError,
     TransferError,
     TransportError,
 )
+from exchange.translate import ErrorTable, Failure
 from exchange.transport.base import BlockSink, RemoteFile, Transport, confine, temp_name
 from exchange.transport.endpoint import Endpoint, flag, password_env_name, resolve_password
+from exchange.transport.oserrors import NETWORK_ERRORS
 
 #: ftplib's 8 KiB default costs throughput on fast links.
 BLOCK_SIZE = 64 * 1024
@@ -48,42 +50,49 @@ class ReusingFTP_TLS(ftplib.FTP_TLS):
         return conn, size
 
 
-def translate(exc: BaseException, what: str, *, connecting: bool = False) -> TransportError:
-    """Map an ftplib, ssl or socket exception to the project's error tree."""
-    if isinstance(exc, TransportError):
-        return exc
-    text = str(exc).strip()
-    if isinstance(exc, ftplib.error_perm):
-        code = text[:3]
-        low = text.lower()
-        if code in ("530", "332"):
-            return AuthError(f"{what}: login refused ({text})")
-        if code == "553" or (
-            code == "550"
-            and any(w in low for w in ("permission", "privilege", "denied", "not allowed"))
-        ):
-            return PermissionDeniedError(f"{what}: permission denied ({text})")
-        if code == "550" or (code == "501" and "no such" in low):
-            return RemoteNotFoundError(f"{what}: not found ({text})")
-        return TransportError(f"{what}: server refused ({text})")
-    if isinstance(exc, ftplib.error_temp):
-        if text.startswith("421"):
-            return ConnectError(f"{what}: service not available ({text})")
-        return TransferError(f"{what}: temporary failure ({text})")
-    if isinstance(exc, ftplib.error_reply | ftplib.error_proto):
-        return TransferError(f"{what}: unexpected reply ({text})")
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = getattr(exc, "verify_message", None) or text
-        return HostKeyError(f"{what}: TLS certificate refused ({reason})")
-    if isinstance(exc, EOFError):
-        return TransferError(f"{what}: connection closed by the server")
-    if connecting or isinstance(
-        exc, ConnectionRefusedError | socket.gaierror | TimeoutError
+def _refused(f: Failure) -> ExchangeError:
+    """A 5xx reply: the code and the server's words decide."""
+    text = f.text
+    code, low = text[:3], text.lower()
+    if code in ("530", "332"):
+        return AuthError(f"{f.what}: login refused ({text})")
+    if code == "553" or (
+        code == "550" and any(w in low for w in ("permission", "privilege", "denied", "not allowed"))
     ):
-        return ConnectError(f"{what}: cannot connect ({exc.__class__.__name__}: {text})")
-    if isinstance(exc, OSError):  # ssl.SSLError included
-        return TransferError(f"{what}: connection failed ({exc.__class__.__name__}: {text})")
-    return TransportError(f"{what}: {exc.__class__.__name__}: {text}")
+        return PermissionDeniedError(f"{f.what}: permission denied ({text})")
+    if code == "550" or (code == "501" and "no such" in low):
+        return RemoteNotFoundError(f"{f.what}: not found ({text})")
+    return TransportError(f"{f.what}: server refused ({text})")
+
+
+def _temporary(f: Failure) -> ExchangeError:
+    """A 4xx reply: 421 is the server going away; the others a transfer to retry."""
+    if f.text.startswith("421"):
+        return ConnectError(f"{f.what}: service not available ({f.text})")
+    return TransferError(f"{f.what}: temporary failure ({f.text})")
+
+
+def _unexpected_reply(f: Failure) -> ExchangeError:
+    return TransferError(f"{f.what}: unexpected reply ({f.text})")
+
+
+def _ftp_error(f: Failure) -> ExchangeError:
+    return TransportError(f"{f.what}: {f.detail}")
+
+
+FTP_ERRORS = ErrorTable.of("ftplib", [
+    ((ftplib.error_perm,), _refused),
+    ((ftplib.error_temp,), _temporary),
+    ((ftplib.error_reply, ftplib.error_proto), _unexpected_reply),
+    ((ftplib.Error,), _ftp_error),
+])
+#: Everything an FTP or FTPS session can raise.
+_TABLE = FTP_ERRORS | NETWORK_ERRORS
+
+
+def translate(exc: BaseException, what: str, *, connecting: bool = False) -> ExchangeError:
+    """Map an ftplib, ssl or socket exception to the project's error tree."""
+    return _TABLE.translate(exc, what, connecting=connecting)
 
 
 def _mtime(value: str) -> datetime:

@@ -10,21 +10,17 @@ from pathlib import Path
 
 from exchange.errors import (
     ConfigError,
-    PermissionDeniedError,
+    ExchangeError,
     RemoteNotFoundError,
-    TransportError,
     UnsafePathError,
 )
 from exchange.transport.base import BlockSink, RemoteFile, Transport
 from exchange.transport.endpoint import Endpoint
+from exchange.transport.oserrors import LOCAL_ERRORS
 
 
-def _translate(exc: OSError, what: str) -> TransportError:
-    if isinstance(exc, FileNotFoundError | NotADirectoryError):
-        return RemoteNotFoundError(f"{what}: not found")
-    if isinstance(exc, PermissionError):
-        return PermissionDeniedError(f"{what}: permission denied")
-    return TransportError(f"{what}: {exc.strerror or exc}")
+def _translate(exc: OSError, what: str) -> ExchangeError:
+    return LOCAL_ERRORS.translate(exc, what)
 
 
 class LocalTransport(Transport):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import errno
 import hashlib
 import os
 import posixpath
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
+from paramiko.auth_strategy import AuthFailure
 from paramiko.sftp import (
     CMD_CLOSE,
     CMD_EXTENDED,
@@ -38,15 +38,18 @@ from paramiko.sftp_attr import SFTPAttributes
 
 from exchange.errors import (
     AuthError,
+    ConfigError,
     ConnectError,
+    ExchangeError,
     HostKeyError,
-    PermissionDeniedError,
     RemoteNotFoundError,
     TransferError,
     TransportError,
 )
+from exchange.translate import ErrorTable, Failure
 from exchange.transport.base import BlockSink, RemoteFile, Transport, confine, temp_name
 from exchange.transport.endpoint import Endpoint, password_env_name, resolve_password
+from exchange.transport.oserrors import OS_ERRORS, cannot_connect, cut
 
 #: paramiko caps requests at 32 KiB; 128 KiB measured best (256 KiB broke uploads).
 REQUEST_SIZE = 128 * 1024
@@ -66,40 +69,76 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def translate(exc: BaseException, what: str, *, connecting: bool = False) -> TransportError:
+def _bad_auth_type(f: Failure) -> ExchangeError:
+    allowed = getattr(f.exc, "allowed_types", None) or []
+    return AuthError(f"{f.what}: server allows only {', '.join(allowed)}")
+
+
+def _auth(f: Failure) -> ExchangeError:
+    return AuthError(f"{f.what}: authentication failed ({f.text})")
+
+
+def _passphrase(f: Failure) -> ExchangeError:
+    return AuthError(f"{f.what}: the private key needs a passphrase ({f.text})")
+
+
+def _host_key(f: Failure) -> ExchangeError:
+    return HostKeyError(f"{f.what}: {f.text}")
+
+
+def _no_common_algorithm(f: Failure) -> ExchangeError:
+    return TransportError(f"{f.what}: no common algorithm with the server ({f.text})")
+
+
+def _ssh_config(f: Failure) -> ExchangeError:
+    return ConfigError(f"{f.what}: SSH configuration: {f.text}")
+
+
+def _ssh(f: Failure) -> ExchangeError:
+    """Any other SSH failure: a failed handshake while connecting, else a lost connection."""
+    if "Incompatible" in f.text:
+        return _no_common_algorithm(f)
+    if f.connecting:
+        return ConnectError(f"{f.what}: SSH handshake failed ({f.text})")
+    return TransferError(f"{f.what}: connection lost ({f.text})")
+
+
+def _sftp_status(f: Failure) -> ExchangeError:
+    """paramiko raises IOError(message) for SFTP status codes such as FX_FAILURE."""
+    if "socket is closed" in f.text.lower():
+        return TransferError(f"{f.what}: connection lost ({f.text})")  # paramiko, after a cut
+    if getattr(f.exc, "errno", None) is None:
+        return TransportError(f"{f.what}: server refused ({f.text})")
+    return OS_ERRORS.translate(f.exc, f.what, connecting=f.connecting)
+
+
+def _sftp_refused(f: Failure) -> ExchangeError:
+    return TransportError(f"{f.what}: server refused ({f.text})")
+
+
+SSH_ERRORS = ErrorTable.of("paramiko", [
+    ((paramiko.BadAuthenticationType,), _bad_auth_type),
+    ((paramiko.AuthenticationException, paramiko.ssh_exception.PartialAuthentication,
+      paramiko.ssh_exception.UnableToAuthenticate, AuthFailure), _auth),
+    ((paramiko.PasswordRequiredException,), _passphrase),
+    ((paramiko.BadHostKeyException, paramiko.hostkeys.InvalidHostKey), _host_key),
+    ((paramiko.ssh_exception.IncompatiblePeer,), _no_common_algorithm),
+    ((paramiko.ConfigParseError, paramiko.CouldNotCanonicalize,
+      paramiko.pkey.UnknownKeyType), _ssh_config),
+    ((paramiko.ProxyCommandFailure, paramiko.ssh_exception.NoValidConnectionsError), cannot_connect),
+    ((paramiko.SSHException, paramiko.ChannelException, paramiko.ssh_exception.MessageOrderError,
+      paramiko.packet.NeedRekeyException), _ssh),
+    ((paramiko.buffered_pipe.PipeTimeout,), cut),
+    ((paramiko.SFTPError,), _sftp_refused),
+    ((OSError,), _sftp_status),
+])
+#: Everything an SFTP session can raise.
+_TABLE = OS_ERRORS | SSH_ERRORS
+
+
+def translate(exc: BaseException, what: str, *, connecting: bool = False) -> ExchangeError:
     """Map a paramiko, socket or OSError exception to the project's error tree."""
-    if isinstance(exc, TransportError):
-        return exc
-    text = str(exc) or exc.__class__.__name__
-    if isinstance(exc, paramiko.BadAuthenticationType):
-        return AuthError(f"{what}: server allows only {', '.join(exc.allowed_types)}")
-    if isinstance(exc, paramiko.AuthenticationException):
-        return AuthError(f"{what}: authentication failed ({text})")
-    if isinstance(exc, paramiko.BadHostKeyException | paramiko.PasswordRequiredException):
-        return HostKeyError(f"{what}: {text}") if isinstance(
-            exc, paramiko.BadHostKeyException) else AuthError(f"{what}: {text}")
-    if isinstance(exc, paramiko.SSHException):
-        if "Incompatible" in text:
-            return TransportError(f"{what}: no common algorithm with the server ({text})")
-        if connecting:
-            return ConnectError(f"{what}: SSH handshake failed ({text})")
-        return TransferError(f"{what}: connection lost ({text})")
-    if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
-        return RemoteNotFoundError(f"{what}: no such file or folder")
-    if isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EACCES:
-        return PermissionDeniedError(f"{what}: permission denied")
-    if connecting or isinstance(exc, ConnectionRefusedError | socket.gaierror | TimeoutError):
-        return ConnectError(f"{what}: cannot connect ({exc.__class__.__name__}: {text})")
-    if isinstance(exc, EOFError | ConnectionError):
-        return TransferError(f"{what}: connection lost ({exc.__class__.__name__})")
-    if isinstance(exc, OSError) and exc.errno is None and "socket is closed" in text.lower():
-        return TransferError(f"{what}: connection lost ({text})")  # paramiko, after a cut
-    if isinstance(exc, OSError) and exc.errno is None:
-        # paramiko raises IOError(message) for SFTP status codes such as FX_FAILURE.
-        return TransportError(f"{what}: server refused ({text})")
-    if isinstance(exc, OSError):
-        return TransferError(f"{what}: {exc.__class__.__name__}: {text}")
-    return TransportError(f"{what}: {exc.__class__.__name__}: {text}")
+    return _TABLE.translate(exc, what, connecting=connecting)
 
 
 _ERRORS = (OSError, EOFError, paramiko.SSHException)
