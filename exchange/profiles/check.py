@@ -105,6 +105,8 @@ class KindReport:
     values: list[ValueStat] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: Counter[str] = field(default_factory=Counter)
+    held: int = 0  # documents an import would hold for review
+    review_reasons: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -133,6 +135,8 @@ class CheckReport:
                                 "outcome": v.outcome, "unmapped": v.unmapped} for v in k.values],
                     "errors": k.errors,
                     "warnings": dict(k.warnings),
+                    "held": k.held,
+                    "review_reasons": dict(k.review_reasons),
                 }
                 for k in self.kinds
             ],
@@ -157,6 +161,10 @@ class CheckReport:
                 for v in k.values:
                     flag = "!" if v.unmapped else " "
                     yield f"   {flag} {v.what} {v.value!r} ({v.count}x) {v.outcome}"
+            if k.held:
+                yield f"  HELD  {k.held} of {k.documents} document(s) would be held for review:"
+                for reason, count in k.review_reasons.most_common():
+                    yield f"    {reason} ({count}x)"
             for err in k.errors:
                 yield f"  ERROR {err}"
             for warning, count in k.warnings.most_common():
@@ -166,7 +174,7 @@ class CheckReport:
     def has_problems(self) -> bool:
         """True when something would fail, be held for review, or was never found."""
         return not self.kinds or any(
-            k.errors or any(v.unmapped and "review" in v.outcome for v in k.values)
+            k.errors or k.held or any(v.unmapped and "review" in v.outcome for v in k.values)
             for k in self.kinds)
 
 
@@ -328,6 +336,9 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
         try:
             documents = _build(builder, mapping.kind, values, line, out)
             result.documents += documents
+            if out.review_reasons:
+                result.held += 1
+                result.review_reasons.update(_generic(r) for r in out.review_reasons)
         except MappingError as exc:
             if len(result.errors) < _MAX_ERRORS:
                 result.errors.append(str(exc))

@@ -54,3 +54,17 @@ def test_the_unread_list_is_limited(tmp_path: Path) -> None:
     everything = CliRunner().invoke(cli, ["profiles", "check", "woocommerce",
                                           str(_sample(tmp_path)), "--unread-limit", "0"]).output
     assert "    a5  (1x)" in everything and "more (--unread-limit" not in everything
+
+
+def test_a_payment_taken_from_a_line_that_would_be_held_fails_strict(tmp_path: Path) -> None:
+    shoptet = (Path(load_profile("shoptet").path)).read_text(encoding="utf-8")
+    profile = tmp_path / "pay.yaml"
+    profile.write_text(shoptet.replace("\n    maps:\n", "\n    maps:\n      payment:\n"
+                                       "        values: {převodem: bank}\n", 1), encoding="utf-8")
+    fixture = Path(__file__).parent.parent / "fixtures" / "import" / "shoptet_orders.xml"
+    [orders] = check_profile(load_profile(profile), fixture).kinds
+    assert orders.held == 2
+    assert orders.review_reasons["payment 'Dobírka' has no mapping and the profile has no default"] == 1
+    result = CliRunner().invoke(cli, ["profiles", "check", str(profile), str(fixture), "--strict"])
+    assert result.exit_code == 1
+    assert "HELD  2 of 2 document(s) would be held for review:" in result.output
