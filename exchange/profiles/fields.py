@@ -301,37 +301,30 @@ class StockFields(Vocabulary):
     external_id: FieldSpec | None = canonical(_T, "")
 
 
-class OrderLineFields(Vocabulary):
+class LineFields(Vocabulary):
+    """The canonical fields every document line has."""
+
+    kind: FieldSpec | None = canonical(_T, "the shop's line type, through the `classify` map")
+    name: FieldSpec | None = canonical(_T, "")
+    code: FieldSpec | None = canonical(_T, "the product code")
+    unit: FieldSpec | None = canonical(_T, "")
+    quantity: FieldSpec | None = canonical(_D, "(default 1)")
+    unit_price: FieldSpec | None = canonical(_D, "with VAT")
+    unit_price_excl: FieldSpec | None = canonical(_D, "without VAT")
+    vat_rate: FieldSpec | None = canonical(_D, "percent (default: derived from the prices)")
+    discount_percent: FieldSpec | None = canonical(_D, "")
+    prices_include_vat: FieldSpec | None = canonical(
+        _B, "when false, the one `unit_price` given is without VAT (POHODA `payVAT`)")
+
+
+class OrderLineFields(LineFields):
     """The canonical fields of an order line."""
 
-    kind: FieldSpec | None = canonical(_T, "the shop's line type, through the `classify` map")
-    name: FieldSpec | None = canonical(_T, "")
-    code: FieldSpec | None = canonical(_T, "the product code")
     ean: FieldSpec | None = canonical(_T, "")
-    unit: FieldSpec | None = canonical(_T, "")
     variant: FieldSpec | None = canonical(_T, "")
-    quantity: FieldSpec | None = canonical(_D, "(default 1)")
-    unit_price: FieldSpec | None = canonical(_D, "with VAT")
-    unit_price_excl: FieldSpec | None = canonical(_D, "without VAT")
-    vat_rate: FieldSpec | None = canonical(_D, "percent (default: derived from the prices)")
-    discount_percent: FieldSpec | None = canonical(_D, "")
     line_total: FieldSpec | None = canonical(_D, "")
     line_tax: FieldSpec | None = canonical(_D, "the line's VAT amount")
-    prices_include_vat: FieldSpec | None = canonical(
-        _B, "when false, the one `unit_price` given is without VAT (POHODA `payVAT`)")
 
 
-class InvoiceLineFields(Vocabulary):
+class InvoiceLineFields(LineFields):
     """The canonical fields of an invoice line."""
-
-    kind: FieldSpec | None = canonical(_T, "the shop's line type, through the `classify` map")
-    name: FieldSpec | None = canonical(_T, "")
-    code: FieldSpec | None = canonical(_T, "the product code")
-    unit: FieldSpec | None = canonical(_T, "")
-    quantity: FieldSpec | None = canonical(_D, "(default 1)")
-    unit_price: FieldSpec | None = canonical(_D, "with VAT")
-    unit_price_excl: FieldSpec | None = canonical(_D, "without VAT")
-    vat_rate: FieldSpec | None = canonical(_D, "percent (default: derived from the prices)")
-    discount_percent: FieldSpec | None = canonical(_D, "")
-    prices_include_vat: FieldSpec | None = canonical(
-        _B, "when false, the one `unit_price` given is without VAT (POHODA `payVAT`)")
