@@ -11,7 +11,12 @@ from typing import Any
 from exchange.documents import Price, Product
 from exchange.errors import ConfigError
 from exchange.store import Store
-from exchange.store.catalog import ensure_warehouse, upsert_product
+from exchange.store.catalog import (
+    ensure_warehouse,
+    product_differs,
+    product_id_by_code,
+    upsert_product,
+)
 from exchange.store.stock import StockChange, apply_stock_changes
 
 REQUIRED_COLUMNS = ("code", "name")
@@ -26,17 +31,18 @@ class CatalogReport:
     file: str
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for people."""
         return (f"{self.file}: {self.created} created, {self.updated} updated, "
-                f"{len(self.errors)} rejected")
+                f"{self.unchanged} unchanged, {len(self.errors)} rejected")
 
     def as_dict(self) -> dict[str, Any]:
         """The report as plain data."""
         return {"file": self.file, "created": self.created, "updated": self.updated,
-                "errors": self.errors}
+                "unchanged": self.unchanged, "errors": self.errors}
 
 
 def _decimal(value: str, column: str) -> Decimal:
@@ -126,13 +132,21 @@ def load_catalog_csv(store: Store, path: Path, *, currency: str = "CZK") -> Cata
                 report.errors.append(f"{path.name}:{row_number}: {exc}")
                 continue
             with store.begin() as conn:
-                product_id, created = upsert_product(conn, product)
+                # an unchanged row is not written: a differential feed must not list it
+                known = product_id_by_code(conn, product.code)
+                changed = known is None or product_differs(conn, product)
+                if changed or known is None:
+                    product_id, created = upsert_product(conn, product)
+                else:
+                    product_id, created = known, False
                 reference = f"catalog {path.name}:{row_number}"
-                apply_stock_changes(conn, [
+                moved = apply_stock_changes(conn, [
                     StockChange(product_id, ensure_warehouse(conn, warehouse), on_hand=on_hand,
                                 reference=reference) for warehouse, on_hand in stock.items()])
             if created:
                 report.created += 1
-            else:
+            elif changed or moved:
                 report.updated += 1
+            else:
+                report.unchanged += 1
     return report

@@ -40,8 +40,18 @@ def catalog_load(app: AppContext, csv_file: Path, currency: str, as_json: bool) 
     stock:<warehouse> (one per warehouse). Bad rows are reported with their row number.
     """
     from exchange.catalog import load_catalog_csv
+    from exchange.jobs.manual import manual_run
 
-    report = load_catalog_csv(app.store(), csv_file, currency=currency)
+    store = app.store()
+    with manual_run(store, "catalog-load") as run:
+        report = load_catalog_csv(store, csv_file, currency=currency)
+        for key in ("created", "updated", "unchanged"):
+            run.add(key, getattr(report, key))
+        run.add("rejected", len(report.errors))
+        run.event("catalog_loaded", report.summary(), document=csv_file.name,
+                  level="warning" if report.errors else "info")
+        for err in report.errors:
+            run.event("rejected", err, level="warning", document=csv_file.name)
     if as_json:
         echo_json(report.as_dict())
     else:
@@ -49,6 +59,40 @@ def catalog_load(app: AppContext, csv_file: Path, currency: str, as_json: bool) 
         for err in report.errors:
             click.echo(f"  {err}", err=True)
     if report.errors:
+        raise click.exceptions.Exit(4)
+
+
+@catalog.command("link")
+@click.argument("export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--profile", "-p", "profile_name", required=True,
+              type=click.Choice(["prestashop"]), help="The platform of the export.")
+@click.option("--shop", default="prestashop", show_default=True,
+              help="The shop name the links are kept under.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def catalog_link(app: AppContext, export_file: Path, profile_name: str, shop: str,
+                 as_json: bool) -> None:
+    """Link the catalogue to a shop's product ids from its product export (by code, else EAN).
+
+    For PrestaShop: the XML of GET /api/products?display=full and /api/combinations?display=full.
+    """
+    from exchange.catalog_links import link_catalogue
+    from exchange.jobs.manual import manual_run
+
+    store = app.store()
+    with manual_run(store, "catalog-link") as run:
+        report = link_catalogue(store, export_file, shop=shop)
+        run.add("linked", report.linked)
+        run.add("unmatched", len(report.unmatched))
+        run.event("catalog_linked", report.summary(), document=export_file.name,
+                  level="info" if report.ok else "warning")
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo(report.summary())
+        for line in report.unmatched:
+            click.echo(f"  {line}", err=True)
+    if not report.ok:
         raise click.exceptions.Exit(4)
 
 

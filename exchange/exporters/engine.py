@@ -39,7 +39,7 @@ from exchange.store.types import utcnow
 
 DEFAULT_FEED = "pricelist"
 DRY_RUN_SAMPLE = 10
-FILE_DESTINATION = "file:"  # a -o file: history for the gate, no differential state
+FILE_DESTINATION = "output:"  # a -o file: history for the gate, no differential state
 
 
 class Differential(StrEnum):
@@ -404,7 +404,7 @@ def export_feed(store: Store, profile: ProfileLike, feed_name: str = DEFAULT_FEE
     """Write one feed of a profile to the file ``output``; an empty or shrunken full feed is held.
 
     Without ``destination`` the file is a full feed and no state moves (its runs are kept under
-    ``file:PATH`` for the shrink gate). With one (a job whose feed is the file itself), the file is
+    ``output:PATH`` for the shrink gate). With one (a job whose feed is the file itself), the file is
     that destination's publication.
 
     Raises:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -54,7 +55,9 @@ def _locate(feed: Path, xsd: etree.XMLSchema) -> tuple[int, str] | None:
         tree = etree.parse(str(feed), parser)
     except etree.XMLSyntaxError as exc:
         return (exc.lineno, exc.msg) if exc.lineno else None
-    if xsd.validate(tree) or not len(xsd.error_log):
+    if xsd.validate(tree):
         return None
-    first = xsd.error_log[0]
-    return first.line, first.message
+    errors: list[Any] = list(xsd.error_log)  # type: ignore[call-overload]  # stubs leave it opaque
+    if not errors:
+        return None
+    return int(errors[0].line), str(errors[0].message)

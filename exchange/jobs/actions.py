@@ -85,7 +85,7 @@ def import_watched(ctx: JobContext) -> RunSummary:
             continue
         if not path.is_file():
             continue
-        report = importer(path)
+        report = importer(path, None)
         _record(ctx, report, summary)
         accepted = report.file_error is None
         target = folder / ("processed" if accepted else "failed")

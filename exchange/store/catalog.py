@@ -80,6 +80,33 @@ def upsert_product(conn: Connection, product: Product) -> tuple[int, bool]:
     return pid, created
 
 
+_PRODUCT_COLUMNS = ("ean", "name", "unit", "vat_rate", "is_service", "parent_id", "variant_name",
+                    "description", "manufacturer", "url", "image_url", "category")
+
+
+def product_differs(conn: Connection, product: Product) -> bool:
+    """True unless a stored product of this code already has exactly these values, labels and prices."""
+    stored = products_by_code(conn, [product.code]).get(product.code)
+    if stored is None:
+        return True
+    parent_id = product_id_by_code(conn, product.parent_code) if product.parent_code else None
+    wanted = {"ean": product.ean, "name": product.name, "unit": product.unit,
+              "vat_rate": product.vat_rate, "is_service": product.is_service, "parent_id": parent_id,
+              "variant_name": product.variant_name, "description": product.description,
+              "manufacturer": product.manufacturer, "url": product.url,
+              "image_url": product.image_url, "category": product.category}
+    if any(stored[key] != wanted[key] for key in _PRODUCT_COLUMNS):
+        return True
+    labels, prices = labels_and_prices(conn, [stored["id"]])
+    if labels.get(stored["id"], set()) != {x.strip() for x in product.labels if x.strip()}:
+        return True
+    for price in product.prices:
+        list_id = ensure_price_list(conn, price.price_list, price.currency, price.includes_vat)
+        if prices.get((stored["id"], list_id)) != price.amount:
+            return True
+    return False
+
+
 def set_labels(conn: Connection, product_id: int, labels: Iterable[str]) -> None:
     """Replace a product's labels."""
     conn.execute(delete(product_labels).where(product_labels.c.product_id == product_id))

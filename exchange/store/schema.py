@@ -330,7 +330,7 @@ feed_publications = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("feed", String(200), nullable=False),
-    Column("destination", String(1000), nullable=False, default=""),  # job:NAME, an endpoint, file:PATH
+    Column("destination", String(1000), nullable=False, default=""),  # job:NAME, an endpoint URL, output:PATH
     Column("status", String(20), nullable=False),  # published, held, queued, failed, unchanged
     Column("item_count", Integer, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),

@@ -168,3 +168,18 @@ def test_a_file_feed_keeps_no_destination_state(catalogue: Store, tmp_path: Path
         conn.execute(delete(product_labels))
     held = export_feed(catalogue, profile, "pricelist", tmp_path / "f.xml", label="eshop1")
     assert held.status is PublicationStatus.HELD and held.withdrawn_count == 0
+
+
+def test_a_dry_run_prints_the_verdict_and_changes_nothing(catalogue: Store, ftp: FTPServerThread,
+                                                          tmp_path: Path) -> None:
+    dry = publish_feed(catalogue, NATIVE, "pricelist", endpoint=ftp.url(path="/shop/"),
+                       staging=tmp_path / "staging", dry_run=True)
+    assert dry.dry_run and dry.ok and dry.item_count == 6
+    assert [s["code"] for s in dry.sample][:2] == ["KAVA-1", "TRI"]
+    assert "would be published" in dry.summary()
+    assert remote_files(ftp) == []
+    first = send(catalogue, ftp, tmp_path)
+    assert first.full  # the dry run left no state behind
+    typo = publish_feed(catalogue, NATIVE, "pricelist", endpoint=ftp.url(path="/shop/"),
+                        staging=tmp_path / "staging", label="nope", dry_run=True)
+    assert not typo.ok and "would be HELD" in typo.summary()

@@ -58,3 +58,25 @@ def test_a_failed_command_records_a_failed_run(db: str) -> None:
         run = last_run(conn, "manual:export")
         assert run is not None and run["status"] == "failed"
         assert "unknown price list" in run["summary"]["message"]
+
+
+def test_catalog_load_of_an_unchanged_csv_touches_nothing(db: str, tmp_path: Path) -> None:
+    csv = tmp_path / "catalog.csv"
+    csv.write_text("code,name,vat_rate,labels,price:retail,stock:MAIN\n"
+                   "NEW-1,Nový,21,eshop1,100,5\nNEW-2,Druhý,21,,50,1\n", encoding="utf-8")
+    (tmp_path / "shop").mkdir()
+    first = json.loads(invoke(db, "catalog", "load", str(csv), "--json"))
+    assert (first["created"], first["updated"], first["unchanged"]) == (2, 0, 0)
+    invoke(db, "export", "pricelist", "--profile", "native", "--to", str(tmp_path / "shop"))
+    again = json.loads(invoke(db, "catalog", "load", str(csv), "--json"))
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    feed = invoke(db, "export", "pricelist", "--profile", "native", "--to", str(tmp_path / "shop"),
+                  "--changes")
+    assert "no changes" in feed  # the untouched products are not listed as changes
+    csv.write_text(csv.read_text(encoding="utf-8").replace("NEW-2,Druhý,21,,50,1",
+                                                           "NEW-2,Druhý,21,,50,2"), encoding="utf-8")
+    third = json.loads(invoke(db, "catalog", "load", str(csv), "--json"))
+    assert (third["updated"], third["unchanged"]) == (1, 1)
+    with Store(db) as store, store.connect() as conn:
+        run = last_run(conn, "manual:catalog-load")
+        assert run is not None and run["summary"]["updated"] == 1
