@@ -48,7 +48,7 @@ def test_loading_again_updates_instead_of_duplicating(store: Store, tmp_path: Pa
     load_catalog_csv(store, _write(tmp_path, CSV))
     changed = CSV.replace("1 199,90", "999").replace(";10;5", ";7;5")
     report = load_catalog_csv(store, _write(tmp_path, changed))
-    assert (report.created, report.updated) == (0, 2)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)  # A2 is untouched
     with store.connect() as conn:
         rows = {r["code"]: r for r in list_products(conn)}
     assert len(rows) == 2
