@@ -74,11 +74,16 @@ def _v4_held_indexes(conn: Connection) -> None:
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols}){where}")
 
 
+def _v5_http_validators(conn: Connection) -> None:
+    schema.http_validators.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
     Migration(3, "feed state per destination", _v3_feed_destinations),
     Migration(4, "console: indexes of held documents and of shop + status listings", _v4_held_indexes),
+    Migration(5, "http(s) sources: validators for conditional requests", _v5_http_validators),
 ]
 
 

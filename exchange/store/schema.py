@@ -371,3 +371,16 @@ feed_destination_codes = Table(
     Column("destination", String(1000), primary_key=True),
     Column("code", String(100), primary_key=True),
 )
+
+# Migration 5: what an http(s) source answered last, for conditional requests (ETag,
+# If-Modified-Since) on the next pull.
+http_validators = Table(
+    "http_validators",
+    metadata,
+    Column("source", String(1000), primary_key=True),  # the endpoint's URL (no secret in it)
+    Column("url", String(2000), primary_key=True),  # the document's URL
+    Column("etag", String(500), nullable=False, server_default=""),
+    Column("last_modified", String(100), nullable=False, server_default=""),
+    Column("sha256", String(64), nullable=False, server_default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

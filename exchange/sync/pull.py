@@ -37,7 +37,7 @@ from exchange.store.processed_files import (
 )
 from exchange.transport import Endpoint, RemoteFile, Transport, check_name, open_transport
 from exchange.transport.base import is_temp_name
-from exchange.transport.endpoint import After, Stability, parse_endpoint
+from exchange.transport.endpoint import HTTP_SCHEMES, After, Stability, parse_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +218,12 @@ def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], s
     ep = parse_endpoint(endpoint)
     inbox = Path(inbox_dir)
     inbox.mkdir(parents=True, exist_ok=True)
+    if ep.scheme in HTTP_SCHEMES:
+        from exchange.sync.pull_http import pull_http  # conditional GETs instead of listings
+        from exchange.transport.http import HTTPTransport
+
+        return pull_http(ep, inbox, store,
+                         transport if isinstance(transport, HTTPTransport) else None)
     out = PullOutcome()
     t = transport or open_transport(ep)
     seen = _Seen(store, ep.url)

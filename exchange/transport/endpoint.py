@@ -13,6 +13,7 @@ Anonymous FTP (no user, or user ``anonymous``) needs no password.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -60,13 +61,33 @@ SCHEME_OPTIONS: dict[str, dict[str, str]] = {
         "verify": "true|false: verify the server certificate (default true)",
         "cafile": "PEM file of CA certificates to trust instead of the system ones",
     },
+    "http": {
+        "auth": "basic|bearer: how the secret is sent (default basic when the URL has a user)",
+        "method": "put|post: how push sends a file (default put)",
+        "paths": "comma-separated documents under the URL's folder that pull takes",
+        "max_size": "largest download accepted, in bytes (default 268435456)",
+        "redirects": "redirects followed at most (default 5)",
+        "expect": "xml|any: refuse an HTML page where XML is expected (default xml)",
+        "insecure": "1: allow plain http:// to a host that is not this machine",
+    },
+    "https": {
+        "auth": "basic|bearer: how the secret is sent (default basic when the URL has a user)",
+        "method": "put|post: how push sends a file (default put)",
+        "paths": "comma-separated documents under the URL's folder that pull takes",
+        "max_size": "largest download accepted, in bytes (default 268435456)",
+        "redirects": "redirects followed at most (default 5)",
+        "expect": "xml|any: refuse an HTML page where XML is expected (default xml)",
+        "cafile": "PEM file of CA certificates to trust instead of the system ones",
+    },
     "sftp": {
         "known_hosts": "known_hosts file (default ~/.ssh/known_hosts)",
         "fingerprint": "pinned host key fingerprint, SHA256:base64 (accepts a key not in known_hosts)",
         "key": "private key file for key authentication",
     },
 }
-DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}
+DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22, "http": 80, "https": 443}
+#: Schemes whose endpoint URL may carry query parameters of the server's own (sent as they are).
+HTTP_SCHEMES = ("http", "https")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -92,6 +113,8 @@ class Endpoint:
     root: str = ""
     options: Mapping[str, str] = field(default_factory=dict)
     secret: str | None = field(default=None, repr=False, compare=False)
+    #: http(s) only: the URL's own query parameters, in order, sent to the server as they are.
+    query: tuple[tuple[str, str], ...] = ()
 
     # -- derived settings --------------------------------------------------------------------
     def option(self, name: str, default: str = "") -> str:
@@ -115,8 +138,9 @@ class Endpoint:
 
     @property
     def after(self) -> After:
-        """What to do with a processed remote input."""
-        return After(self.option("after", After.MOVE))
+        """What to do with a processed remote input (an http(s) source is only read)."""
+        default = After.KEEP if self.scheme in HTTP_SCHEMES else After.MOVE
+        return After(self.option("after", default))
 
     @property
     def processed_dir(self) -> str:
@@ -159,7 +183,9 @@ class Endpoint:
             userinfo = f"{quote(self.user, safe='')}@" if self.user else ""
             port = f":{self.port}" if self.port else ""
             base = f"{self.scheme}://{userinfo}{self.host}{port}/{quote(self.root.lstrip('/'))}"
-        query = urlencode(sorted(self.options.items()), safe="/:")
+        if self.scheme in HTTP_SCHEMES:
+            base = f"{self.scheme}://{userinfo}{self.host}{port}{quote(self.root or '/')}"
+        query = urlencode([*self.query, *sorted(self.options.items())], safe="/:,")
         return f"{base}?{query}" if query else base
 
     def __str__(self) -> str:
@@ -168,7 +194,7 @@ class Endpoint:
     def with_secret(self, secret: str | None) -> Endpoint:
         """A copy carrying a password resolved elsewhere (kept out of repr and str)."""
         return Endpoint(self.scheme, self.host, self.port, self.user, self.root,
-                        self.options, secret)
+                        self.options, secret, self.query)
 
 
 def parse_endpoint(url: str | Endpoint) -> Endpoint:
@@ -193,11 +219,15 @@ def parse_endpoint(url: str | Endpoint) -> Endpoint:
             "set EXCHANGE_PASSWORD_<HOST>_<USER> or store it in the OS keyring"
         )
     options: dict[str, str] = {}
+    foreign: list[tuple[str, str]] = []
     allowed = {**COMMON_OPTIONS, **SCHEME_OPTIONS[scheme]}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key in ("password", "pass", "secret"):
             raise ConfigError(f"{scheme}://{parts.hostname or ''}: option {key!r} is refused; "
                               "passwords come from the environment or the OS keyring")
+        if key not in allowed and scheme in HTTP_SCHEMES:
+            foreign.append((key, value))  # the shop's own parameter (patternId=5, …)
+            continue
         if key not in allowed:
             problems.append(f"unknown option {key!r} (known: {', '.join(sorted(allowed))})")
             continue
@@ -218,6 +248,9 @@ def parse_endpoint(url: str | Endpoint) -> Endpoint:
         root = path
     elif scheme == "memory":
         root = path.strip("/")
+    elif scheme in HTTP_SCHEMES:
+        root = path or "/"
+        _check_http(scheme, host, root, options, problems)
     else:
         if not host:
             problems.append(f"{scheme} endpoint without a host")
@@ -227,7 +260,42 @@ def parse_endpoint(url: str | Endpoint) -> Endpoint:
     if problems:
         raise ConfigError(f"bad endpoint {scheme}://{host}: " + "; ".join(problems))
     user = unquote(parts.username) if parts.username else None
-    return Endpoint(scheme, host, port, user, root, MappingProxyType(options))
+    return Endpoint(scheme, host, port, user, root, MappingProxyType(options), query=tuple(foreign))
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and the loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_http(scheme: str, host: str, root: str, options: dict[str, str],
+                problems: list[str]) -> None:
+    if not host:
+        problems.append(f"{scheme} endpoint without a host")
+    if ".." in root.split("/"):
+        problems.append(f"path {root!r} must not contain '..'")
+    insecure = options.get("insecure", "0").lower() in _TRUE
+    if scheme == "http" and not insecure and not is_loopback(host):
+        problems.append("plain http:// is allowed only to this machine (127.0.0.1, localhost): "
+                        "use https://, or add ?insecure=1 if you accept that anyone on the way "
+                        "can read and change what is sent")
+    if options.get("after", After.KEEP) != After.KEEP:
+        problems.append("option after: an http(s) source is only read; after=keep is the only choice")
+    choices = {"auth": ("basic", "bearer"), "method": ("put", "post"), "expect": ("xml", "any")}
+    for key, allowed in choices.items():
+        if key in options and options[key].lower() not in allowed:
+            problems.append(f"option {key}={options[key]!r}: expected one of {', '.join(allowed)}")
+    for key in ("max_size", "redirects"):
+        if key in options and not options[key].isdigit():
+            problems.append(f"option {key}={options[key]!r}: expected a whole number >= 0")
+    for name in options.get("paths", "").split(","):
+        if name.strip() and (name.startswith("/") or ".." in name.split("/")):
+            problems.append(f"option paths: {name!r} must be relative to the URL's folder")
 
 
 def _validate_options(options: dict[str, str], problems: list[str]) -> None:
@@ -245,7 +313,7 @@ def _validate_options(options: dict[str, str], problems: list[str]) -> None:
                     raise ValueError
             except ValueError:
                 problems.append(f"option {key}={options[key]!r}: expected a number >= 0")
-    for key in ("passive", "verify"):
+    for key in ("passive", "verify", "insecure"):
         if key in options:
             _parse_bool(options[key], key, problems)
     if "processed" in options and "after" not in options:

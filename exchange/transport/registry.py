@@ -17,6 +17,8 @@ _REGISTRY: dict[str, str] = {
     "ftp": "exchange.transport.ftp:FTPTransport",
     "ftps": "exchange.transport.ftp:FTPSTransport",
     "sftp": "exchange.transport.sftp:SFTPTransport",
+    "http": "exchange.transport.http:PlainHTTPTransport",
+    "https": "exchange.transport.http:HTTPTransport",
 }
 
 

@@ -1,0 +1,424 @@
+"""HTTP(S) transport on httpx: conditional GETs of export URLs, PUT or POST uploads, explicit limits.
+
+Each transport owns one ``httpx.Client`` (timeouts, redirect cap, TLS verified against the system
+CAs or ``?cafile=``, ``trust_env`` off), so no state is shared between endpoints or taken from the
+environment. A download is refused, and never handed on, when the server answers with a non-2xx
+status, with an HTML page where XML is expected (by content type or by its first bytes), with
+more than ``max_size`` bytes, or with fewer bytes than its Content-Length said.
+
+The URL names a document (``https://shop.cz/export/orders.xml?patternId=5``) or a folder whose
+documents are listed in ``?paths=a.xml,b.xml``. Query parameters that are not our options are the
+server's and are sent as they are. The secret (basic auth, or ``?auth=bearer`` for a token) comes
+from the environment or the keyring like every other password, and is never part of a URL.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import posixpath
+import re
+import ssl
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from exchange.errors import (
+    AuthError,
+    ConfigError,
+    ConnectError,
+    ExchangeError,
+    HostKeyError,
+    RefusedContentError,
+    RemoteNotFoundError,
+    TransferError,
+    TransportError,
+)
+from exchange.translate import ErrorTable, Failure
+from exchange.transport.base import BlockSink, RemoteFile, Transport, check_name, confine
+from exchange.transport.endpoint import Endpoint, password_env_name, resolve_password
+from exchange.transport.oserrors import LOCAL_ERRORS
+
+#: Downloads larger than this are refused unless ``?max_size=`` says otherwise (256 MiB).
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+DEFAULT_REDIRECTS = 5
+CHUNK = 1024 * 1024
+#: How much of a refused answer is read to say what it was.
+SNIPPET = 2048
+USER_AGENT = "exchange"
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+                         re.IGNORECASE | re.DOTALL)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+# -- the httpx translation table ---------------------------------------------------------------
+def _certificate_refused(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _connect(f: Failure) -> ExchangeError:
+    cert = _certificate_refused(f.exc)
+    if cert is not None:
+        reason = getattr(cert, "verify_message", None) or str(cert)
+        return HostKeyError(f"{f.what}: TLS certificate refused ({reason})")
+    return ConnectError(f"{f.what}: cannot connect ({f.detail})")
+
+
+def _timeout(f: Failure) -> ExchangeError:
+    return ConnectError(f"{f.what}: the server did not answer in time ({f.detail})")
+
+
+def _cut(f: Failure) -> ExchangeError:
+    return TransferError(f"{f.what}: connection lost ({f.detail})")
+
+
+def _malformed(f: Failure) -> ExchangeError:
+    # h11 says "peer closed connection without sending complete message body (received N
+    # bytes, expected M)" for a truncated body: the message names what came back.
+    return TransferError(f"{f.what}: incomplete or malformed answer ({f.text})")
+
+
+def _redirects(f: Failure) -> ExchangeError:
+    return RefusedContentError(f"{f.what}: too many redirects ({f.text})")
+
+
+def _undecodable(f: Failure) -> ExchangeError:
+    return RefusedContentError(f"{f.what}: the body could not be decoded ({f.text})")
+
+
+def _status(f: Failure) -> ExchangeError:
+    response = getattr(f.exc, "response", None)
+    if isinstance(response, httpx.Response):
+        return status_error(f.what, response, b"")
+    return RefusedContentError(f"{f.what}: {f.text}")
+
+
+def _bad_url(f: Failure) -> ExchangeError:
+    return ConfigError(f"{f.what}: {f.detail}")
+
+
+def _bug(f: Failure) -> ExchangeError:
+    return TransportError(f"{f.what}: {f.detail}")
+
+
+HTTP_ERRORS = ErrorTable.of("httpx", [
+    ((httpx.ConnectError, httpx.ProxyError), _connect),
+    ((httpx.TimeoutException, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout,
+      httpx.PoolTimeout), _timeout),
+    ((httpx.NetworkError, httpx.ReadError, httpx.WriteError, httpx.CloseError), _cut),
+    ((httpx.RemoteProtocolError,), _malformed),
+    ((httpx.TooManyRedirects,), _redirects),
+    ((httpx.DecodingError,), _undecodable),
+    ((httpx.HTTPStatusError,), _status),
+    ((httpx.UnsupportedProtocol, httpx.InvalidURL), _bad_url),
+    ((httpx.HTTPError, httpx.RequestError, httpx.TransportError, httpx.ProtocolError,
+      httpx.LocalProtocolError, httpx.CookieConflict, httpx.StreamError, httpx.StreamConsumed,
+      httpx.StreamClosed, httpx.ResponseNotRead, httpx.RequestNotRead), _bug),
+])
+
+
+def _what_came_back(response: httpx.Response, head: bytes) -> str:
+    """``502 Bad Gateway, text/html, 1234 bytes: "title or first words"``."""
+    kind = response.headers.get("content-type", "no content type")
+    length = response.headers.get("content-length")
+    size = f"{length} bytes" if length is not None else f"{len(head)}+ bytes"
+    text = head.decode("utf-8", "replace")
+    title = _TITLE.search(text)
+    words = (title.group(1) if title else re.sub(r"<[^>]*>", " ", text))
+    words = " ".join(words.split())[:120]
+    said = f': "{words}"' if words else ""
+    return f"{response.status_code} {response.reason_phrase}, {kind}, {size}{said}"
+
+
+def status_error(what: str, response: httpx.Response, head: bytes) -> ExchangeError:
+    """The error for a non-2xx answer, naming what came back; 5xx, 408 and 429 are retryable."""
+    code = response.status_code
+    said = _what_came_back(response, head)
+    if code in (401, 403):
+        return AuthError(f"{what}: the server refused the credentials ({said})")
+    if code in (404, 410):
+        return RemoteNotFoundError(f"{what}: not found ({said})")
+    retry = code >= 500 or code in (408, 429)
+    return RefusedContentError(f"{what}: refused the answer {said}", status=code,
+                               content_type=response.headers.get("content-type", ""),
+                               retryable=retry)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a conditional GET brought: nothing new (304), or a document written to disk."""
+
+    not_modified: bool
+    size: int = 0
+    etag: str = ""
+    last_modified: str = ""
+    content_type: str = ""
+
+    def mtime(self) -> datetime:
+        """The server's Last-Modified, else now (always timezone-aware)."""
+        if self.last_modified:
+            try:
+                stamp = parsedate_to_datetime(self.last_modified)
+            except (TypeError, ValueError):
+                stamp = None
+            if stamp is not None:
+                return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+        return datetime.now(UTC)
+
+
+class HTTPTransport(Transport):
+    """``https://host/path/doc.xml`` or ``https://host/folder/?paths=a.xml,b.xml`` (and loopback http)."""
+
+    scheme = "https"
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        root = endpoint.root or "/"
+        self.folder = root if root.endswith("/") else posixpath.dirname(root).rstrip("/") + "/"
+        self.target = "" if root.endswith("/") else posixpath.basename(root)
+        self.max_size = int(endpoint.option("max_size", str(DEFAULT_MAX_SIZE)))
+        self.expect_xml = endpoint.option("expect", "xml").lower() == "xml"
+        self.method = endpoint.option("method", "put").upper()
+        self.client = httpx.Client(
+            auth=self._auth(),
+            timeout=httpx.Timeout(endpoint.timeout),
+            follow_redirects=True,
+            max_redirects=int(endpoint.option("redirects", str(DEFAULT_REDIRECTS))),
+            verify=self._tls(),
+            trust_env=False,  # no proxy, CA bundle or .netrc taken from the environment
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def _auth(self) -> httpx.Auth | None:
+        ep = self.endpoint
+        if ep.option("auth").lower() == "bearer":
+            holder = ep if ep.user else Endpoint(ep.scheme, ep.host, ep.port, "token", ep.root,
+                                                ep.options, ep.secret, ep.query)
+            token = resolve_password(holder)
+            if not token:
+                raise AuthError(f"{ep}: no token; set {password_env_name(holder)} or store it "
+                                f"in the OS keyring (service exchange:{ep.host}, user "
+                                f"{holder.user})")
+            return _Bearer(token)
+        if not ep.user:
+            return None
+        password = resolve_password(ep)
+        if password is None:
+            raise AuthError(f"{ep}: no password for {ep.user}; set {password_env_name(ep)} "
+                            "or store it in the OS keyring (service exchange:<host>)")
+        return httpx.BasicAuth(ep.user, password)
+
+    def _tls(self) -> ssl.SSLContext | bool:
+        if self.endpoint.scheme != "https":
+            return False
+        cafile = self.endpoint.option("cafile") or None
+        try:
+            return ssl.create_default_context(cafile=cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"{self.endpoint}: cannot read cafile {cafile}: {exc}") from exc
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- URLs ------------------------------------------------------------------------------------
+    def documents(self) -> list[str]:
+        """The documents pull takes, relative to the URL's folder (``?paths=``, or the URL's own)."""
+        listed = [p.strip() for p in self.endpoint.option("paths").split(",") if p.strip()]
+        if listed:
+            return [confine(p) for p in listed]
+        if self.target:
+            return [self.target]
+        raise ConfigError(f"{self.endpoint}: the URL names a folder; name the document in the URL "
+                          "or list them with ?paths=a.xml,b.xml")
+
+    def url_of(self, path: str) -> str:
+        """The absolute URL of a document relative to the endpoint's folder (our options left out)."""
+        ep = self.endpoint
+        port = f":{ep.port}" if ep.port else ""
+        host = f"[{ep.host}]" if ":" in ep.host else ep.host
+        query = f"?{urlencode(ep.query)}" if ep.query else ""
+        return f"{ep.scheme}://{host}{port}{quote(self.folder + confine(path))}{query}"
+
+    def _check_scheme(self, response: httpx.Response, what: str) -> None:
+        if self.endpoint.scheme == "https" and response.url.scheme != "https":
+            raise RefusedContentError(f"{what}: refused a redirect from https to {response.url.scheme}"
+                                      f"://{response.url.host}")
+
+    # -- pull --------------------------------------------------------------------------------------
+    def fetch(self, path: str, local: Path, *, etag: str = "", last_modified: str = "",
+              on_block: BlockSink | None = None) -> Fetched:
+        """GET a document into ``local``, conditionally when validators are given.
+
+        Raises:
+            RefusedContentError: an error status, an HTML page where XML is expected, or a body
+                over ``max_size``; nothing is left at ``local``.
+            TransferError: the body is shorter than its Content-Length (retryable).
+        """
+        rel = confine(path)
+        what = f"{self.endpoint.scheme}://{self.endpoint.host}/{(self.folder + rel).lstrip('/')}"
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            with self.client.stream("GET", self.url_of(rel), headers=headers) as response:
+                self._check_scheme(response, what)
+                if response.status_code == 304:
+                    return Fetched(True, etag=etag, last_modified=last_modified)
+                if not response.is_success:
+                    raise status_error(what, response, _head(response))
+                fetched = self._receive(response, local, what, on_block)
+        except httpx.HTTPError as exc:
+            local.unlink(missing_ok=True)
+            raise HTTP_ERRORS.translate(exc, what) from exc
+        except BaseException:
+            local.unlink(missing_ok=True)
+            raise
+        return fetched
+
+    def _receive(self, response: httpx.Response, local: Path, what: str,
+                 on_block: BlockSink | None) -> Fetched:
+        kind = response.headers.get("content-type", "")
+        if self.expect_xml and "html" in kind.lower():
+            said = _what_came_back(response, _head(response))
+            raise RefusedContentError(f"{what}: expected XML, the server sent an HTML page ({said})",
+                                      status=response.status_code, content_type=kind)
+        length = response.headers.get("content-length")
+        declared = int(length) if length is not None and length.isdigit() else None
+        if declared is not None and declared > self.max_size:
+            raise RefusedContentError(f"{what}: {declared} bytes announced, more than max_size "
+                                      f"{self.max_size}", status=response.status_code,
+                                      content_type=kind)
+        written = 0
+        try:
+            out = local.open("wb")
+        except OSError as exc:
+            raise LOCAL_ERRORS.translate(exc, str(local)) from exc
+        with out:
+            for block in response.iter_bytes(CHUNK):
+                if written == 0 and self.expect_xml and _HTML_START.match(block[:SNIPPET]):
+                    raise RefusedContentError(
+                        f"{what}: expected XML, the server sent an HTML page "
+                        f"({_what_came_back(response, block[:SNIPPET])})",
+                        status=response.status_code, content_type=kind)
+                written += len(block)
+                if written > self.max_size:
+                    raise RefusedContentError(f"{what}: more than max_size {self.max_size} bytes",
+                                              status=response.status_code, content_type=kind)
+                out.write(block)
+                if on_block is not None:
+                    on_block(block)
+        encoded = "content-encoding" in response.headers
+        got = response.num_bytes_downloaded if encoded else written
+        if declared is not None and got != declared:
+            raise TransferError(f"{what}: truncated body: received {got} of the {declared} bytes "
+                                "its Content-Length announced")
+        return Fetched(False, written, response.headers.get("etag", ""),
+                       response.headers.get("last-modified", ""), kind)
+
+    # -- Transport primitives -----------------------------------------------------------------------
+    def _list(self, folder: str) -> list[RemoteFile]:
+        raise TransportError(f"{self.endpoint}: an http(s) endpoint has no listing; pull takes "
+                             "the URL's document or ?paths=")
+
+    def _download(self, path: str, local: Path, size: int | None,
+                  on_block: BlockSink | None) -> int:
+        return self.fetch(path, local, on_block=on_block).size
+
+    def _push_target(self, path: str) -> str:
+        # A URL that names a document is where every upload goes (POST to an API, for example).
+        return self.target if self.target else path
+
+    def _upload(self, local: Path, path: str) -> int:
+        rel = self._push_target(path)
+        what = f"{self.endpoint.scheme}://{self.endpoint.host}/{(self.folder + rel).lstrip('/')}"
+        try:
+            size = local.stat().st_size
+            src: BinaryIO = local.open("rb")
+        except OSError as exc:
+            raise LOCAL_ERRORS.translate(exc, str(local)) from exc
+        kind = mimetypes.guess_type(local.name)[0] or "application/octet-stream"
+        if kind.endswith("/xml") or local.suffix.lower() == ".xml":
+            kind = "application/xml"
+        headers = {"Content-Length": str(size), "Content-Type": kind,
+                   "Content-Disposition": f'attachment; filename="{check_name(path.rsplit("/", 1)[-1])}"'}
+        try:
+            with src:
+                response = self.client.request(self.method, self.url_of(rel), content=src,
+                                               headers=headers)
+        except httpx.HTTPError as exc:
+            raise HTTP_ERRORS.translate(exc, what) from exc
+        self._check_scheme(response, what)
+        if not response.is_success:
+            raise status_error(what, response, response.content[:SNIPPET])
+        return size
+
+    def publish(self, local_path: str | os.PathLike[str], remote: str) -> int:
+        """PUT or POST the file in one request: the server takes the whole body or refuses it."""
+        return self._upload(Path(local_path), confine(remote))
+
+    def _replace(self, old: str, new: str) -> None:
+        raise TransportError(f"{self.endpoint}: an http(s) endpoint cannot rename")
+
+    def _delete(self, path: str) -> None:
+        raise TransportError(f"{self.endpoint}: an http(s) endpoint cannot delete")
+
+    def _mkdir_one(self, folder: str) -> None:
+        """A web server has no folders to make: the URL is where the upload goes."""
+
+    def _size(self, path: str) -> int:
+        what = self.url_of(path)
+        try:
+            response = self.client.head(what)
+        except httpx.HTTPError as exc:
+            raise HTTP_ERRORS.translate(exc, what) from exc
+        if not response.is_success:
+            raise status_error(what, response, b"")
+        return int(response.headers.get("content-length", "0"))
+
+
+class PlainHTTPTransport(HTTPTransport):
+    """``http://``: allowed only to this machine unless ``?insecure=1`` (checked when parsed)."""
+
+    scheme = "http"
+
+
+class _Bearer(httpx.Auth):
+    """``Authorization: Bearer TOKEN``; the token stays out of reprs and logs."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<Bearer ***>"
+
+
+def _head(response: httpx.Response) -> bytes:
+    """The first bytes of a refused answer, to say what it was."""
+    head = b""
+    try:
+        for block in response.iter_bytes(SNIPPET):
+            head += block
+            if len(head) >= SNIPPET:
+                break
+    except httpx.HTTPError:
+        pass  # what was read is enough to describe it
+    return head[:SNIPPET]

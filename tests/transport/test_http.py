@@ -1,0 +1,286 @@
+"""The http(s) endpoint against a real HTTP server on loopback: pull, refusals, push, TLS, secrets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from exchange.cli import cli
+from exchange.cli.common import run_cli
+from exchange.errors import (
+    AuthError,
+    ConfigError,
+    ConnectError,
+    HostKeyError,
+    RefusedContentError,
+    TransferError,
+)
+from exchange.resources import samples_dir
+from exchange.store import Store
+from exchange.sync.outbox import OutboxStatus, deliver, list_outbox
+from exchange.sync.pull import acknowledge_all, pull_detailed
+from exchange.sync.push import push
+from exchange.translate import exception_classes
+from exchange.transport import open_transport, parse_endpoint
+from exchange.transport.http import HTTP_ERRORS
+from tests.transport.http_server import Doc, HTTPServerThread
+from tests.transport.servers import Certs
+
+ORDERS = b'<?xml version="1.0" encoding="utf-8"?>\n<ORDERS><ORDER><CODE>1</CODE></ORDER></ORDERS>\n'
+HTML_502 = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+            b"<body><h1>Bad Gateway</h1></body></html>")
+
+
+@pytest.fixture
+def http() -> Iterator[HTTPServerThread]:
+    with HTTPServerThread() as server:
+        yield server
+
+
+@pytest.fixture
+def https(certs: Certs) -> Iterator[HTTPServerThread]:
+    with HTTPServerThread(cert=certs.cert, key=certs.key) as server:
+        yield server
+
+
+def _inbox(tmp_path: Path) -> list[str]:
+    inbox = tmp_path / "inbox"
+    return sorted(p.name for p in inbox.iterdir()) if inbox.exists() else []
+
+
+def test_a_pull_with_an_etag_takes_the_file_once(
+        https: HTTPServerThread, certs: Certs, sqlite_store: Store, tmp_path: Path) -> None:
+    https.put("/export/orders.xml", Doc(ORDERS))
+    url = https.url("/export/orders.xml", f"patternId=5&cafile={certs.ca}")
+    first = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert [f.name for f in first.pulled] == ["orders.xml"]
+    assert first.pulled[0].local_path.read_bytes() == ORDERS
+    acknowledge_all(first.pulled, True)
+    second = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert second.pulled == []
+    assert [s.reason for s in second.skipped] == ["not modified since the last pull"]
+    gets = https.gets("/export/orders.xml")
+    assert len(gets) == 2
+    assert "if-none-match" not in gets[0].headers
+    assert gets[1].headers["if-none-match"].startswith('"')
+    assert gets[1].path.endswith("?patternId=5")  # the shop's own parameter, not our options
+
+
+def test_without_an_etag_if_modified_since_is_sent(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path) -> None:
+    http.put("/orders.xml", Doc(ORDERS, etag=False))
+    url = http.url("/orders.xml")
+    assert len(pull_detailed(url, tmp_path / "inbox", sqlite_store).pulled) == 1
+    assert pull_detailed(url, tmp_path / "inbox", sqlite_store).pulled == []
+    assert http.gets("/orders.xml")[1].headers["if-modified-since"].endswith("GMT")
+
+
+def test_the_same_export_served_twice_is_taken_once(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path) -> None:
+    # Generated anew each time: no ETag, a new Last-Modified, the same content.
+    http.put("/orders.xml", Doc(ORDERS, etag=False, last_modified=1_700_000_000))
+    url = http.url("/orders.xml")
+    first = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    acknowledge_all(first.pulled, True)
+    http.put("/orders.xml", Doc(ORDERS, etag=False, last_modified=1_700_000_600))
+    again = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert again.pulled == []
+    assert "same content already imported" in again.skipped[0].reason
+    http.put("/orders.xml", Doc(ORDERS.replace(b"<CODE>1", b"<CODE>2"), etag=False,
+                                last_modified=1_700_001_200))
+    changed = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert [f.name for f in changed.pulled] == ["orders.xml"]
+    assert changed.pulled[0].sha256 != first.pulled[0].sha256
+
+
+def test_a_list_of_urls_is_pulled(http: HTTPServerThread, sqlite_store: Store,
+                                  tmp_path: Path) -> None:
+    http.put("/x/a.xml", Doc(ORDERS))
+    http.put("/x/sub/b.xml", Doc(ORDERS.replace(b"1", b"2")))
+    got = pull_detailed(http.url("/x/", "paths=a.xml,sub/b.xml"), tmp_path / "inbox", sqlite_store)
+    assert sorted(f.name for f in got.pulled) == ["a.xml", "b.xml"]
+
+
+def test_an_html_502_page_is_refused_and_retryable(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path) -> None:
+    http.put("/orders.xml", Doc(HTML_502, content_type="text/html", status=502))
+    with pytest.raises(RefusedContentError) as caught:
+        pull_detailed(http.url("/orders.xml"), tmp_path / "inbox", sqlite_store)
+    assert caught.value.retryable
+    assert "502 Bad Gateway, text/html" in str(caught.value)
+    assert _inbox(tmp_path) == []
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "application/xml"])
+def test_an_html_page_where_xml_is_expected_is_refused(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path, content_type: str) -> None:
+    # A login or maintenance page served with 200, announced as HTML or not.
+    http.put("/orders.xml", Doc(b"\n  <!doctype html><html><title>Log in</title></html>",
+                                content_type=content_type))
+    out = pull_detailed(http.url("/orders.xml"), tmp_path / "inbox", sqlite_store)
+    assert out.pulled == []
+    assert "expected XML, the server sent an HTML page" in out.skipped[0].reason
+    assert '"Log in"' in out.skipped[0].reason
+    assert _inbox(tmp_path) == []
+    # ?expect=any takes whatever comes (a CSV export, say).
+    anything = pull_detailed(http.url("/orders.xml", "expect=any"), tmp_path / "inbox", sqlite_store)
+    assert len(anything.pulled) == 1
+
+
+def test_a_truncated_body_is_refused(http: HTTPServerThread, sqlite_store: Store,
+                                     tmp_path: Path) -> None:
+    http.put("/orders.xml", Doc(ORDERS * 100, truncate_to=1000))
+    with pytest.raises(TransferError) as caught:
+        pull_detailed(http.url("/orders.xml"), tmp_path / "inbox", sqlite_store)
+    assert "1000" in str(caught.value) and str(len(ORDERS) * 100) in str(caught.value)
+    assert _inbox(tmp_path) == []
+
+
+def test_a_body_over_max_size_is_refused(http: HTTPServerThread, tmp_path: Path) -> None:
+    http.put("/big.xml", Doc(b"<a>" + b"x" * 5000 + b"</a>"))
+    with open_transport(http.url("/big.xml", "max_size=1000")) as t, \
+            pytest.raises(RefusedContentError, match="max_size 1000"):
+        t.download("big.xml", tmp_path / "big.xml")
+    assert not (tmp_path / "big.xml").exists()
+
+
+def test_a_missing_document_is_not_found_and_not_retried(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path) -> None:
+    out = pull_detailed(http.url("/gone.xml"), tmp_path / "inbox", sqlite_store)
+    assert "not found (404 Not Found, text/plain" in out.skipped[0].reason
+
+
+def test_a_push_lands_byte_exact_over_tls(https: HTTPServerThread, certs: Certs,
+                                          sqlite_store: Store, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    data = bytes(range(256)) * 4000
+    feed.write_bytes(data)
+    result = push(feed, https.url("/import/", f"cafile={certs.ca}"), sqlite_store,
+                  spool_dir=tmp_path / "spool")
+    assert result.delivered
+    assert https.state.uploads["/import/feed.xml"] == data
+    put = next(r for r in https.state.requests if r.method == "PUT")
+    assert put.headers["content-type"] == "application/xml"
+
+
+def test_post_to_a_url_that_names_the_target(http: HTTPServerThread, sqlite_store: Store,
+                                             tmp_path: Path) -> None:
+    (tmp_path / "status.xml").write_bytes(ORDERS)
+    assert push(tmp_path / "status.xml", http.url("/api/order_histories", "method=post"),
+                sqlite_store, spool_dir=tmp_path / "spool").delivered
+    assert http.state.uploads["/api/order_histories"] == ORDERS
+    assert [r.method for r in http.state.requests] == ["POST"]
+
+
+def test_the_server_down_means_the_outbox_delivered_in_order(sqlite_store: Store,
+                                                             tmp_path: Path) -> None:
+    with HTTPServerThread() as gone:
+        port = gone.port
+    url = f"http://127.0.0.1:{port}/in/"
+    for name in ("1.xml", "2.xml", "3.xml"):
+        (tmp_path / name).write_text(f"<n>{name}</n>")
+        result = push(tmp_path / name, url, sqlite_store, spool_dir=tmp_path / "spool")
+        assert result.waiting
+    assert [e.remote_name for e in list_outbox(sqlite_store)] == ["1.xml", "2.xml", "3.xml"]
+    with HTTPServerThread(port=port) as back:
+        done = deliver(sqlite_store, now=datetime.now(UTC) + timedelta(hours=2))
+        assert [e.remote_name for e in done.delivered] == ["1.xml", "2.xml", "3.xml"]
+        assert [r.path for r in back.state.requests] == ["/in/1.xml", "/in/2.xml", "/in/3.xml"]
+    assert all(e.status == OutboxStatus.DELIVERED for e in list_outbox(sqlite_store))
+
+
+def test_an_unknown_certificate_authority_is_refused(https: HTTPServerThread, certs: Certs,
+                                                     tmp_path: Path) -> None:
+    https.put("/o.xml", Doc(ORDERS))
+    with open_transport(https.url("/o.xml", f"cafile={certs.other_ca}")) as t, \
+            pytest.raises(HostKeyError, match="TLS certificate refused"):
+        t.download("o.xml", tmp_path / "o.xml")
+    # Without ?cafile= the system CAs are used, which do not know the test CA either.
+    with open_transport(https.url("/o.xml")) as t, pytest.raises(HostKeyError):
+        t.download("o.xml", tmp_path / "o.xml")
+
+
+def test_basic_auth_comes_from_the_environment_and_is_never_logged(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    http.state.basic = ("shop", "s3cret-basic")
+    http.put("/o.xml", Doc(ORDERS))
+    url = f"http://shop@127.0.0.1:{http.port}/o.xml"
+    with pytest.raises(AuthError, match="EXCHANGE_PASSWORD_127_0_0_1_SHOP"):
+        pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_SHOP", "wrong")
+    out = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert "refused the credentials (401 Unauthorized" in out.skipped[0].reason
+    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_SHOP", "s3cret-basic")
+    assert len(pull_detailed(url, tmp_path / "inbox", sqlite_store).pulled) == 1
+    assert "s3cret-basic" not in caplog.text
+
+
+def test_a_bearer_token_from_the_environment(http: HTTPServerThread, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    http.state.bearer = "tok-123"
+    http.put("/o.xml", Doc(ORDERS))
+    url = http.url("/o.xml", "auth=bearer")
+    with pytest.raises(AuthError, match="EXCHANGE_PASSWORD_127_0_0_1_TOKEN"):
+        open_transport(url)
+    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_TOKEN", "tok-123")
+    with open_transport(url) as t:
+        assert t.download("o.xml", tmp_path / "o.xml") == len(ORDERS)
+        assert "tok-123" not in repr(t.client.auth)
+
+
+def test_plain_http_only_to_this_machine_and_no_secrets_in_urls() -> None:
+    with pytest.raises(ConfigError, match="only to this machine"):
+        parse_endpoint("http://shop.example/orders.xml")
+    assert parse_endpoint("http://shop.example/orders.xml?insecure=1").host == "shop.example"
+    assert parse_endpoint("http://localhost:8080/o.xml").port == 8080
+    with pytest.raises(ConfigError, match="refused"):
+        parse_endpoint("https://u:pw@shop.example/o.xml")
+    with pytest.raises(ConfigError, match="after"):
+        parse_endpoint("https://shop.example/o.xml?after=delete")
+    with pytest.raises(ConfigError, match="method"):
+        parse_endpoint("https://shop.example/o.xml?method=patch")
+
+
+def test_a_server_that_is_down_is_a_retryable_connect_error(tmp_path: Path) -> None:
+    with HTTPServerThread() as gone:
+        url = gone.url("/o.xml")
+    with open_transport(url) as t, pytest.raises(ConnectError) as caught:
+        t.download("o.xml", tmp_path / "o.xml")
+    assert caught.value.retryable
+
+
+def test_each_httpx_exception_class_has_its_own_entry() -> None:
+    classes = exception_classes(Exception, "httpx")
+    assert httpx.ReadTimeout in classes and len(classes) > 20
+    missing = [c.__qualname__ for c in classes if not HTTP_ERRORS.covers(c)]
+    assert missing == [], f"untranslated httpx exceptions: {missing}"
+
+
+def test_exchange_pull_and_import_from_https(https: HTTPServerThread, certs: Certs,
+                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EXCHANGE_DATABASE_URL", raising=False)
+    sample = (samples_dir() / "shoptet" / "orders-export.xml").read_bytes()
+    https.put("/export/orders.xml", Doc(sample))
+    url = https.url("/export/orders.xml", f"cafile={certs.ca}")
+    assert run_cli(cli, ["catalog", "load", str(samples_dir() / "catalog.csv")]) == 0
+    # A pull on its own store: the import below must not see its 304.
+    assert run_cli(cli, ["--db", "sqlite:///pulls.db", "pull", url, "--to", "pulled"]) == 0
+    assert "pulled orders.xml" in capsys.readouterr().out
+    assert (tmp_path / "pulled" / "orders.xml").read_bytes() == sample
+    code = run_cli(cli, ["import", "--from", url, "--profile", "shoptet"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "1 file(s) pulled and imported" in out.out
+    assert run_cli(cli, ["import", "--from", url, "--profile", "shoptet"]) == 0
+    assert "not modified since the last pull" in capsys.readouterr().out
+    assert run_cli(cli, ["orders", "list", "--json"]) == 0
+    assert '"number"' in capsys.readouterr().out
