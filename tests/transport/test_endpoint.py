@@ -72,7 +72,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_unknown_scheme_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="ftp, ftps, memory, sftp"):
+    with pytest.raises(ConfigError, match="ftp, ftps, http, https, memory, sftp"):
         parse_endpoint("gopher://h/")
     with pytest.raises(ConfigError, match="known: file, ftp"):
         transport_class("gopher")
