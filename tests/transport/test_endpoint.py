@@ -78,7 +78,7 @@ def test_unknown_scheme_lists_the_known_ones() -> None:
         transport_class("gopher")
     with pytest.raises(ConfigError, match="already registered"):
         register("ftp", "x:Y")
-    assert known_schemes() == ["file", "ftp", "ftps", "memory", "sftp"]
+    assert known_schemes() == ["file", "ftp", "ftps", "http", "https", "memory", "sftp"]
 
 
 def test_secret_never_shows_in_repr_or_str() -> None:
