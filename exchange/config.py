@@ -295,6 +295,19 @@ class ConfigFile(_Section):
                                     description="local working folders")
     shops: dict[Text, ShopSection] = Field(default_factory=dict, description="the shops")
     jobs: dict[Text, JobSection] = Field(default_factory=dict, description="what `exchange run` runs")
+    alerts: dict[str, Any] | None = Field(
+        None, description="where alerts go and when (docs/console.md); checked by exchange.alerts")
+
+    @field_validator("alerts")
+    @classmethod
+    def _alerts_are_valid(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from exchange.alerts.settings import parse_alerts
+
+        try:
+            parse_alerts(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @model_validator(mode="before")
     @classmethod

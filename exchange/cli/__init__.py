@@ -10,6 +10,7 @@ import sys
 import click
 
 from exchange import __version__
+from exchange.cli.alert_cmds import register as register_alerts
 from exchange.cli.common import run_cli
 from exchange.cli.core_cmds import register as register_core
 from exchange.cli.export_cmds import register as register_export
@@ -44,6 +45,7 @@ register_transport(cli)
 register_jobs(cli)
 register_reconcile(cli)
 register_web(cli)
+register_alerts(cli)
 
 
 def main() -> None:

@@ -13,8 +13,10 @@ import schedule
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from exchange.alerts.settings import alerts_of
+from exchange.alerts.watch import sweep
 from exchange.config import Config, JobAction, JobConfig
-from exchange.errors import ConfigError, LockHeldError
+from exchange.errors import ConfigError, ExchangeError, LockHeldError
 from exchange.jobs.locks import new_holder_id
 from exchange.jobs.runner import Action, RunOutcome, run_job
 from exchange.jobs.stable import StableFiles
@@ -22,6 +24,7 @@ from exchange.jobs.timing import allowed_now
 from exchange.store import Store
 
 log = logging.getLogger("exchange.daemon")
+ALERT_SWEEP_SECONDS = 60  # how often the daemon looks for something to alert about
 
 
 class _Notify(FileSystemEventHandler):
@@ -52,6 +55,7 @@ class Daemon:
         self._watches: dict[str, tuple[StableFiles, threading.Lock]] = {}
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self.outcomes: list[RunOutcome] = []
+        self.alerts = alerts_of(config.path, config.folders.quarantine)  # ConfigError now, not later
 
     # --- planning -------------------------------------------------------------------------------
 
@@ -65,6 +69,8 @@ class Daemon:
                 self.scheduler.every(job.every_seconds).seconds.do(self.fire, job)
             for at in job.at:
                 self.scheduler.every().day.at(at).do(self.fire, job)
+        if self.alerts.enabled:
+            self.scheduler.every(ALERT_SWEEP_SECONDS).seconds.do(self.send_alerts)
         for job in self.config.jobs.values():
             if job.every_seconds and job.action != JobAction.WATCH:
                 self.fire(job)
@@ -101,7 +107,17 @@ class Daemon:
             return None
         self.outcomes.append(outcome)
         log.info("%s: run %s %s %s", job.name, outcome.run_id, outcome.status, outcome.counts)
+        if outcome.status == "failed":
+            self.send_alerts()  # a failure at night is told at once (throttled per hour)
         return outcome
+
+    def send_alerts(self) -> None:
+        """One alert sweep (exchange.alerts); a failure to send is in the history, never fatal."""
+        if self.alerts.enabled:
+            try:
+                sweep(self.store, self.alerts)
+            except ExchangeError as exc:
+                log.error("alerts: %s", exc)
 
     def poll_watches(self) -> None:
         """Import files of watched folders that have settled."""
