@@ -55,3 +55,11 @@ def test_alerts_check_sends_what_is_due(tmp_path: Path) -> None:
         result = CliRunner().invoke(cli, ["--db", db, "--config", str(config.path), "alerts", "check"])
     assert result.exit_code == 0, result.output
     assert "run_failed" in result.output and len(hooks.payloads) == 1
+
+
+def test_exchange_yaml_reports_a_bad_alerts_section_on_load(tmp_path: Path) -> None:
+    path = tmp_path / "exchange.yaml"
+    path.write_text("alerts:\n  webhook: ftp://nope\n  throttle: 5\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "alerts.webhook" in str(caught.value) and "alerts.throttle" in str(caught.value)
