@@ -9,6 +9,7 @@ environment or the OS keyring, see docs/transport.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
@@ -61,7 +62,7 @@ folders:
 # Jobs run by `exchange run` (all) or `exchange run --once NAME`, e.g.
 # jobs:
 #   pull-orders:
-#     do: import              # import | export | watch
+#     do: import              # import | export | watch | reconcile
 #     shop: myshop
 #     every: 10 minutes       # or: at: ["06:00", "18:30"]
 #     window: {hours: "06:00-22:00", weekdays: [mon, tue, wed, thu, fri]}
@@ -70,6 +71,12 @@ folders:
 #     shop: myshop
 #     feed: pricelist
 #     every: 1 hour
+#     options: {images: false}  # feed options over the profile's (descriptions, content: stock, ...)
+#   drift-report:
+#     do: reconcile           # compares the shop's product export with the feed; counts in history
+#     shop: myshop
+#     shop_export: https://shop.example.com/export/productsComplete.xml
+#     at: "07:30"
 #   drop-folder:
 #     do: watch
 #     shop: myshop
@@ -89,6 +96,7 @@ class JobAction(StrEnum):
     IMPORT = "import"
     EXPORT = "export"
     WATCH = "watch"
+    RECONCILE = "reconcile"
 
 
 class ImportAs(StrEnum):
@@ -251,6 +259,12 @@ class JobSection(_Section):
     feed: Text = Field("pricelist", description="export jobs: the profile's feed")
     folder: Text | None = Field(
         None, description="watch jobs: the folder watched (relative to exchange.yaml)")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="export jobs: feed options over the profile's (images, descriptions, content, "
+                    "safety_stock, max_stock)")
+    shop_export: Text | None = Field(
+        None, description="reconcile jobs: the shop's product export, a file or an endpoint URL naming it")
 
     @field_validator("at", mode="before")
     @classmethod
@@ -271,6 +285,8 @@ class JobSection(_Section):
     def _fits_its_action(self, info: ValidationInfo) -> JobSection:
         if self.do is JobAction.WATCH and not self.folder:
             _fail(("folder",), "required for a watch job")
+        if self.do is JobAction.RECONCILE and not self.shop_export:
+            _fail(("shop_export",), "required for a reconcile job")
         shops = _shops_in(info)
         if self.do is JobAction.IMPORT and shops is not None and shops.get(self.shop) is False:
             raise _problem(f"shop {self.shop!r} has no orders_from endpoint to import from")
@@ -396,6 +412,8 @@ class JobConfig:
     window: Window = field(default_factory=Window)
     feed: str = JobSection.model_fields["feed"].default
     folder: Path | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    shop_export: str | None = None
 
 
 @dataclass(frozen=True)
@@ -429,7 +447,8 @@ def _built(model: ConfigFile, path: Path) -> Config:
                for name, s in model.shops.items()},
         jobs={name: JobConfig(name=name, action=j.do, shop=j.shop, every_seconds=j.every, at=j.at,
                               window=Window.from_section(j.window), feed=j.feed,
-                              folder=(base / j.folder) if j.folder else None)
+                              folder=(base / j.folder) if j.folder else None,
+                              options=dict(j.options), shop_export=j.shop_export)
               for name, j in model.jobs.items()},
     )
 

@@ -115,10 +115,10 @@ def export_and_push(ctx: JobContext) -> RunSummary:
         mode = differential_of(feed_spec(profile, ctx.job.feed).options or {})
         result = publish_feed(ctx.store, profile, ctx.job.feed, endpoint=shop.feed_to,
                               staging=folder, remote_name=name, destination=destination,
-                              changes=mode is not Differential.NONE)
+                              changes=mode is not Differential.NONE, overrides=ctx.job.options)
     else:  # a file others fetch: always whole
         result = export_feed(ctx.store, profile, ctx.job.feed, folder / name,
-                             destination=destination)
+                             destination=destination, overrides=ctx.job.options)
     summary.add("items", result.item_count)
     if result.withdrawn_count:
         summary.add("withdrawn", result.withdrawn_count)
@@ -142,8 +142,40 @@ def export_and_push(ctx: JobContext) -> RunSummary:
     return summary
 
 
+def reconcile_shop(ctx: JobContext) -> RunSummary:
+    """Compare the shop's product export with the shop's feed; the drift counts go into the run."""
+    import tempfile
+
+    from exchange.exporters.reconcile import reconcile
+    from exchange.profiles import load_profile
+
+    shop = _shop(ctx)
+    source = ctx.job.shop_export
+    if not source:
+        raise ConfigError(f"job {ctx.job.name!r}: a reconcile job needs shop_export")
+    summary = RunSummary()
+    with tempfile.TemporaryDirectory() as tmp:
+        if "://" in source:
+            from exchange.sync.fetch import fetch_file
+
+            path = fetch_file(source, Path(tmp))
+        else:
+            path = Path(source)
+        report = reconcile(ctx.store, load_profile(shop.profile), path, feed_name=ctx.job.feed,
+                           shop_export_name=source)
+    for kind, count in report.counts.items():
+        summary.add(kind, count)
+    if report.drifted:
+        summary.add("warnings")
+    ctx.event("reconciled", "; ".join(f"{k} {v}" for k, v in report.counts.items()),
+              level="warning" if report.drifted else "info", document=source,
+              details=report.as_dict())
+    return summary
+
+
 ACTIONS: dict[str, Action] = {
     JobAction.IMPORT.value: pull_and_import,
     JobAction.WATCH.value: import_watched,
     JobAction.EXPORT.value: export_and_push,
+    JobAction.RECONCILE.value: reconcile_shop,
 }
