@@ -6,6 +6,9 @@ Variants (each in a fresh subprocess, so peak RSS is per variant):
   lxml    an lxml ``etree.xmlfile`` writer over the same sqlite3 rows
 
 Usage: .venv/bin/python bench/bench_export.py [--products 500000] [--template shoptet/pricelist_flat.xml.j2]
+                                             [--media off,on]
+--media runs every variant with images and descriptions off, then on (the feed options the engine
+and the bare render both get), and prints the engine's ratio for each.
 The database is generated once (seeded) and cached in --workdir.
 """
 
@@ -32,7 +35,7 @@ SELECT p.code, p.ean, p.name, p.unit, p.vat_rate, p.is_service, '' AS parent_cod
        p.variant_name, p.description, p.manufacturer, p.url, p.image_url, p.category,
        round(pp.amount, 2) AS price, pl.currency,
        CASE WHEN p.is_service THEN NULL ELSE max(coalesce(s.avail, 0), 0) END AS available,
-       '' AS labels, '' AS external_id, '' AS variants
+       '' AS labels, '' AS external_id, '' AS variants, 0 AS hidden
 FROM products p
 JOIN product_prices pp ON pp.product_id = p.id
 JOIN price_lists pl ON pl.id = pp.price_list_id AND pl.name = 'retail'
@@ -96,19 +99,20 @@ class _Profile:
     exports: dict[str, Any] = field(default_factory=dict)
 
 
-def run_engine(db: Path, template: str, output: Path) -> int:
+def run_engine(db: Path, template: str, output: Path, media: bool) -> int:
     from exchange.exporters.engine import export_feed
     from exchange.profiles import ExportSpec
     from exchange.store import Store
 
     profile = _Profile("bench", {"pricelist": ExportSpec(name="pricelist", template=template,
-                                                         options={"differential": False})})
+                                                         options={"differential": "none"})})
     with Store(f"sqlite:///{db}") as store:
-        result = export_feed(store, profile, "pricelist", output, force=True)
+        result = export_feed(store, profile, "pricelist", output, force=True,
+                             overrides={"images": media, "descriptions": media})
     return result.item_count
 
 
-def run_jinja(db: Path, template_name: str, output: Path) -> int:
+def run_jinja(db: Path, template_name: str, output: Path, media: bool) -> int:
     from exchange.exporters.query import FeedItem
     from exchange.exporters.render import _write_chunks, build_environment
 
@@ -126,14 +130,16 @@ def run_jinja(db: Path, template_name: str, output: Path) -> int:
 
     feed = {"name": "pricelist", "key": "bench/pricelist", "profile": "bench",
             "generated_at": datetime.now(UTC), "price_list": "retail", "currency": "CZK",
-            "vat_included": True, "full": True, "since": None, "label": None, "warehouses": ()}
+            "vat_included": True, "full": True, "since": None, "label": None, "warehouses": (),
+            "images": media, "descriptions": media, "categories": True, "stock": True,
+            "prices": True}
     with open(output, "w", encoding="utf-8", buffering=1 << 20) as handle:
         _write_chunks(template.generate(items=rows(), feed=feed, options={}), handle)
     conn.close()
     return counter[0]
 
 
-def run_lxml(db: Path, _template: str, output: Path) -> int:
+def run_lxml(db: Path, _template: str, output: Path, _media: bool) -> int:
     from lxml import etree
 
     conn = sqlite3.connect(db)
@@ -165,9 +171,9 @@ def run_lxml(db: Path, _template: str, output: Path) -> int:
 VARIANTS = {"engine": run_engine, "jinja": run_jinja, "lxml": run_lxml}
 
 
-def child(variant: str, db: Path, template: str, output: Path) -> None:
+def child(variant: str, db: Path, template: str, output: Path, media: bool) -> None:
     start = time.perf_counter()
-    count = VARIANTS[variant](db, template, output)
+    count = VARIANTS[variant](db, template, output, media)
     elapsed = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"variant": variant, "items": count, "seconds": elapsed,
@@ -183,28 +189,37 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/exchange-bench-export"))
     parser.add_argument("--repeat", type=int, default=1, help="runs per variant; the best is kept")
     parser.add_argument("--variants", default="jinja,engine,lxml")
+    parser.add_argument("--media", default="off,on",
+                        help="images and descriptions: off, on, or off,on for both")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     db = args.workdir / f"export-{args.products}-{args.seed}.db"
     if args.child:
-        child(args.child, db, args.template, args.workdir / f"feed-{args.child}.xml")
+        child(args.child, db, args.template, args.workdir / f"feed-{args.child}.xml",
+              args.media == "on")
         return
     if not db.exists():
         t0 = time.perf_counter()
         build_database(db, args.products, args.seed)
         print(f"built {db} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    for media in args.media.split(","):
+        report(args, db, media)
+
+
+def report(args: argparse.Namespace, db: Path, media: str) -> None:
+    """Run every variant (best of --repeat) with images and descriptions ``media`` and print the table."""
     results: dict[str, dict[str, Any]] = {}
     for variant in args.variants.split(","):
         for _ in range(args.repeat):
             proc = subprocess.run([sys.executable, __file__, "--child", variant, "--products",
                                    str(args.products), "--seed", str(args.seed), "--template",
-                                   args.template, "--workdir", str(args.workdir)],
+                                   args.template, "--workdir", str(args.workdir), "--media", media],
                                   check=True, capture_output=True, text=True)
             run = json.loads(proc.stdout.strip().splitlines()[-1])
             if variant not in results or run["items_per_s"] > results[variant]["items_per_s"]:
                 results[variant] = run
     base = results.get("jinja", {}).get("items_per_s")
-    print(f"{args.products} products, template {args.template}")
+    print(f"{args.products} products, template {args.template}, images and descriptions {media}")
     print(f"{'variant':8} {'items':>8} {'seconds':>8} {'items/s':>9} {'vs jinja':>8} {'peak RSS':>9} {'MB out':>7}")
     for name, r in results.items():
         ratio = f"{r['items_per_s'] / base:.2f}x" if base else "-"
