@@ -14,6 +14,7 @@ from exchange.config import JobAction, ShopConfig
 from exchange.errors import ConfigError
 from exchange.jobs.runner import Action, JobContext, RunSummary
 from exchange.store.feeds import PublicationStatus
+from exchange.transport.local import refuse_reason
 
 if TYPE_CHECKING:
     from exchange.importers.report import ImportReport
@@ -83,7 +84,13 @@ def import_watched(ctx: JobContext) -> RunSummary:
         if ctx.stop.is_set():
             summary.add("deferred")
             continue
-        if not path.is_file():
+        refused = refuse_reason(folder, path)
+        if refused == "vanished":
+            continue
+        if refused is not None:  # a symlink, or a file outside the folder: never read or moved
+            summary.add("refused")
+            summary.add("warnings")
+            ctx.event("refused", f"{path.name}: {refused}", level="warning", document=path.name)
             continue
         report = importer(path, None)
         _record(ctx, report, summary)

@@ -10,12 +10,12 @@ import posixpath
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from exchange.errors import RemoteNotFoundError, TransferError, UnsafePathError
+from exchange.errors import RemoteNotFoundError, TransferError, TransportError, UnsafePathError
 
 if TYPE_CHECKING:
     from exchange.transport.endpoint import Endpoint
@@ -25,6 +25,8 @@ BlockSink = Callable[[bytes], object]
 
 #: Prefix of the temporary names uploads are written under before the final rename.
 TEMP_PREFIX = ".exchange-tmp-"
+#: A temporary upload older than this was abandoned (a killed push): the next push deletes it.
+STALE_UPLOAD_AGE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Transport(abc.ABC):
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
+        self._swept: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -147,6 +150,7 @@ class Transport(abc.ABC):
         A reader never sees a half-written file under the final name.
         """
         final = confine(remote)
+        self.sweep_stale_uploads(posixpath.dirname(final))
         local = Path(local_path)
         expected = local.stat().st_size
         tmp = temp_name(final)
@@ -174,6 +178,32 @@ class Transport(abc.ABC):
         for i, (local, remote) in enumerate(items):
             self.publish(local, remote)
             yield i
+
+    def sweep_stale_uploads(self, folder: str = "", *, now: datetime | None = None) -> list[str]:
+        """Delete our temporary uploads in ``folder`` older than STALE_UPLOAD_AGE; once per folder.
+
+        A push killed between upload and rename leaves its ``.exchange-tmp-*`` file behind; no
+        reader takes it (readers skip the prefix), so only we can clean it up. Best effort: a
+        folder that cannot be listed, or a file that cannot be deleted, is left for next time.
+        Returns the paths deleted.
+        """
+        rel = confine(folder)
+        if rel in self._swept:
+            return []
+        self._swept.add(rel)
+        cutoff = (now or datetime.now(UTC)) - STALE_UPLOAD_AGE
+        try:
+            stale = [f for f in self._list(rel) if is_temp_name(f.name) and f.mtime < cutoff]
+        except TransportError:
+            return []
+        removed = []
+        for f in stale:
+            try:
+                self._delete(f.path)
+            except TransportError:
+                continue  # someone else's, or gone already
+            removed.append(f.path)
+        return removed
 
     def rename(self, old: str, new: str) -> None:
         """Rename or move a remote file inside the root; replaces ``new`` if it exists."""

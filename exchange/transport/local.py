@@ -23,6 +23,32 @@ def _translate(exc: OSError, what: str) -> ExchangeError:
     return LOCAL_ERRORS.translate(exc, what)
 
 
+def refuse_reason(folder: Path, path: Path) -> str | None:
+    """Why ``path`` in ``folder`` must not be read, or None when it may.
+
+    A symbolic link is never followed, wherever it points, and a file whose real path is outside
+    the folder (through a linked parent folder) is refused: neither is read nor copied anywhere.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "vanished"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISLNK(st.st_mode):
+        return "a symbolic link: never followed"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    base = Path(os.path.realpath(folder))
+    if base not in Path(os.path.realpath(path)).parents:
+        return f"its real path is outside {folder}"
+    return None
+
+
+#: Opening for reading never follows a symbolic link in the last component.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 class LocalTransport(Transport):
     """A folder on this machine, seen through the same interface as a server."""
 
@@ -57,15 +83,17 @@ class LocalTransport(Transport):
 
     def _download(self, path: str, local: Path, size: int | None,
                   on_block: BlockSink | None) -> int:
+        source = self._path(path)
+        reason = refuse_reason(self.base, source)
+        if reason is not None and reason != "vanished":
+            raise UnsafePathError(f"refused {path}: {reason}")
         try:
-            if on_block is None:
-                shutil.copyfile(self._path(path), local)
-                return local.stat().st_size
             written = 0
-            with self._path(path).open("rb") as src, local.open("wb") as out:
+            with os.fdopen(os.open(source, _READ_FLAGS), "rb") as src, local.open("wb") as out:
                 while block := src.read(1024 * 1024):
                     out.write(block)
-                    on_block(block)
+                    if on_block is not None:
+                        on_block(block)
                     written += len(block)
             return written
         except OSError as exc:

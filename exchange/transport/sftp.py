@@ -377,6 +377,7 @@ class SFTPTransport(Transport):
         plan = []
         for local, remote in items:
             final = confine(remote)
+            self.sweep_stale_uploads(posixpath.dirname(final))
             path = Path(local)
             plan.append((path, path.stat().st_size, final, temp_name(final)))
         clients: queue.SimpleQueue[paramiko.SFTPClient] = queue.SimpleQueue()

@@ -143,3 +143,22 @@ def test_publish_many_publishes_in_order_and_leaves_no_temporary_file(
         assert [(f.name, f.size) for f in t.list_files()] == [(f"f{i:02d}.xml", 4 * (i + 1))
                                                          for i in range(12)]
     assert remote.names() == [f"f{i:02d}.xml" for i in range(12)]
+
+
+def test_a_push_deletes_our_abandoned_temporary_uploads_older_than_an_hour(remote: Remote) -> None:
+    remote.put(".exchange-tmp-0badf00d-feed.xml", b"half a feed", OLD)  # a killed push
+    remote.put(".exchange-tmp-1234abcd-feed.xml", b"in progress")  # another push, now
+    remote.put("old-but-not-ours.xml", b"<x/>", OLD)
+    with open_transport(remote.url) as t:
+        local = Path(__file__).parent / "__init__.py"
+        t.publish(local, "feed.xml")
+        # Once per folder and connection: the next publish does not list again.
+        assert t.sweep_stale_uploads("") == []
+    names = remote.names()
+    if remote.kind == "ftps-vsftpd":
+        # vsftpd hides dot files from its listings, so the stale upload cannot be seen.
+        assert ".exchange-tmp-0badf00d-feed.xml" in names
+    else:
+        assert ".exchange-tmp-0badf00d-feed.xml" not in names
+    assert ".exchange-tmp-1234abcd-feed.xml" in names
+    assert "old-but-not-ours.xml" in names and "feed.xml" in names
