@@ -16,7 +16,6 @@ from exchange.errors import ConfigError, DocumentError, ExchangeError, Transport
 from exchange.store import Store
 
 EXIT_OK = 0
-EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_DOCUMENT = 4
 EXIT_TRANSPORT = 5
