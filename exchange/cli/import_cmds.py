@@ -78,6 +78,7 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str, s
 
     if not files and not source:
         raise click.UsageError("give FILES to import, or --from ENDPOINT to pull them first")
+    _start_reader_early(files)
     loaded = load_profile(profile)
     store = app.store()
     reports = []
@@ -104,6 +105,15 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str, s
             for skipped in result.skipped:
                 click.echo(f"  not taken: {skipped.name}: {skipped.reason}")
     _finish(reports, dry_run, as_json)
+
+
+def _start_reader_early(files: tuple[Path, ...]) -> None:
+    """A big file is read by a reader process: start it now, so it loads while we open the store."""
+    from exchange.importers.read import process
+    from exchange.importers.run import PARALLEL_MIN_BYTES
+
+    if any(p.is_file() and p.stat().st_size >= PARALLEL_MIN_BYTES for p in files):
+        process.prestart()
 
 
 def _show(report: ImportReport, as_json: bool) -> None:

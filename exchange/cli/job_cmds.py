@@ -46,6 +46,11 @@ def run(app: AppContext, once: str | None, verbose: bool) -> None:
     if not config.jobs:
         raise ConfigError(f"{config.path} defines no jobs")
     click.echo(f"running {len(config.jobs)} job(s); stop with Ctrl+C or SIGTERM", err=True)
+    from exchange.config import JobAction
+    from exchange.importers.read import process
+
+    if any(job.action in (JobAction.IMPORT, JobAction.WATCH) for job in config.jobs.values()):
+        process.prestart()  # a warm reader process for the first big file a job imports
     Daemon(store, config, ACTIONS).serve()
 
 

@@ -38,7 +38,7 @@ def ensure_price_list(
     if found is not None:
         return int(found)
     return int(conn.execute(insert(price_lists).values(
-        name=name, currency=currency, includes_vat=includes_vat)).inserted_primary_key[0])
+        name=name, currency=currency, includes_vat=includes_vat)).inserted_primary_key[0])  # type: ignore[index]
 
 
 def ensure_warehouse(conn: Connection, code: str, name: str = "") -> int:
@@ -47,7 +47,7 @@ def ensure_warehouse(conn: Connection, code: str, name: str = "") -> int:
     if found is not None:
         return int(found)
     return int(conn.execute(insert(warehouses).values(code=code, name=name or code))
-               .inserted_primary_key[0])
+               .inserted_primary_key[0])  # type: ignore[index]
 
 
 def product_id_by_code(conn: Connection, code: str) -> int | None:
@@ -71,7 +71,7 @@ def upsert_product(conn: Connection, product: Product) -> tuple[int, bool]:
     created = pid is None
     if pid is None:
         pid = int(conn.execute(insert(products).values(code=product.code, created_at=now, **values))
-                  .inserted_primary_key[0])
+                  .inserted_primary_key[0])  # type: ignore[index]
     else:
         conn.execute(update(products).where(products.c.id == pid).values(**values))
     set_labels(conn, pid, product.labels)

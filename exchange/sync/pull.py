@@ -179,7 +179,8 @@ class _Seen:
     def find(self, name: str, statuses: tuple[FileStatus, ...], *, size: int | None = None,
              mtime: datetime | None = None, sha256: str | None = None) -> dict[str, Any] | None:
         """The newest row for ``name`` in one of ``statuses`` matching the given fields."""
-        for row in reversed(self.rows.get(name, [])):
+        candidates: list[dict[str, Any]] = self.rows.get(name, [])
+        for row in reversed(candidates):
             if row["status"] not in statuses:
                 continue
             if size is not None and row["size"] != size:
@@ -188,7 +189,7 @@ class _Seen:
                 continue
             if sha256 is not None and row["sha256"] != sha256:
                 continue
-            return row
+            return dict(row)
         return None
 
 

@@ -317,7 +317,7 @@ class Builder:
             return LineKind.PRODUCT
         vmap = self.maps[spec.classify]
         if vmap.has(raw):
-            found = LineKind(vmap.lookup(raw))
+            found = LineKind(str(vmap.lookup(raw)))
             self._kind_cache[raw] = found
             return found
         if vmap.default is not None:
@@ -578,7 +578,9 @@ class Builder:
 
     def _product(self, values: Mapping[str, Any], f: Mapping[str, FieldSpec], line: int,
                  parent: Product | None) -> tuple[Product, Decimal | None]:
-        get = lambda key: self.text(values, f.get(key))  # noqa: E731
+        def get(key: str) -> str:
+            return self.text(values, f.get(key))
+
         currency = (get("currency") or self.options.currency).upper()
         price = self.decimal(values, f.get("price"), line)
         price_excl = self.decimal(values, f.get("price_excl"), line)

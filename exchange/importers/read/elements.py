@@ -83,7 +83,7 @@ def _records(context: etree.iterparse, targets: set[tuple[str, ...]], depths: se
             yield elem
             elem.clear(keep_tail=False)
             while elem.getprevious() is not None:
-                del parent[0]
+                del last_parent[0]
             continue
         ancestors: list[etree._Element] = []
         node = parent

@@ -201,8 +201,8 @@ def _put_attr(elem: etree._Element, attr: str, key: str, out: dict[str, Any]) ->
     value = elem.get(attr)
     if value is None:
         for name, val in elem.attrib.items():
-            if _local(name) == attr:
-                value = val
+            if _local(str(name)) == attr:
+                value = str(val)
                 break
     if value is not None:
         out[key] = value.strip()

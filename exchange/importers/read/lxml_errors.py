@@ -64,7 +64,7 @@ def translate(exc: BaseException, *, file: str | None = None,
     message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
     line = getattr(exc, "lineno", None) or None
     if schema_in_use and isinstance(exc, etree.XMLSyntaxError) and any(
-            e.domain_name.startswith("SCHEMAS") for e in exc.error_log):
+            e.domain_name.startswith("SCHEMAS") for e in list(exc.error_log)):  # type: ignore[call-overload]
         cls, lead = SchemaError, "fails the schema"
     if issubclass(cls, DocumentError):
         return cls(f"{lead}: {message}", file=file, line=line)

@@ -87,7 +87,7 @@ def read_records(source: SourceFile | Path, profile: Profile, kind: DocumentKind
     extractor = compile_extractor(mapping)
     builder = Builder(mapping, profile.import_options, str(source.path))
     for elem in iter_elements(source, mapping.records, schema=schema, stream=stream):
-        line = elem.sourceline or 0
+        line: int = getattr(elem, "sourceline", None) or 0
         values = extractor.extract(elem)
         builder.fill_defaults(values)
         for record in _build(kind, builder, values, line, mapping):

@@ -23,7 +23,7 @@ def _codec(kind: type) -> tuple[tuple[int, Any], ...]:
     codec = _CODECS.get(kind)
     if codec is None:
         hints = get_type_hints(kind)
-        steps = []
+        steps: list[tuple[int, Any]] = []
         for f in fields(kind):
             hint = hints[f.name]
             args = get_args(hint)

@@ -202,9 +202,10 @@ class DocumentWriter:
         """Documents of this shop already in the store, by external id."""
         found = {}
         for row in existing_documents(conn, self.tables, self.ctx.shop, external_ids):
-            status = row[4] if len(row) > 4 else ""
-            wid = row[5] if len(row) > 5 else None
-            found[row[0]] = Existing(int(row[1]), row[2], status, wid, row[3] or "")
+            values = tuple(row)
+            status = values[4] if len(values) > 4 else ""
+            wid = values[5] if len(values) > 5 else None
+            found[values[0]] = Existing(int(values[1]), values[2], status, wid, values[3] or "")
         return found
 
     def clear_change_holds(self, conn: Connection, ids: Sequence[int]) -> None:
