@@ -15,10 +15,8 @@ from typing import BinaryIO
 from lxml import etree
 
 from exchange.errors import XmlSyntaxError
-from exchange.importers.read.lxml_errors import TRANSLATION, translate
+from exchange.importers.read.lxml_errors import CAUGHT, translate
 from exchange.importers.read.source import SourceFile
-
-_LXML_ERRORS = tuple(TRANSLATION)
 
 
 def _local(tag: str) -> str:
@@ -64,7 +62,7 @@ def iter_elements(source: SourceFile | Path, record_paths: tuple[str, ...], *,
         except LookupError as exc:
             raise XmlSyntaxError(f"cannot open the file: {exc}", file=file) from exc
         yield from _records(context, targets, depths)
-    except _LXML_ERRORS as exc:
+    except CAUGHT as exc:
         raise translate(exc, file=file, schema_in_use=schema is not None) from exc
     except (OSError, UnicodeError, LookupError) as exc:
         raise XmlSyntaxError(f"cannot read the file: {exc}", file=file) from exc

@@ -17,7 +17,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from exchange.errors import ConfigError, SchemaError, XmlSyntaxError
-from exchange.importers.read.lxml_errors import TRANSLATION, translate
+from exchange.importers.read.lxml_errors import CAUGHT, translate
 from exchange.importers.read.source import SourceFile
 
 STREAMING_THRESHOLD = 20 * 1024 * 1024
@@ -59,7 +59,7 @@ def validate_small(source: SourceFile, schema_path: Path) -> bytes:
                              huge_tree=False, encoding=encoding.override)
     try:
         tree = etree.parse(io.BytesIO(data), parser)
-    except tuple(TRANSLATION) as exc:
+    except CAUGHT as exc:
         raise translate(exc, file=str(source.path)) from exc
     try:
         # an lxml tree, so that each error knows its element's source line
