@@ -36,6 +36,9 @@ def run(app: AppContext, once: str | None, verbose: bool) -> None:
     store = app.store()
     if once:
         outcome = run_job(store, config, config.job(once), actions=ACTIONS)
+        if outcome.took_over:
+            click.echo(f"{outcome.job}: the lease left by {outcome.took_over} (no longer running) "
+                       "was taken over", err=True)
         click.echo(f"{outcome.job}: run {outcome.run_id} {outcome.status} "
                    + ", ".join(f"{k} {v}" for k, v in sorted(outcome.counts.items())))
         if outcome.message:
@@ -59,15 +62,21 @@ def run(app: AppContext, once: str | None, verbose: bool) -> None:
 @click.pass_obj
 def status(app: AppContext, as_json: bool) -> None:
     """Per job: last run, result, next run; and how many pushes wait in the outbox."""
-    from exchange.jobs.status import job_statuses, outbox_length
+    from exchange.jobs.status import job_statuses, outbox_length, scheduler_status
 
     config = _load(app)
     store = app.store()
     rows = job_statuses(store, config, datetime.now().astimezone())
     waiting = outbox_length(store)
+    scheduler = scheduler_status(store)
     if as_json:
-        echo_json({"jobs": [r.as_dict() for r in rows], "outbox": waiting})
+        echo_json({"jobs": [r.as_dict() for r in rows], "outbox": waiting, "scheduler": scheduler})
         return
+    if scheduler is None:
+        click.echo("scheduler: none running (`exchange run` starts one)")
+    else:
+        click.echo(f"scheduler: {scheduler['holder']}{' (stale)' if scheduler['stale'] else ''}, "
+                   f"since {scheduler['since']:%Y-%m-%d %H:%M:%S} UTC")
     echo_table([r.as_dict() for r in rows],
                [("job", "JOB"), ("action", "DOES"), ("last_started", "LAST RUN (UTC)"),
                 ("last_status", "RESULT"), ("next_run", "NEXT RUN"), ("running_by", "RUNNING NOW")],

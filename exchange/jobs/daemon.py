@@ -1,11 +1,18 @@
-"""The scheduler daemon behind `exchange run`: every job on its schedule, watch folders, clean stop."""
+"""The scheduler daemon behind `exchange run`: every job on its schedule, watch folders, clean stop.
+
+Only one scheduler runs per store: the daemon first takes the scheduler lease
+(:mod:`exchange.jobs.scheduler_lease`); a second daemon stands by and takes over when the first stops,
+dies or loses the lease. A ``dispatch`` function may replace running a job here (the Celery engine
+enqueues it instead).
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -19,6 +26,7 @@ from exchange.config import Config, JobAction, JobConfig
 from exchange.errors import ConfigError, ExchangeError, LockHeldError
 from exchange.jobs.locks import new_holder_id
 from exchange.jobs.runner import Action, RunOutcome, run_job
+from exchange.jobs.scheduler_lease import SCHEDULER_TTL, STANDBY_POLL_SECONDS, SchedulerLease
 from exchange.jobs.stable import StableFiles
 from exchange.jobs.timing import allowed_now
 from exchange.store import Store
@@ -45,9 +53,13 @@ class Daemon:
     """Runs the configured jobs until stopped; one job at a time in this process."""
 
     def __init__(self, store: Store, config: Config, actions: dict[str, Action], *,
-                 settle_seconds: float = 2.0, tick_seconds: float = 1.0) -> None:
+                 settle_seconds: float = 2.0, tick_seconds: float = 1.0,
+                 lease_ttl: timedelta = SCHEDULER_TTL, standby_poll: float = STANDBY_POLL_SECONDS,
+                 dispatch: Callable[[JobConfig, list[Path] | None], None] | None = None) -> None:
         self.store, self.config, self.actions = store, config, actions
         self.holder = new_holder_id()
+        self.lease = SchedulerLease(store, self.holder, ttl=lease_ttl, poll_seconds=standby_poll)
+        self.dispatch = dispatch
         self.stop = threading.Event()
         self.scheduler = schedule.Scheduler()
         self.tick = tick_seconds
@@ -94,10 +106,13 @@ class Daemon:
 
     def fire(self, job: JobConfig, files: list[Path] | None = None) -> RunOutcome | None:
         """Run one job now if its window allows and nobody else runs it."""
-        if self.stop.is_set():
+        if self.stop.is_set() or self.lease.lost.is_set():
             return None
         if not allowed_now(job, datetime.now().astimezone()):
             log.info("%s: outside its run window, skipped", job.name)
+            return None
+        if self.dispatch is not None:
+            self.dispatch(job, files)
             return None
         try:
             outcome = run_job(self.store, self.config, job, actions=self.actions, stop=self.stop,
@@ -136,18 +151,30 @@ class Daemon:
         """Run until SIGTERM/SIGINT; the file in hand is finished first."""
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.plan()
-            while not self.stop.is_set():
-                self.step()
-                idle = self.scheduler.idle_seconds
-                self.stop.wait(self.tick if idle is None else max(0.0, min(self.tick, idle)))
+            while self.lease.wait(self.stop):
+                try:
+                    log.info("scheduler lease held by %s", self.holder)
+                    self.plan()
+                    while not self.stop.is_set() and not self.lease.lost.is_set():
+                        self.step()
+                        idle = self.scheduler.idle_seconds
+                        self.stop.wait(self.tick if idle is None else max(0.0, min(self.tick, idle)))
+                finally:
+                    self._unplan()
+                    self.lease.release()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            if self._observer is not None:
-                self._observer.stop()
-                self._observer.join(5)
             log.info("stopped")
+
+    def _unplan(self) -> None:
+        """Forget the schedule and stop watching (the lease is gone or we stop)."""
+        self.scheduler.clear()
+        self._watches.clear()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(5)
+            self._observer = None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: finishing the file in hand, then stopping", signal.Signals(signum).name)

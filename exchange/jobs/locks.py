@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from exchange.errors import LockHeldError
 from exchange.store import Store, leases
-from exchange.store.leases import LockInfo, force_unlock, lock_info
+from exchange.store.leases import LockInfo, force_unlock, holder_gone, lock_info
 
-__all__ = ["DEFAULT_TTL", "JobLease", "LockInfo", "acquire", "force_unlock", "lock_info",
-           "new_holder_id", "release", "renew"]
+__all__ = ["DEFAULT_TTL", "JobLease", "LockInfo", "acquire", "force_unlock", "holder_gone",
+           "lock_info", "new_holder_id", "refusal", "release", "renew"]
 
 DEFAULT_TTL = timedelta(minutes=10)
 
@@ -37,6 +37,15 @@ def release(store: Store, job: str, holder: str) -> None:
     leases.release(store, job, holder)
 
 
+def refusal(job: str, held: LockInfo | None) -> str:
+    """Why a job cannot be run now, and how to clear a lease its holder left behind."""
+    if held is None:
+        return f"job {job!r} is already running"
+    return (f"job {job!r} is already running by {held.holder} until "
+            f"{held.expires_at:%Y-%m-%d %H:%M:%S} UTC; if that process is gone (on another host), "
+            f"clear its lease with `exchange unlock {job}`")
+
+
 class JobLease:
     """Context manager holding a job's lease for a block; raises LockHeldError when taken."""
 
@@ -44,12 +53,14 @@ class JobLease:
                  ttl: timedelta = DEFAULT_TTL) -> None:
         self.store, self.job, self.ttl = store, job, ttl
         self.holder = holder or new_holder_id()
+        self.took_over: LockInfo | None = None  # the dead holder's lease we took, if any
 
     def __enter__(self) -> JobLease:
+        before = lock_info(self.store, self.job)
         if not acquire(self.store, self.job, self.holder, self.ttl):
-            held = lock_info(self.store, self.job)
-            who = f" by {held.holder} until {held.expires_at:%Y-%m-%d %H:%M:%S} UTC" if held else ""
-            raise LockHeldError(f"job {self.job!r} is already running{who}")
+            raise LockHeldError(refusal(self.job, lock_info(self.store, self.job)))
+        if before is not None and before.holder != self.holder:
+            self.took_over = before
         return self
 
     def renew(self) -> bool:

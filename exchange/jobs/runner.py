@@ -73,6 +73,7 @@ class RunOutcome:
     status: str
     counts: dict[str, int]
     message: str = ""
+    took_over: str = ""  # the holder whose stale lease this run took over
 
 
 def run_job(store: Store, config: Config, job: JobConfig, *, actions: dict[str, Action],
@@ -81,8 +82,13 @@ def run_job(store: Store, config: Config, job: JobConfig, *, actions: dict[str, 
     """Run ``job`` once under its lease; LockHeldError when it runs elsewhere."""
     with JobLease(store, job.name, holder=holder) as lease:
         with store.begin() as conn:
-            run_id = start_run(conn, job.name)
+            run_id = start_run(conn, job.name, holder=lease.holder)
         ctx = JobContext(store, config, job, run_id, lease, stop or threading.Event(), files)
+        if lease.took_over is not None:
+            gone = lease.took_over
+            ctx.event("lease_taken_over", f"the lease of {gone.holder} was taken over: "
+                      + ("its process is gone" if not gone.expired else "it had expired"),
+                      level="warning", details={"previous_holder": gone.holder})
         message = ""
         try:
             summary = actions[job.action](ctx)
@@ -98,4 +104,5 @@ def run_job(store: Store, config: Config, job: JobConfig, *, actions: dict[str, 
             ctx.event("run_failed", message, level="error")
         with store.begin() as conn:
             finish_run(conn, run_id, summary.status, {**summary.counts, "message": message})
-        return RunOutcome(job.name, run_id, summary.status, summary.counts, message)
+        return RunOutcome(job.name, run_id, summary.status, summary.counts, message,
+                          lease.took_over.holder if lease.took_over else "")

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from exchange.config import Config, JobAction
-from exchange.jobs.locks import lock_info
+from exchange.jobs.locks import LockInfo, lock_info
 from exchange.jobs.timing import next_run
 from exchange.store import Store
 from exchange.store.history import last_run
+from exchange.store.leases import ABANDONED, SCHEDULER
 from exchange.store.outbox import pending_count
 
 
@@ -48,6 +49,33 @@ def outbox_length(store: Store) -> int:
     return pending_count(store)
 
 
+def _running_by(held: LockInfo | None) -> str:
+    """The live holder, or the holder marked stale when it died or its lease ran out."""
+    if held is None:
+        return ""
+    return f"{held.holder} (stale)" if held.stale else held.holder
+
+
+def _last_status(last: dict[str, Any] | None, held: LockInfo | None) -> str:
+    """A run still marked running whose lease is gone, stale or someone else's was abandoned."""
+    if last is None:
+        return "never run"
+    status = str(last["status"])
+    if status == "running" and last.get("holder") and (
+            held is None or held.stale or held.holder != last["holder"]):
+        return ABANDONED
+    return status
+
+
+def scheduler_status(store: Store) -> dict[str, Any] | None:
+    """Who holds the scheduler lease of `exchange run`: holder, since, expires, stale."""
+    held = lock_info(store, SCHEDULER)
+    if held is None:
+        return None
+    return {"holder": held.holder, "since": held.acquired_at, "expires": held.expires_at,
+            "stale": held.stale}
+
+
 def job_statuses(store: Store, config: Config, now: datetime) -> list[JobStatus]:
     """The status of every configured job (``now`` is tz-aware local time)."""
     rows = []
@@ -64,8 +92,8 @@ def job_statuses(store: Store, config: Config, now: datetime) -> list[JobStatus]
         held = lock_info(store, job.name)
         rows.append(JobStatus(
             job=job.name, action=job.action, last_started=started,
-            last_status=last["status"] if last else "never run", next_run=upcoming,
-            running_by=held.holder if held and not held.expired else "",
+            last_status=_last_status(last, held), next_run=upcoming,
+            running_by=_running_by(held),
             last_finished=ended["finished_at"] if ended else None,
             last_duration_s=_duration(ended)))
     return rows

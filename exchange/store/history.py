@@ -13,9 +13,10 @@ from exchange.store.schema import events, runs
 from exchange.store.types import utcnow
 
 
-def start_run(conn: Connection, job: str, *, at: datetime | None = None) -> int:
-    """Open a run for ``job`` (now, unless ``at`` says when); returns its id."""
-    key = conn.execute(insert(runs).values(job=job, started_at=at or utcnow(), status="running"))
+def start_run(conn: Connection, job: str, *, at: datetime | None = None, holder: str = "") -> int:
+    """Open a run for ``job`` (now, unless ``at`` says when) by its lease ``holder``; returns its id."""
+    key = conn.execute(insert(runs).values(job=job, started_at=at or utcnow(), status="running",
+                                           holder=holder))
     return int(key.inserted_primary_key[0])  # type: ignore[index]
 
 

@@ -1,21 +1,43 @@
 """Job leases in ``job_locks``: taken by one conditional statement, so two runners cannot both win.
 
-A lease is a row with an expiry. Taking it is an update of a row whose lease has expired (or that we
-hold), else an insert; a lease left by a killed process simply expires; ``release`` and
-``force_unlock`` delete it.
+A lease is a row with an expiry. Taking it is an update of a row whose lease has expired, that we
+hold, or whose holder is a process of this host that is gone; else an insert. A lease left by a
+killed process is taken over at once on its own host and expires elsewhere; ``release`` and
+``force_unlock`` delete it. Runs that a taken-over holder left ``running`` become ``abandoned``.
+The scheduler of ``exchange run`` holds the lease named :data:`SCHEDULER`.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from exchange.store.database import Store
-from exchange.store.schema import job_locks
+from exchange.store.schema import job_locks, runs
 from exchange.store.types import utcnow
+
+SCHEDULER = ":scheduler"  # no configured job can be named so (job names are plain words)
+ABANDONED = "abandoned"
+
+
+def holder_gone(holder: str) -> bool:
+    """True when ``holder`` (``host:pid:suffix``) names a process of this host that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another host's process cannot be seen from here: only its expiry tells
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
 
 
 @dataclass(frozen=True)
@@ -32,17 +54,35 @@ class LockInfo:
         """True when the lease has run out (its holder is presumed dead)."""
         return self.expires_at <= utcnow()
 
+    @property
+    def stale(self) -> bool:
+        """True when nobody holds it any more: expired, or its process on this host is gone."""
+        return self.expired or holder_gone(self.holder)
+
+
+def _abandon_runs(conn: Connection, job: str, holder: str) -> None:
+    """Close the runs a dead holder left ``running``."""
+    conn.execute(update(runs).where(and_(runs.c.job == job, runs.c.holder == holder,
+                                         runs.c.status == "running"))
+                 .values(status=ABANDONED, finished_at=utcnow()))
+
 
 def acquire(store: Store, job: str, holder: str, ttl: timedelta) -> bool:
     """Take the lease on ``job``; False when another live holder has it."""
     now = utcnow()
     with store.engine.begin() as conn:
-        taken = conn.execute(
-            update(job_locks)
-            .where(and_(job_locks.c.job == job,
-                        (job_locks.c.expires_at <= now) | (job_locks.c.holder == holder)))
-            .values(holder=holder, acquired_at=now, expires_at=now + ttl)
-        ).rowcount
+        row = conn.execute(select(job_locks).where(job_locks.c.job == job)).first()
+    if row is not None:
+        previous = str(row.holder)
+        if previous != holder and row.expires_at > now and not holder_gone(previous):
+            return False
+        with store.engine.begin() as conn:
+            # conditional on the holder we saw: of two runners taking over, only one wins
+            taken = conn.execute(
+                update(job_locks).where(and_(job_locks.c.job == job, job_locks.c.holder == previous))
+                .values(holder=holder, acquired_at=now, expires_at=now + ttl)).rowcount
+            if taken and previous != holder:
+                _abandon_runs(conn, job, previous)
         if taken:
             return True
     try:
@@ -77,8 +117,10 @@ def lock_info(store: Store, job: str) -> LockInfo | None:
 
 
 def force_unlock(store: Store, job: str) -> LockInfo | None:
-    """Clear a job's lease by hand; returns what was cleared."""
+    """Clear a job's lease by hand; returns what was cleared (its open runs become abandoned)."""
     held = lock_info(store, job)
     with store.engine.begin() as conn:
         conn.execute(delete(job_locks).where(job_locks.c.job == job))
+        if held is not None:
+            _abandon_runs(conn, job, held.holder)
     return held

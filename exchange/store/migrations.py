@@ -78,12 +78,19 @@ def _v5_http_validators(conn: Connection) -> None:
     schema.http_validators.create(conn, checkfirst=True)
 
 
+def _v6_run_holders(conn: Connection) -> None:
+    add_column_if_missing(conn, "runs",
+                          Column("holder", String(200), nullable=False, server_default=""))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
     Migration(3, "feed state per destination", _v3_feed_destinations),
     Migration(4, "console: indexes of held documents and of shop + status listings", _v4_held_indexes),
     Migration(5, "http(s) sources: validators for conditional requests", _v5_http_validators),
+    Migration(6, "runs remember their holder (host:pid), so a dead one's run reads as abandoned",
+              _v6_run_holders),
 ]
 
 

@@ -279,6 +279,8 @@ runs = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     Column("status", String(20), nullable=False),  # running, ok, warning, failed
     Column("summary", JSON, nullable=True),
+    # who ran it (host:pid:suffix of the lease holder), so a run whose holder died reads as abandoned
+    Column("holder", String(200), nullable=False, server_default=""),
     Index("ix_runs_job_started", "job", "started_at"),
 )
 

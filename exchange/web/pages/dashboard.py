@@ -17,6 +17,7 @@ from exchange.store.console import (
     lock_rows,
     outbox_pending,
 )
+from exchange.store.leases import SCHEDULER
 from exchange.store.types import utcnow
 from exchange.web.charts import Series, line, stacked_bars
 from exchange.web.pages.quarantine import quarantined_files
@@ -24,7 +25,7 @@ from exchange.web.render import page
 from exchange.web.settings import WebSettings
 
 DAYS = 30
-SCHEDULER_LEASE = "scheduler"  # a lease of this name, when present, is the scheduler's
+SCHEDULER_LEASE = SCHEDULER  # the lease `exchange run` holds (exchange.store.leases)
 
 
 def _jobs(settings: WebSettings, runs: dict[str, dict[str, Any]], locks: list[dict[str, Any]],
