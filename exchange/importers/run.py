@@ -30,6 +30,7 @@ each, so that a daily full export does not flood the history.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -528,15 +529,43 @@ class FileImport:
         """Copy the file to the quarantine folder with a readable NAME.error.txt; keep the original."""
         try:
             self.quarantine.mkdir(parents=True, exist_ok=True)
-            target = self.quarantine / self.path.name
+            target = quarantine_target(self.quarantine, self.path.name, self.report.sha256)
             shutil.copy2(self.path, target)
-            error_file = self.quarantine / f"{self.path.name}.error.txt"
+            error_file = self.quarantine / f"{target.name}.error.txt"
             self.report.quarantined = str(target)
             self.report.error_report = str(error_file)
             error_file.write_text(self.report.error_text(), encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write to the quarantine folder {self.quarantine}: "
                               f"{exc.strerror or exc}") from exc
+
+
+def quarantine_target(folder: Path, name: str, sha256: str) -> Path:
+    """Where a broken file's copy goes: its own name, unless another file already has that name.
+
+    A file with the same content may take its own place again; a different one gets the first
+    characters of its sha256 before the extension (``orders.1a2b3c4d.xml``), so nothing is overwritten.
+    The original name stays in the report (``file:``).
+    """
+    plain = folder / name
+    if not plain.exists() or _sha256_of(plain) == sha256:
+        return plain
+    stem, dot, ext = name.rpartition(".")
+    base, suffix = (stem, f"{dot}{ext}") if stem else (name, "")
+    for n in range(1000):
+        tag = sha256[:8] if n == 0 else f"{sha256[:8]}-{n}"
+        candidate = folder / f"{base}.{tag}{suffix}"
+        if not candidate.exists() or _sha256_of(candidate) == sha256:
+            return candidate
+    raise ConfigError(f"the quarantine folder {folder} holds 1000 different files named {name}")
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
