@@ -69,6 +69,7 @@ from exchange.profiles import DocumentKind, Profile, load_profile
 from exchange.store import Store
 from exchange.store.bulk import Bulk
 from exchange.store.catalog import ensure_warehouse
+from exchange.store.claims import claim_file
 from exchange.store.history import finish_run, record_event, record_events, start_run
 from exchange.store.processed_files import FileOrigin, FileStatus, record_import
 from exchange.store.types import utcnow
@@ -257,6 +258,8 @@ class FileImport:
         with self.store.connect() as conn:
             trans = conn.begin()
             try:
+                if not report.dry_run:  # a concurrent import of this file: wait for it, then skip
+                    claim_file(conn, report.sha256)
                 self._open_run(conn)
                 self._setup(conn)
                 for chunk in _chunks(records):
