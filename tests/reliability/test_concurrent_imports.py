@@ -63,7 +63,7 @@ def test_two_processes_importing_the_same_files_at_once(store: Store, tmp_path: 
             with gate.open("wb") as fifo:  # opens once the process waits on it; both go on together
                 fifo.write(b"!")
         outputs = [p.communicate(timeout=300) for p in procs]
-        for proc, (out, err) in zip(procs, outputs, strict=True):
+        for proc, (_out, err) in zip(procs, outputs, strict=True):
             assert proc.returncode == 0, err.decode()
             assert b"pipeline aborted" not in err
         reports = [rep for out, _ in outputs for rep in _reports(out)]
