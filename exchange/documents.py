@@ -11,6 +11,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+# The store keeps every amount exactly with up to this many integer digits and decimals.
+AMOUNT_INTEGER_DIGITS = 15
+AMOUNT_DECIMALS = 6
+
+
+def amount_problem(value: Decimal) -> str | None:
+    """Why ``value`` cannot be kept exactly (out of range or too many decimals), or None."""
+    if not value.is_finite():
+        return "not a number"
+    if value and value.adjusted() >= AMOUNT_INTEGER_DIGITS:
+        return f"more than {AMOUNT_INTEGER_DIGITS} integer digits"
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -AMOUNT_DECIMALS and value != value.quantize(
+            Decimal(1).scaleb(-AMOUNT_DECIMALS)):
+        return f"more than {AMOUNT_DECIMALS} decimals"
+    return None
+
 
 class LineKind(StrEnum):
     """What an order or invoice line stands for."""
@@ -19,6 +36,7 @@ class LineKind(StrEnum):
     SHIPPING = "shipping"
     PAYMENT = "payment"
     DISCOUNT = "discount"
+    ADVANCE = "advance"  # a deduction of an advance already paid (negative)
     OTHER = "other"
 
 
@@ -75,6 +93,39 @@ class Customer:
 
 
 @dataclass(slots=True)
+class Money:
+    """What an order or invoice says about its money beyond the total, and how it is paid and sent.
+
+    Amounts are in the document's currency; ``home_currency_total`` is the total in the ERP's own
+    currency when the document states both (POHODA); ``exchange_rate`` is home units per one unit.
+    """
+
+    total_net: Decimal | None = None
+    total_vat: Decimal | None = None
+    rounding: Decimal | None = None
+    vat_breakdown: list[VatBand] = field(default_factory=list)
+    exchange_rate: Decimal | None = None
+    home_currency_total: Decimal | None = None
+    paid: bool | None = None
+    amount_paid: Decimal | None = None
+    paid_at: datetime | None = None
+    payment_code: str = ""
+    shipping_code: str = ""
+    pickup_point_id: str = ""
+    pickup_point_name: str = ""
+    tracking_number: str = ""
+
+
+@dataclass(slots=True)
+class VatBand:
+    """The part of a document's total taxed at one VAT rate."""
+
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+
+@dataclass(slots=True)
 class OrderLine:
     """One line of an order: a product, shipping, payment, discount or other line."""
 
@@ -88,7 +139,11 @@ class OrderLine:
     unit: str = ""
     variant: str = ""
     discount_percent: Decimal = Decimal("0")
-    line_total: Decimal | None = None
+    line_total: Decimal | None = None  # as the shop states it
+    unit_price_gross: Decimal | None = None  # per unit with VAT
+    unit_price_net: Decimal | None = None  # per unit without VAT
+    total_gross: Decimal | None = None  # the line with VAT
+    total_net: Decimal | None = None  # the line without VAT
 
 
 @dataclass(slots=True)
@@ -108,6 +163,7 @@ class Order:
     total: Decimal | None = None
     prices_include_vat: bool = True
     note: str = ""
+    money: Money = field(default_factory=Money)
 
 
 @dataclass(slots=True)
@@ -122,6 +178,11 @@ class InvoiceLine:
     code: str = ""
     unit: str = ""
     discount_percent: Decimal = Decimal("0")
+    line_total: Decimal | None = None  # as the document states it
+    unit_price_gross: Decimal | None = None
+    unit_price_net: Decimal | None = None
+    total_gross: Decimal | None = None
+    total_net: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -143,6 +204,7 @@ class Invoice:
     total: Decimal | None = None
     prices_include_vat: bool = True
     note: str = ""
+    money: Money = field(default_factory=Money)
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -117,10 +118,66 @@ def orders_list(app: AppContext, shop: str | None, status: str | None, limit: in
     if as_json:
         echo_json(rows)
         return
+    _mark_held(rows)
     echo_table(rows, [("number", "NUMBER"), ("shop", "SHOP"), ("ordered_at", "DATE (UTC)"),
                       ("customer_name", "CUSTOMER"), ("status", "STATUS"),
-                      ("line_count", "LINES"), ("total", "TOTAL"), ("currency", "CUR")],
+                      ("line_count", "LINES"), ("total", "TOTAL"), ("currency", "CUR"),
+                      ("held", "HELD")],
                empty="no orders yet")
+
+
+def _mark_held(rows: list[dict[str, Any]]) -> None:
+    """A ``HELD: reason`` column for documents waiting for review (the reason cut to fit)."""
+    for row in rows:
+        reason = row.get("review_reason") or ""
+        row["held"] = f"HELD: {reason[:70]}{'…' if len(reason) > 70 else ''}" if reason else ""
+
+
+def _show(app: AppContext, kind: str, number: str, shop: str | None, as_json: bool) -> None:
+    from exchange.store.document_view import document_view, find_document_id
+
+    with app.store().connect() as conn:
+        doc_id = find_document_id(conn, kind, number, shop)
+        if doc_id is None:
+            what = "order" if kind == "orders" else "invoice"
+            raise click.ClickException(f"no {what} {number!r}" + (f" in shop {shop}" if shop else ""))
+        view = document_view(conn, kind, doc_id)
+    if as_json:
+        echo_json(view)
+        return
+    echo_document(view)
+
+
+def echo_document(view: dict[str, Any]) -> None:
+    """A document's view as text: header fields, lines, then its history."""
+    for key, value in view.items():
+        if key in ("lines", "events") or value is None or value == []:
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items() if v)
+        elif isinstance(value, list):
+            value = "; ".join(", ".join(f"{k} {v}" for k, v in item.items()) for item in value)
+        click.echo(f"{key + ':':<21}{value}")
+    click.echo("")
+    echo_table(view["lines"], [("kind", "KIND"), ("code", "CODE"), ("name", "NAME"),
+                               ("quantity", "QTY"), ("unit", "UNIT"), ("unit_price", "PRICE"),
+                               ("unit_price_net", "NET"), ("vat_rate", "VAT %"),
+                               ("discount_percent", "DISC %"), ("total", "TOTAL"),
+                               ("total_net", "TOTAL NET")], empty="no lines")
+    if view["events"]:
+        click.echo("")
+        echo_table(view["events"], [("at", "AT (UTC)"), ("level", "LEVEL"), ("kind", "EVENT"),
+                                    ("message", "MESSAGE")])
+
+
+@orders.command("show")
+@click.argument("number")
+@click.option("--shop", help="The shop, when several have an order of that number.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def orders_show(app: AppContext, number: str, shop: str | None, as_json: bool) -> None:
+    """Everything stored about one order: header, money, lines, customer, addresses, history."""
+    _show(app, "orders", number, shop, as_json)
 
 
 @click.group()
@@ -142,10 +199,22 @@ def invoices_list(app: AppContext, shop: str | None, limit: int, as_json: bool) 
     if as_json:
         echo_json(rows)
         return
+    _mark_held(rows)
     echo_table(rows, [("number", "NUMBER"), ("kind", "KIND"), ("shop", "SHOP"),
                       ("issued_on", "ISSUED"), ("customer_name", "CUSTOMER"),
-                      ("line_count", "LINES"), ("total", "TOTAL"), ("currency", "CUR")],
+                      ("line_count", "LINES"), ("total", "TOTAL"), ("currency", "CUR"),
+                      ("held", "HELD")],
                empty="no invoices yet")
+
+
+@invoices.command("show")
+@click.argument("number")
+@click.option("--shop", help="The shop, when several have an invoice of that number.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def invoices_show(app: AppContext, number: str, shop: str | None, as_json: bool) -> None:
+    """Everything stored about one invoice: header, money, lines, customer, addresses, history."""
+    _show(app, "invoices", number, shop, as_json)
 
 
 @click.group()

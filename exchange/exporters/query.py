@@ -44,9 +44,12 @@ FeedItem.__doc__ = "One feed item: a product (or variant) with its price, availa
 
 
 def _number(value: Any) -> Any:
-    """A stored number as int when whole, else an exact Decimal (SQLite gives floats)."""
+    """A stored number as int when whole, else an exact Decimal (SQLite gives text, or floats
+    from SQL arithmetic and older stores)."""
     if value is None:
         return None
+    if isinstance(value, str):
+        value = Decimal(value)
     if isinstance(value, float):
         return int(value) if value.is_integer() else Decimal(repr(value))
     if isinstance(value, Decimal):

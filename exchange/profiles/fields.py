@@ -226,7 +226,34 @@ class BuyerFields(Vocabulary):
     delivery_country: FieldSpec | None = canonical(_C, "", alias="delivery.country")
 
 
-class OrderFields(BuyerFields):
+class DocumentFields(BuyerFields):
+    """What orders and invoices both say about their money, payment and delivery (the money model)."""
+
+    total_net: FieldSpec | None = canonical(_D, "the total without VAT")
+    total_vat: FieldSpec | None = canonical(_D, "the VAT total")
+    rounding: FieldSpec | None = canonical(_D, "the rounding amount included in the total")
+    exchange_rate: FieldSpec | None = canonical(_D, "home-currency units per one unit of the currency")
+    home_currency_total: FieldSpec | None = canonical(
+        _D, "the total in the home currency, beside the document's own (POHODA)")
+    paid: FieldSpec | None = canonical(_B, "whether the document is paid")
+    amount_paid: FieldSpec | None = canonical(_D, "")
+    paid_at: FieldSpec | None = canonical(_DT, "")
+    payment_code: FieldSpec | None = canonical(
+        _T, "the shop's code of the payment method (default: the first payment line's code)")
+    shipping_code: FieldSpec | None = canonical(
+        _T, "the shop's code of the shipping method (default: the first shipping line's code)")
+    pickup_point_id: FieldSpec | None = canonical(_T, "the pickup point (Packeta branch, …)")
+    pickup_point_name: FieldSpec | None = canonical(_T, "")
+    tracking_number: FieldSpec | None = canonical(_T, "the parcel's tracking number")
+    document_type: FieldSpec | None = canonical(
+        _T, "the document's type, through `maps.document_type`: `accept`, or why it is refused")
+    is_executed: FieldSpec | None = canonical(
+        _B, "POHODA `isExecuted`: without `status`, read as the shop status `executed`")
+    is_delivered: FieldSpec | None = canonical(
+        _B, "POHODA `isDelivered`: without `status`, read as the shop status `delivered`")
+
+
+class OrderFields(DocumentFields):
     """The canonical fields of an order."""
 
     external_id: FieldSpec = canonical(_T, "the shop's id of the order", required=True)
@@ -243,7 +270,7 @@ class OrderFields(BuyerFields):
     note: FieldSpec | None = canonical(_T, "")
 
 
-class InvoiceFields(BuyerFields):
+class InvoiceFields(DocumentFields):
     """The canonical fields of an invoice or credit note."""
 
     external_id: FieldSpec = canonical(_T, "the shop's id of the invoice", required=True)
@@ -313,6 +340,7 @@ class LineFields(Vocabulary):
     unit_price_excl: FieldSpec | None = canonical(_D, "without VAT")
     vat_rate: FieldSpec | None = canonical(_D, "percent (default: derived from the prices)")
     discount_percent: FieldSpec | None = canonical(_D, "")
+    line_total_excl: FieldSpec | None = canonical(_D, "the line's total without VAT")
     prices_include_vat: FieldSpec | None = canonical(
         _B, "when false, the one `unit_price` given is without VAT (POHODA `payVAT`)")
 
@@ -322,9 +350,11 @@ class OrderLineFields(LineFields):
 
     ean: FieldSpec | None = canonical(_T, "")
     variant: FieldSpec | None = canonical(_T, "")
-    line_total: FieldSpec | None = canonical(_D, "")
+    line_total: FieldSpec | None = canonical(_D, "the line's total, on the basis of its prices")
     line_tax: FieldSpec | None = canonical(_D, "the line's VAT amount")
 
 
 class InvoiceLineFields(LineFields):
     """The canonical fields of an invoice line."""
+
+    line_total: FieldSpec | None = canonical(_D, "the line's total, on the basis of its prices")

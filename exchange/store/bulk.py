@@ -3,7 +3,7 @@
 SQLAlchemy Core's executemany builds and type-processes a parameter dict per row, which costs more
 than writing the row. Here the statement text is built once per table and column list, values are
 converted once by this module with the same storage rules as :mod:`exchange.store.types` (Decimal as
-a number and timestamps as naive UTC text on SQLite; native values on PostgreSQL), and the DBAPI
+exact text and timestamps as naive UTC text on SQLite; native values on PostgreSQL), and the DBAPI
 cursor's ``executemany`` does the rest.
 """
 
@@ -19,22 +19,18 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Date, Table, insert
 
 from exchange.memo import Memo
-from exchange.store.types import Dec, UtcDateTime
+from exchange.store.types import Dec, UtcDateTime, decimal_text
 
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps without its per-call set-up
 
 
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)
 
 
-def _same_float(value: Decimal | None) -> bool:
-    """True when every Decimal equal to ``value`` gives the same stored number.
-
-    Equal finite Decimals give equal floats; ``0`` and ``-0`` differ only in the float's sign,
-    which SQLite drops when it stores the number. The NaNs are never kept.
-    """
-    return value is None or (type(value) is Decimal and value.is_finite())
+def _same_text(value: Decimal | None) -> bool:
+    """True for a Decimal: equal Decimals (``1.0``, ``1.00``) may share one text, the same number."""
+    return value is None or type(value) is Decimal
 
 
 class PythonValues:
@@ -71,12 +67,12 @@ class Bulk:
         self._sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self._plans: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._last_ts: tuple[datetime | None, Any] = (None, None)
-        # SQLite stores Decimals as floats; a file repeats the same few prices and quantities
-        self._floats: Memo[Decimal | None, float | None] = Memo(_float, _same_float)
+        # SQLite keeps Decimals as exact text; a file repeats the same few prices and quantities
+        self._texts: Memo[Decimal | None, str | None] = Memo(_text, _same_text)
 
     def dec(self, value: Decimal | None) -> Any:
         """A Decimal for a ``Dec`` column."""
-        return self._floats[value] if self.sqlite else value
+        return self._texts[value] if self.sqlite else value
 
     def ts(self, value: datetime | None) -> Any:
         """A tz-aware datetime for a ``UtcDateTime`` column."""

@@ -19,20 +19,27 @@ from exchange.store.types import utcnow
 
 _IN_BATCH = 900
 
+# the money model's columns, the same on orders and invoices (see documents.Money)
+MONEY_COLUMNS = ("total_net", "total_vat", "rounding", "vat_breakdown", "exchange_rate",
+                 "home_currency_total", "paid", "amount_paid", "paid_at", "payment_code",
+                 "shipping_code", "pickup_point_id", "pickup_point_name", "tracking_number")
+LINE_MONEY_COLUMNS = ("unit_price_gross", "unit_price_net", "line_total_gross", "line_total_net")
 ORDER_COLUMNS = ("shop", "external_id", "number", "status", "shop_status", "ordered_at",
                  "currency", "customer_id", "payment_method", "shipping_method", "total",
                  "prices_include_vat", "note", "billing_address", "delivery_address",
                  "warehouse_id", "point_of_sale", "content_hash", "review_reason",
-                 "source_file", "imported_at", "updated_at")
+                 "source_file", "imported_at", "updated_at", *MONEY_COLUMNS)
 ORDER_LINE_COLUMNS = ("order_id", "position", "kind", "product_id", "code", "ean", "name",
                       "variant", "quantity", "unit", "unit_price", "vat_rate", "discount_percent",
-                      "line_total")
+                      "line_total", *LINE_MONEY_COLUMNS)
 INVOICE_COLUMNS = ("shop", "external_id", "number", "kind", "issued_on", "tax_date", "due_on",
                    "variable_symbol", "order_number", "currency", "customer_id",
                    "payment_method", "total", "prices_include_vat", "note", "content_hash",
-                   "review_reason", "source_file", "imported_at", "updated_at")
+                   "review_reason", "source_file", "imported_at", "updated_at", *MONEY_COLUMNS,
+                   "delivery_address")
 INVOICE_LINE_COLUMNS = ("invoice_id", "position", "kind", "product_id", "code", "name",
-                        "quantity", "unit", "unit_price", "vat_rate", "discount_percent")
+                        "quantity", "unit", "unit_price", "vat_rate", "discount_percent",
+                        "line_total", *LINE_MONEY_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Connection, String, inspect, select
 from sqlalchemy.schema import CreateColumn
 
+from exchange.documents import AMOUNT_DECIMALS
 from exchange.store import schema
-from exchange.store.types import utcnow
+from exchange.store.types import DEC_PRECISION, SQLITE_DEC_LENGTH, Dec, utcnow
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,52 @@ def _v6_run_holders(conn: Connection) -> None:
                           Column("holder", String(200), nullable=False, server_default=""))
 
 
+_MONEY_TABLES = ("orders", "invoices", "order_lines", "invoice_lines")
+
+
+def _v7_exact_money(conn: Connection) -> None:
+    # the columns of the money model (see schema.py), on old stores; fresh ones have them already
+    for name in _MONEY_TABLES:
+        table = schema.metadata.tables[name]
+        existing = {c["name"] for c in inspect(conn).get_columns(name)}
+        for column in table.columns:
+            if column.name not in existing:
+                add_column_if_missing(conn, name, column)
+    decimal_columns = [(t.name, c.name) for t in schema.metadata.sorted_tables
+                       for c in t.columns if isinstance(c.type, Dec)
+                       and inspect(conn).has_table(t.name)]
+    if conn.dialect.name == "sqlite":
+        _sqlite_decimals_as_text(conn, decimal_columns)
+    else:
+        # 15 integer digits and 6 decimals, where NUMERIC(18, 6) held only 12
+        for table_name, column_name in decimal_columns:
+            conn.exec_driver_sql(f"ALTER TABLE {table_name} ALTER COLUMN {column_name} "
+                                 f"TYPE NUMERIC({DEC_PRECISION}, {AMOUNT_DECIMALS})")
+
+
+def _sqlite_decimals_as_text(conn: Connection, columns: list[tuple[str, str]]) -> None:
+    """Give SQLite's decimal columns text affinity, so that amounts are kept exactly.
+
+    SQLite cannot alter a column's type; its declared type only sets the affinity of values stored
+    from then on, so the schema text is rewritten in place (the documented writable_schema way;
+    the file format does not change) and the numbers already stored are turned into their text.
+    """
+    old_type, new_type = "NUMERIC(18, 6)", f"VARCHAR({SQLITE_DEC_LENGTH})"
+    tables = sorted({t for t, _ in columns})
+    version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    conn.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        for table in tables:
+            conn.exec_driver_sql("UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
+                                 "WHERE type = 'table' AND name = ?", (old_type, new_type, table))
+        conn.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.exec_driver_sql("PRAGMA writable_schema = OFF")
+    for table, column in columns:
+        conn.exec_driver_sql(f"UPDATE {table} SET {column} = CAST({column} AS TEXT) "
+                             f"WHERE typeof({column}) IN ('real', 'integer')")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
@@ -91,6 +138,8 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "http(s) sources: validators for conditional requests", _v5_http_validators),
     Migration(6, "runs remember their holder (host:pid), so a dead one's run reads as abandoned",
               _v6_run_holders),
+    Migration(7, "exact amounts on SQLite and 15 integer digits; the money model of documents",
+              _v7_exact_money),
 ]
 
 

@@ -163,6 +163,21 @@ orders = Table(
     Column("source_file", String(500), nullable=False, default=""),
     Column("imported_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # migration 7: the money model
+    Column("total_net", Dec, nullable=True),
+    Column("total_vat", Dec, nullable=True),
+    Column("rounding", Dec, nullable=True),
+    Column("vat_breakdown", JSON, nullable=True),
+    Column("exchange_rate", Dec, nullable=True),
+    Column("home_currency_total", Dec, nullable=True),
+    Column("paid", Boolean, nullable=True),
+    Column("amount_paid", Dec, nullable=True),
+    Column("paid_at", UtcDateTime, nullable=True),
+    Column("payment_code", String(200), nullable=False, server_default=""),
+    Column("shipping_code", String(200), nullable=False, server_default=""),
+    Column("pickup_point_id", String(100), nullable=False, server_default=""),
+    Column("pickup_point_name", String(300), nullable=False, server_default=""),
+    Column("tracking_number", String(200), nullable=False, server_default=""),
     UniqueConstraint("shop", "external_id", name="uq_orders_shop_external_id"),
     Index("ix_orders_ordered_at", "ordered_at"),  # migration 2
     Index("ix_orders_status", "status"),  # migration 2
@@ -189,6 +204,11 @@ order_lines = Table(
     Column("vat_rate", Dec, nullable=True),
     Column("discount_percent", Dec, nullable=False),
     Column("line_total", Dec, nullable=True),
+    # migration 7: both VAT bases of each line
+    Column("unit_price_gross", Dec, nullable=True),
+    Column("unit_price_net", Dec, nullable=True),
+    Column("line_total_gross", Dec, nullable=True),
+    Column("line_total_net", Dec, nullable=True),
     Index("ix_order_lines_order_id", "order_id"),
 )
 
@@ -216,6 +236,22 @@ invoices = Table(
     Column("source_file", String(500), nullable=False, default=""),
     Column("imported_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # migration 7: the money model
+    Column("total_net", Dec, nullable=True),
+    Column("total_vat", Dec, nullable=True),
+    Column("rounding", Dec, nullable=True),
+    Column("vat_breakdown", JSON, nullable=True),
+    Column("exchange_rate", Dec, nullable=True),
+    Column("home_currency_total", Dec, nullable=True),
+    Column("paid", Boolean, nullable=True),
+    Column("amount_paid", Dec, nullable=True),
+    Column("paid_at", UtcDateTime, nullable=True),
+    Column("payment_code", String(200), nullable=False, server_default=""),
+    Column("shipping_code", String(200), nullable=False, server_default=""),
+    Column("pickup_point_id", String(100), nullable=False, server_default=""),
+    Column("pickup_point_name", String(300), nullable=False, server_default=""),
+    Column("tracking_number", String(200), nullable=False, server_default=""),
+    Column("delivery_address", JSON, nullable=True),  # migration 7: the ship-to address
     UniqueConstraint("shop", "external_id", name="uq_invoices_shop_external_id"),
     Index("ix_invoices_issued_on", "issued_on"),  # migration 2
     Index("ix_invoices_held", "shop", "review_reason", sqlite_where=text("review_reason != ''"),
@@ -237,6 +273,12 @@ invoice_lines = Table(
     Column("unit_price", Dec, nullable=False),
     Column("vat_rate", Dec, nullable=True),
     Column("discount_percent", Dec, nullable=False),
+    Column("line_total", Dec, nullable=True),  # migration 7
+    # migration 7: both VAT bases of each line
+    Column("unit_price_gross", Dec, nullable=True),
+    Column("unit_price_net", Dec, nullable=True),
+    Column("line_total_gross", Dec, nullable=True),
+    Column("line_total_net", Dec, nullable=True),
     Index("ix_invoice_lines_invoice_id", "invoice_id"),
 )
 

@@ -6,36 +6,62 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from exchange.documents import AMOUNT_DECIMALS, AMOUNT_INTEGER_DIGITS, amount_problem
+
+DEC_PRECISION = AMOUNT_INTEGER_DIGITS + AMOUNT_DECIMALS
+SQLITE_DEC_LENGTH = 30  # sign, 15 digits, point, 6 decimals, with room
+
+
+def decimal_text(value: Decimal) -> str:
+    """How SQLite keeps a Decimal: its exact plain text (no exponent), checked against the range."""
+    problem = amount_problem(value)
+    if problem is not None:
+        raise ValueError(f"amount {value} is out of range: {problem}")
+    return format(value, "f")
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """A stored number back as an exact Decimal (text on SQLite; a float from an older store)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
 
 class Dec(TypeDecorator[Decimal]):
-    """A Decimal column (18 digits, 6 decimals); SQLite holds it as a number, read back exactly."""
+    """An exact Decimal column: 15 integer digits and 6 decimals.
 
-    impl = Numeric(18, 6)
+    PostgreSQL holds it as NUMERIC(21, 6). SQLite has no decimal type and its NUMERIC affinity turns
+    numbers into floats (99999999999999999999.99 becomes 1.0e+20), so there the column is text
+    (VARCHAR affinity) holding the plain decimal; SQL arithmetic on it still works.
+    """
+
+    impl = Numeric(DEC_PRECISION, AMOUNT_DECIMALS)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            # SQLite has no decimal type; asdecimal=False avoids SQLAlchemy's float warning and
-            # process_result_value turns the number back into an exact Decimal.
-            return dialect.type_descriptor(Numeric(18, 6, asdecimal=False))
-        return dialect.type_descriptor(Numeric(18, 6))
+            return dialect.type_descriptor(String(SQLITE_DEC_LENGTH))
+        return dialect.type_descriptor(Numeric(DEC_PRECISION, AMOUNT_DECIMALS))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        value = Decimal(value)
-        return float(value) if dialect.name == "sqlite" else value
+        value = value if isinstance(value, Decimal) else Decimal(value)
+        if dialect.name == "sqlite":
+            return decimal_text(value)
+        problem = amount_problem(value)
+        if problem is not None:
+            raise ValueError(f"amount {value} is out of range: {problem}")
+        return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        if isinstance(value, Decimal):
-            return value
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return to_decimal(value)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -7,7 +7,7 @@ to guess becomes a warning.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -21,12 +21,14 @@ from exchange.documents import (
     InvoiceKind,
     InvoiceLine,
     LineKind,
+    Money,
     Order,
     OrderLine,
     OrderStatus,
     Price,
     Product,
     StockLevel,
+    VatBand,
 )
 from exchange.errors import MappingError
 from exchange.importers.read.converters import country_code, to_bool, to_date, to_datetime, to_decimal
@@ -123,6 +125,7 @@ class Builder:
         rate_spec = line_fields.get("vat_rate")
         self._line_rate_map = (maps_get(mapping.maps, rate_spec.value_map)
                                if rate_spec is not None else None)
+        self._money_fields = any(name in mapping.fields for name in _MONEY_FIELDS)
         self._addr_keys = {
             prefix: tuple(f"{prefix}.{k}" for k in ("name", "first_name", "last_name", "company",
                                                    "street", "street2", "house_number", "city",
@@ -360,6 +363,7 @@ class Builder:
             "unit": g("unit") or "", "variant": g("variant") or "",
             "discount": dec(g("discount_percent"), line, "lines.discount_percent") or _ZERO,
             "total": total,
+            "total_excl": dec(g("line_total_excl"), line, "lines.line_total_excl"),
             "include": include,
             "tax": dec(g("line_tax"), line, "lines.line_tax"),
         }
@@ -380,6 +384,8 @@ class Builder:
             discount = to_decimal(raw) if raw else _ZERO
             raw = g("line_total")
             total = to_decimal(raw) if raw else None
+            raw = g("line_total_excl")
+            total_excl = to_decimal(raw) if raw else None
         except ValueError:
             self._line_values(item, out)  # raises the MappingError that names the field
             raise
@@ -394,8 +400,10 @@ class Builder:
             price = excl
         else:
             price = self._unit_price(incl, excl, rate, include_vat, f"line at {line}", out)
-        return OrderLine(kind, g("name") or "", quantity, price, rate, g("code") or "", g("ean") or "",
-                         g("unit") or "", g("variant") or "", discount, total)
+        result = OrderLine(kind, g("name") or "", quantity, price, rate, g("code") or "",
+                           g("ean") or "", g("unit") or "", g("variant") or "", discount, total)
+        both_bases(result, include_vat, incl, excl, total_excl)
+        return result
 
     def _unit_price(self, incl: Decimal | None, excl: Decimal | None, rate: Decimal | None,
                     include_vat: bool, where: str, out: BuildNotes) -> Decimal:
@@ -426,6 +434,34 @@ class Builder:
             return first_line
         return self.mapping.prices_include_vat
 
+    def money(self, values: Mapping[str, Any], line: int,
+              lines: Sequence[OrderLine] | Sequence[InvoiceLine], out: BuildNotes) -> Money:
+        """The document's money beyond its total: what the file states, and the VAT bands of its
+        lines."""
+        f = self.mapping.fields
+        if not self._money_fields:
+            return Money(vat_breakdown=vat_breakdown(lines))
+        dec = self.decimal
+        text = self.text
+        return Money(
+            total_net=dec(values, f.get("total_net"), line),
+            total_vat=dec(values, f.get("total_vat"), line),
+            rounding=dec(values, f.get("rounding"), line),
+            vat_breakdown=vat_breakdown(lines),
+            exchange_rate=dec(values, f.get("exchange_rate"), line),
+            home_currency_total=dec(values, f.get("home_currency_total"), line),
+            paid=self.boolean(values, f.get("paid"), line),
+            amount_paid=dec(values, f.get("amount_paid"), line),
+            paid_at=self.moment(values, f.get("paid_at"), line),
+            payment_code=text(values, f.get("payment_code"))
+            or _first_code(lines, LineKind.PAYMENT),
+            shipping_code=text(values, f.get("shipping_code"))
+            or _first_code(lines, LineKind.SHIPPING),
+            pickup_point_id=text(values, f.get("pickup_point_id")),
+            pickup_point_name=text(values, f.get("pickup_point_name")),
+            tracking_number=text(values, f.get("tracking_number")),
+        )
+
     # --- documents ----------------------------------------------------------------------------
 
     def order(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> Order:
@@ -450,15 +486,16 @@ class Builder:
             for r in raw_lines:
                 if r["rate"] is None and r["tax"] is not None:
                     r["rate"] = self.vat_from_tax(r["tax"], r["total"], include_vat)
-            lines = [
-                OrderLine(kind=r["kind"], name=r["name"], quantity=r["quantity"],
-                          unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
-                                                      f"line at {r['line']}", out),
-                          vat_rate=r["rate"], code=r["code"], ean=r["ean"], unit=r["unit"],
-                          variant=r["variant"], discount_percent=r["discount"],
-                          line_total=r["total"])
-                for r in raw_lines
-            ]
+            lines = []
+            for r in raw_lines:
+                order_line = OrderLine(
+                    kind=r["kind"], name=r["name"], quantity=r["quantity"],
+                    unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
+                                                f"line at {r['line']}", out),
+                    vat_rate=r["rate"], code=r["code"], ean=r["ean"], unit=r["unit"],
+                    variant=r["variant"], discount_percent=r["discount"], line_total=r["total"])
+                both_bases(order_line, include_vat, r["incl"], r["excl"], r["total_excl"])
+                lines.append(order_line)
         lines.extend(self._totals_lines(values, line, include_vat, out))
         shop_status = self.text(values, f.get("status"))
         status = OrderStatus.NEW
@@ -484,6 +521,7 @@ class Builder:
             total=self.decimal(values, f.get("total"), line),
             prices_include_vat=include_vat,
             note=self.text(values, f.get("note")),
+            money=self.money(values, line, lines, out),
         )
 
     def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
@@ -507,8 +545,10 @@ class Builder:
             if spec.negate:
                 price = -abs(price)
             name = values.get(key + "name_path") or spec.name
-            result.append(OrderLine(kind=spec.kind, name=name, quantity=Decimal(1), unit_price=price,
-                                    vat_rate=rate))
+            total_line = OrderLine(kind=spec.kind, name=name, quantity=Decimal(1), unit_price=price,
+                                   vat_rate=rate)
+            both_bases(total_line, include_vat, None, None, None)
+            result.append(total_line)
         return result
 
     def invoice(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> Invoice:
@@ -528,14 +568,16 @@ class Builder:
         raw_lines = [self._line_values(item, out) for item in values.get(LINES, ())]
         first_incl = next((r["include"] for r in raw_lines if r["include"] is not None), None)
         include_vat = self._include_vat(values, line, first_incl)
-        lines = [
-            InvoiceLine(kind=r["kind"], name=r["name"], quantity=r["quantity"],
-                        unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
-                                                    f"line at {r['line']}", out),
-                        vat_rate=r["rate"], code=r["code"], unit=r["unit"],
-                        discount_percent=r["discount"])
-            for r in raw_lines
-        ]
+        lines = []
+        for r in raw_lines:
+            invoice_line = InvoiceLine(
+                kind=r["kind"], name=r["name"], quantity=r["quantity"],
+                unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
+                                            f"line at {r['line']}", out),
+                vat_rate=r["rate"], code=r["code"], unit=r["unit"], discount_percent=r["discount"],
+                line_total=r["total"])
+            both_bases(invoice_line, include_vat, r["incl"], r["excl"], r["total_excl"])
+            lines.append(invoice_line)
         payment = self.text(values, f.get("payment_method"))
         return Invoice(
             external_id=external_id,
@@ -554,6 +596,7 @@ class Builder:
             total=self.decimal(values, f.get("total"), line),
             prices_include_vat=include_vat,
             note=self.text(values, f.get("note")),
+            money=self.money(values, line, lines, out),
         )
 
     def products(self, values: Mapping[str, Any], line: int,
@@ -639,3 +682,62 @@ class Builder:
 
 def _first_name(lines: list[OrderLine], kind: LineKind) -> str:
     return next((ln.name for ln in lines if ln.kind is kind and ln.name), "")
+
+
+def _first_code(lines: Sequence[OrderLine] | Sequence[InvoiceLine], kind: LineKind) -> str:
+    return next((ln.code for ln in lines if ln.kind is kind and ln.code), "")
+
+
+_MONEY_FIELDS = ("total_net", "total_vat", "rounding", "exchange_rate", "home_currency_total",
+                 "paid", "amount_paid", "paid_at", "payment_code", "shipping_code",
+                 "pickup_point_id", "pickup_point_name", "tracking_number")
+
+
+def both_bases(line: OrderLine | InvoiceLine, include_vat: bool, incl: Decimal | None,
+               excl: Decimal | None, total_excl: Decimal | None) -> None:
+    """Set a line's unit price and total with and without VAT: as stated, else derived (to cents)
+    through its VAT rate; left None when neither the file nor the rate tells."""
+    rate = line.vat_rate
+    factor = (1 + rate / _HUNDRED) if rate is not None else None
+    price = line.unit_price
+    gross = incl if incl is not None else (price if include_vat else None)
+    net = excl if excl is not None else (None if include_vat else price)
+    if gross is None and net is not None and factor is not None:
+        gross = (net * factor).quantize(_CENT)
+    if net is None and gross is not None and factor is not None:
+        net = (gross / factor).quantize(_CENT)
+    line.unit_price_gross, line.unit_price_net = gross, net
+    stated = line.line_total
+    total_gross = stated if include_vat else None
+    total_net = total_excl if total_excl is not None else (None if include_vat else stated)
+    share = line.quantity * (1 - line.discount_percent / _HUNDRED) if (
+        total_gross is None or total_net is None) else _ONE
+    if total_gross is None:
+        if total_net is not None and factor is not None:
+            total_gross = (total_net * factor).quantize(_CENT)
+        elif gross is not None:
+            total_gross = (gross * share).quantize(_CENT)
+    if total_net is None:
+        if total_gross is not None and factor is not None and stated is not None:
+            total_net = (total_gross / factor).quantize(_CENT)
+        elif net is not None:
+            total_net = (net * share).quantize(_CENT)
+    line.total_gross, line.total_net = total_gross, total_net
+
+
+def vat_breakdown(lines: Sequence[OrderLine] | Sequence[InvoiceLine]) -> list[VatBand]:
+    """The lines' net and VAT per rate; empty when a line with money has no rate."""
+    bands: dict[Decimal, list[Decimal]] = {}
+    for ln in lines:
+        if ln.total_gross is None or ln.total_net is None:
+            if ln.unit_price:
+                return []
+            continue
+        if ln.vat_rate is None:
+            if ln.total_gross:
+                return []
+            continue
+        band = bands.setdefault(ln.vat_rate, [_ZERO, _ZERO])
+        band[0] += ln.total_net
+        band[1] += ln.total_gross - ln.total_net
+    return [VatBand(rate, net, vat) for rate, (net, vat) in sorted(bands.items())]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
+from exchange.documents import amount_problem
 from exchange.importers.read.countries import country_code
 
 __all__ = ["country_code", "to_bool", "to_date", "to_datetime", "to_decimal"]
@@ -28,6 +29,9 @@ def to_decimal(text: str) -> Decimal:
     value = _DECIMALS.get(text)
     if value is None:
         value = _parse_decimal(text)
+        problem = amount_problem(value)
+        if problem is not None:
+            raise ValueError(f"{text!r} is out of range: {problem}")
         if len(_DECIMALS) >= _DECIMALS_MAX:
             _DECIMALS.clear()
         _DECIMALS[text] = value

@@ -29,6 +29,7 @@ from exchange.documents import (
     Invoice,
     InvoiceLine,
     LineKind,
+    Money,
     Order,
     OrderLine,
     OrderStatus,
@@ -96,6 +97,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def money_values(values: Values, m: Money) -> tuple[Any, ...]:
+    """The money model's columns of a document row (``MONEY_COLUMNS`` order)."""
+    dec = values.dec
+    bands = ([{"rate": _plain(b.rate), "net": _plain(b.net), "vat": _plain(b.vat)}
+              for b in m.vat_breakdown] if m.vat_breakdown else None)
+    return (dec(m.total_net), dec(m.total_vat), dec(m.rounding), values.js(bands),
+            dec(m.exchange_rate), dec(m.home_currency_total), m.paid, dec(m.amount_paid),
+            values.ts(m.paid_at), m.payment_code, m.shipping_code, m.pickup_point_id,
+            m.pickup_point_name, m.tracking_number)
 
 
 def address_json(address: Address) -> dict[str, str]:
@@ -343,7 +355,8 @@ class OrderWriter(DocumentWriter):
                 o.payment_method, o.shipping_method, values.dec(o.total), o.prices_include_vat,
                 o.note, values.js(address_json(o.customer.billing)),
                 values.js(address_json(o.customer.delivery)), ctx.warehouse_id, ctx.point_of_sale,
-                p.content_hash, "; ".join(p.review_reasons), ctx.source_file, stamp, stamp)
+                p.content_hash, "; ".join(p.review_reasons), ctx.source_file, stamp, stamp,
+                *money_values(values, o.money))
 
     def line_row(self, values: Values, doc_id: int, position: int, line: OrderLine,
                  product_id: int | None) -> tuple[Any, ...]:
@@ -351,7 +364,9 @@ class OrderWriter(DocumentWriter):
         dec = values.dec
         return (doc_id, position, _KIND[line.kind], product_id, line.code, line.ean, line.name,
                 line.variant, dec(line.quantity), line.unit, dec(line.unit_price),
-                dec(line.vat_rate), dec(line.discount_percent), dec(line.line_total))
+                dec(line.vat_rate), dec(line.discount_percent), dec(line.line_total),
+                dec(line.unit_price_gross), dec(line.unit_price_net), dec(line.total_gross),
+                dec(line.total_net))
 
     def after_write(self, conn: Connection, batch: list[Pending], ids: dict[int, int],
                     line_products: list[list[int | None]],
@@ -404,7 +419,8 @@ class InvoiceWriter(DocumentWriter):
                 values.day(inv.tax_date), values.day(inv.due_on), inv.variable_symbol,
                 inv.order_number, inv.currency, customer_id or None, inv.payment_method,
                 values.dec(inv.total), inv.prices_include_vat, inv.note, p.content_hash,
-                "; ".join(p.review_reasons), ctx.source_file, stamp, stamp)
+                "; ".join(p.review_reasons), ctx.source_file, stamp, stamp,
+                *money_values(values, inv.money), values.js(address_json(inv.customer.delivery)))
 
     def line_row(self, values: Values, doc_id: int, position: int, line: InvoiceLine,
                  product_id: int | None) -> tuple[Any, ...]:
@@ -412,4 +428,5 @@ class InvoiceWriter(DocumentWriter):
         dec = values.dec
         return (doc_id, position, _KIND[line.kind], product_id, line.code, line.name,
                 dec(line.quantity), line.unit, dec(line.unit_price), dec(line.vat_rate),
-                dec(line.discount_percent))
+                dec(line.discount_percent), dec(line.line_total), dec(line.unit_price_gross),
+                dec(line.unit_price_net), dec(line.total_gross), dec(line.total_net))

@@ -1,0 +1,88 @@
+"""Document truth on the real samples: what is booked is what the file says, or the report says why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from exchange.cli import cli
+from exchange.importers.report import Outcome
+from exchange.importers.run import import_file
+from exchange.store import Store
+from exchange.store.document_view import LINE_KEYS, VIEW_KEYS, document_view, find_document_id
+from tests.importers.engine_support import order_xml, shoptet, write_orders
+
+VITEX = ("pohoda", "vitex_all-invoices-response_cp1250.xml")
+
+
+def _view(store: Store, kind: str, number: str) -> dict:  # type: ignore[type-arg]
+    with store.connect() as conn:
+        doc_id = find_document_id(conn, kind, number)
+        assert doc_id is not None, f"{kind} {number} is not stored"
+        return document_view(conn, kind, doc_id)
+
+
+def test_pohoda_foreign_currency_invoice_is_booked_in_its_currency(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    import_file(store, shared_samples.joinpath(*VITEX), "pohoda", "invoices", quarantine=tmp_path)
+
+    view = _view(store, "invoices", "250100013")
+
+    # it was stored as EUR 276,800: the CZK home-currency sum under the EUR code
+    assert (view["currency"], view["total"]) == ("EUR", "10000")
+    assert view["home_currency_total"] == "276800"
+    assert view["exchange_rate"] == "27.68"
+    # the VAT bands of the summary are in CZK: not given as the EUR document's net and VAT
+    assert view["total_net"] is None and view["total_vat"] is None
+
+
+def test_pohoda_domestic_invoice_money_and_ship_to(store: Store, shared_samples: Path,
+                                                   tmp_path: Path) -> None:
+    import_file(store, shared_samples.joinpath(*VITEX), "pohoda", "invoices", quarantine=tmp_path)
+
+    view = _view(store, "invoices", "250100014")
+
+    assert view["currency"] == "CZK"
+    assert (view["total"], view["total_net"], view["total_vat"], view["rounding"]) == (
+        "56826", "46964", "9862.44", "-0.44")
+    assert view["vat_breakdown"] == [{"rate": "21", "net": "46964", "vat": "9862.44"}]
+    assert view["delivery"] is not None and view["delivery"]["name"] == "Tomáš Honzík"
+    first = view["lines"][0]
+    assert (first["unit_price_net"], first["unit_price"], first["total_net"]) == (
+        "1188", "1437.48", "17820")
+
+
+def test_amount_out_of_range_is_a_document_error_naming_the_field(store: Store,
+                                                                   tmp_path: Path) -> None:
+    big = order_xml("1").replace("<WITH_VAT>200.00</WITH_VAT>",
+                                 "<WITH_VAT>99999999999999999999.99</WITH_VAT>")
+    path = write_orders(tmp_path / "orders.xml", big, order_xml("2"))
+
+    report = import_file(store, path, shoptet(), "orders", quarantine=tmp_path / "q")
+
+    assert report.counts[Outcome.FAILED] == 1 and report.counts[Outcome.IMPORTED] == 1
+    (failed,) = [d for d in report.documents if d.outcome is Outcome.FAILED]
+    assert failed.field == "total" and "more than 15 integer digits" in failed.reason
+
+
+def test_orders_show_json_has_every_key(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "orders.xml", order_xml("7", code="2026007"))
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db, "import", str(path), "-p", "shoptet", "--as", "orders",
+                               "--quarantine", str(tmp_path / "q")]).exit_code == 0
+
+    shown = runner.invoke(cli, ["--db", db, "orders", "show", "2026007", "--json"])
+    text = runner.invoke(cli, ["--db", db, "orders", "show", "2026007"])
+    missing = runner.invoke(cli, ["--db", db, "orders", "show", "nope"])
+
+    assert shown.exit_code == 0, shown.output
+    view = json.loads(shown.output)
+    assert set(VIEW_KEYS) <= set(view)
+    assert all(set(LINE_KEYS) <= set(line) for line in view["lines"])
+    assert view["total"] == "200" and isinstance(view["lines"][0]["unit_price"], str)
+    assert view["events"][0]["kind"] == "imported"
+    assert text.exit_code == 0 and "Tričko" in text.output
+    assert missing.exit_code != 0 and "no order 'nope'" in missing.output
