@@ -43,9 +43,9 @@ def test_a_classify_map_with_any_name_must_give_line_kinds(tmp_path: Path) -> No
         load_profile(path)
     assert sorted(info.value.problems) == [
         f"{path}:17: kinds.orders.maps.item_types.values.shipping: 'doprava' is not one of "
-        "discount, other, payment, product, shipping",
+        "advance, discount, other, payment, product, shipping",
         f"{path}:18: kinds.orders.maps.item_types.default: 'produkt' is not one of "
-        "discount, other, payment, product, shipping",
+        "advance, discount, other, payment, product, shipping",
     ]
 
 
