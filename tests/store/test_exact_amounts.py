@@ -49,7 +49,7 @@ def test_old_sqlite_store_keeps_its_numbers_and_stores_text_from_then_on(tmp_pat
                 "WHERE type = 'table'")
     raw.execute(f"PRAGMA schema_version = {version + 1}")
     raw.execute("PRAGMA writable_schema = OFF")
-    raw.execute("DELETE FROM schema_version WHERE version >= 6")
+    raw.execute("DELETE FROM schema_version WHERE version >= 7")
     raw.execute("INSERT INTO products (code, ean, name, unit, vat_rate, is_service, variant_name, "
                 "description, manufacturer, url, image_url, category, created_at, updated_at) "
                 "VALUES ('OLD', '', 'old', 'ks', 21, 0, '', '', '', '', '', '', "
