@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-web test lint bench clean
 
 $(BIN)/exchange: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(BIN)/exchange: pyproject.toml
 
 demo: $(BIN)/exchange
 	$(BIN)/exchange demo
+
+demo-web: $(BIN)/exchange
+	$(BIN)/exchange demo --web
 
 lint: $(BIN)/exchange
 	$(BIN)/ruff check .

@@ -246,7 +246,10 @@ def products_list(app: AppContext, label: str | None, limit: int, as_json: bool)
 @click.command()
 @click.option("--dir", "workdir", default="demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Working folder of the demo.")
-def demo(workdir: Path) -> None:
+@click.option("--web", is_flag=True, help="Then serve the web console on the demo's store.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="The console's port with --web (0 picks a free one).")
+def demo(workdir: Path, web: bool, port: int) -> None:
     """Run the whole loop on the embedded default: SQLite file, local folders, bundled samples."""
     from exchange.demo import run_demo
     from exchange.jobs.status import job_statuses, outbox_length
@@ -268,6 +271,19 @@ def demo(workdir: Path) -> None:
                [("job", "JOB"), ("action", "DOES"), ("last_started", "LAST RUN (UTC)"),
                 ("last_status", "RESULT"), ("next_run", "NEXT RUN")])
     click.echo(f"outbox: {outbox_length(store)} push(es) waiting")
+    if web:
+        from exchange.cli.web_cmds import say_now
+        from exchange.web.server import serve
+        from exchange.web.settings import WebSettings
+
+        settings = WebSettings(store=store, config=config, quarantine=config.folders.quarantine)
+        try:
+            serve(settings, port, say_now)
+        finally:
+            store.close()
+        return
+    click.echo(f"console: exchange --db sqlite:///{config.path.parent / 'exchange.db'} "
+               f"--config {config.path} web   (or: make demo-web)")
     store.close()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from exchange.cli.common import echo_json, echo_table
+from exchange.cli.common import AppContext, echo_json, echo_table
 
 
 @click.group()
@@ -32,11 +32,18 @@ def profiles_list(as_json: bool) -> None:
 
 @profiles.command("show")
 @click.argument("profile")
-def profiles_show(profile: str) -> None:
-    """Print a profile's YAML (a bundled name or a file path), after validating it."""
-    from exchange.profiles import profile_text
+@click.pass_obj
+def profiles_show(app: AppContext, profile: str) -> None:
+    """Print a profile's YAML (a bundled name or a file path), after validating it.
+
+    The decisions remembered in the review queue for this profile follow, as YAML comments.
+    """
+    from exchange.profiles import load_profile, profile_text
 
     click.echo(profile_text(profile), nl=False)
+    from exchange.review.export import decisions_comment
+
+    click.echo(decisions_comment(app, load_profile(profile).name), nl=False)
 
 
 @profiles.command("copy")

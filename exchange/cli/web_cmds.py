@@ -30,6 +30,11 @@ def _settings(app: AppContext, host: str, behind_tls: bool = False) -> Any:
                        quarantine=quarantine)
 
 
+def say_now(line: str) -> None:
+    click.echo(line)
+    sys.stdout.flush()  # a script waiting for the address reads it at once
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; any other than loopback needs users (exchange users add).")
@@ -40,15 +45,9 @@ def _settings(app: AppContext, host: str, behind_tls: bool = False) -> Any:
 @click.pass_obj
 def web(app: AppContext, host: str, port: int, behind_tls: bool) -> None:
     """Serve the web console: dashboard, orders, review queue, quarantine, history, feeds."""
-    from exchange.web.server import bound_socket, server
+    from exchange.web.server import serve
 
-    settings = _settings(app, host, behind_tls)
-    srv = server(settings, port)
-    sock = bound_socket(host, port)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"exchange console on http://{shown}:{sock.getsockname()[1]}/ (Ctrl+C stops it)")
-    sys.stdout.flush()
-    srv.run(sockets=[sock])
+    serve(_settings(app, host, behind_tls), port, say_now)
 
 
 @click.group()

@@ -23,3 +23,25 @@ def decisions_yaml(decisions: Iterable[Mapping[str, Any]]) -> str:
         parts.append(f"# shop {shop}, profile {profile}: add under the kind's mapping "
                      f"(e.g. import: orders:)\n{text}")
     return "---\n".join(parts)
+
+
+def decisions_comment(app: Any, profile: str) -> str:
+    """The decisions remembered for ``profile`` as YAML comments ("" when there is no store yet).
+
+    ``app`` is the CLI's AppContext; a store that does not exist yet is not created for this.
+    """
+    from pathlib import Path
+
+    from exchange.store.reviews import list_decisions
+
+    url = app.resolved_database_url()
+    if url is None and not Path("exchange.db").is_file():
+        return ""
+    with app.store().connect() as conn:
+        found = list_decisions(conn, profile=profile)
+    if not found:
+        return ""
+    lines = ["", f"# remembered decisions on top of this profile (exchange review; {len(found)}):"]
+    lines += [f"#   shop {d['shop']}: {d['field']} {d['value']!r} -> {d['target']!r}"
+              f" (by {d['decided_by']}, {d['decided_at']:%Y-%m-%d %H:%M})" for d in found]
+    return "\n".join(lines) + "\n"

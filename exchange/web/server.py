@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 import uvicorn
 
@@ -35,3 +36,15 @@ def bound_socket(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(128)
     return sock
+
+
+def serve(settings: WebSettings, port: int, say: Callable[[str], None]) -> None:
+    """Serve the console until Ctrl+C or SIGTERM; ``say`` gets its address first."""
+    srv = server(settings, port)
+    sock = bound_socket(settings.host, port)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    say(f"exchange console on http://{shown}:{sock.getsockname()[1]}/ (Ctrl+C stops it)")
+    try:
+        srv.run(sockets=[sock])
+    finally:
+        sock.close()

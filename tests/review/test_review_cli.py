@@ -34,6 +34,9 @@ def test_review_list_map_and_export(tmp_path: Path) -> None:
     assert "nothing is held" in out
     code, out = _run(db, "review", "export")
     assert code == 0 and f"{UNMAPPED}: delivered" in out and "status:" in out
+    code, out = _run(db, "profiles", "show", "shoptet")
+    assert code == 0 and "# remembered decisions on top of this profile" in out
+    assert f"shop shoptet: status {UNMAPPED!r} -> 'delivered'" in out
 
 
 def test_users_add_hashes_the_password(tmp_path: Path) -> None:
