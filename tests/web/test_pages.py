@@ -40,3 +40,10 @@ def test_orders_filter_by_held_and_the_detail_shows_the_hold(client: TestClient)
     assert detail["document"]["lines"] and detail["document"]["customer"]["email"]
     page = client.get(f"/orders/{held['rows'][0]['id']}")
     assert "HELD for review" in page.text
+
+
+def test_the_counters_fragment_refreshes_in_place(client: TestClient) -> None:
+    fragment = client.get("/dashboard/counts").text
+    assert fragment.lstrip().startswith('<div class="cards" id="counts"')
+    assert 'hx-get="/dashboard/counts"' in fragment and 'id="held-count">1<' in fragment
+    assert "<html" not in fragment

@@ -55,26 +55,31 @@ def _jobs(settings: WebSettings, runs: dict[str, dict[str, Any]], locks: list[di
     return rows
 
 
-def dashboard_data(settings: WebSettings) -> dict[str, Any]:
-    """Everything the dashboard shows, as plain data."""
+def counts_data(settings: WebSettings) -> dict[str, Any]:
+    """The dashboard's counters: what waits for a person, the outbox, the scheduler's holder."""
     now = utcnow()
     with settings.store.connect() as conn:
-        runs = latest_runs(conn)
         locks = lock_rows(conn)
         pending = outbox_pending(conn)
         held = held_counts(conn)
         alerts = count_events(conn, "alert", now - timedelta(hours=24))
+    scheduler = [lk for lk in locks if lk["job"] == SCHEDULER_LEASE and lk["expires_at"] > now]
+    return {"scheduler_holder": scheduler[0]["holder"] if scheduler else "", "leases": locks,
+            "outbox_pending": pending, "held": held, "held_total": sum(held.values()),
+            "quarantined": len(quarantined_files(settings.quarantine)), "alerts_24h": alerts}
+
+
+def dashboard_data(settings: WebSettings) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain data."""
+    now = utcnow()
+    counters = counts_data(settings)
+    with settings.store.connect() as conn:
+        runs = latest_runs(conn)
         daily = daily_outcomes(conn, DAYS, now)
         feeds = feed_series(conn)
-    scheduler = [lk for lk in locks if lk["job"] == SCHEDULER_LEASE and lk["expires_at"] > now]
     return {
-        "jobs": _jobs(settings, runs, locks, now),
-        "scheduler_holder": scheduler[0]["holder"] if scheduler else "",
-        "leases": locks,
-        "outbox_pending": pending,
-        "held": held, "held_total": sum(held.values()),
-        "quarantined": len(quarantined_files(settings.quarantine)),
-        "alerts_24h": alerts,
+        "jobs": _jobs(settings, runs, counters["leases"], now),
+        **counters,
         "daily": [{"day": day, **counts} for day, counts in daily.items()],
         "feeds": {name: [{"at": p["created_at"], "status": p["status"], "items": p["item_count"]}
                          for p in pubs] for name, pubs in feeds.items()},
@@ -103,5 +108,5 @@ async def dashboard(request: Request) -> Response:
 
 async def counts(request: Request) -> Response:
     """The counters alone: htmx refreshes them in place."""
-    data = dashboard_data(request.app.state.settings)
+    data = counts_data(request.app.state.settings)
     return page(request, "_counts.html", data)
