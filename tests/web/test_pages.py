@@ -47,3 +47,15 @@ def test_the_counters_fragment_refreshes_in_place(client: TestClient) -> None:
     assert fragment.lstrip().startswith('<div class="cards" id="counts"')
     assert 'hx-get="/dashboard/counts"' in fragment and 'id="held-count">1<' in fragment
     assert "<html" not in fragment
+
+
+def test_the_dashboard_names_the_schedulers_holder(client: TestClient) -> None:
+    from datetime import timedelta
+
+    from exchange.store.leases import SCHEDULER, acquire
+
+    store = client.app.state.settings.store  # type: ignore[attr-defined]
+    assert acquire(store, SCHEDULER, "host-a:42:abcd", timedelta(minutes=5))
+    data = client.get("/dashboard.json").json()
+    assert data["scheduler_holder"] == "host-a:42:abcd"
+    assert SCHEDULER not in [j["job"] for j in data["jobs"]]

@@ -63,7 +63,7 @@ def counts_data(settings: WebSettings) -> dict[str, Any]:
         pending = outbox_pending(conn)
         held = held_counts(conn)
         alerts = count_events(conn, "alert", now - timedelta(hours=24))
-    scheduler = [lk for lk in locks if lk["job"] == SCHEDULER_LEASE and lk["expires_at"] > now]
+    scheduler = [lk for lk in locks if lk["job"] == SCHEDULER and lk["expires_at"] > now]
     return {"scheduler_holder": scheduler[0]["holder"] if scheduler else "", "leases": locks,
             "outbox_pending": pending, "held": held, "held_total": sum(held.values()),
             "quarantined": len(quarantined_files(settings.quarantine)), "alerts_24h": alerts}
