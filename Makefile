@@ -1,4 +1,4 @@
-# Quick start: `make demo` runs the whole loop on the embedded default; `make test` runs the tests.
+# Quick start: `make demo` runs the whole loop on the embedded default; `make test` runs ruff, mypy strict and the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,6 +19,7 @@ demo-web: $(BIN)/exchange
 
 lint: $(BIN)/exchange
 	$(BIN)/ruff check .
+	$(BIN)/mypy exchange
 
 test: lint
 	$(BIN)/pytest

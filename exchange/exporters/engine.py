@@ -59,10 +59,13 @@ class FeedContent(StrEnum):
 
 
 class ProfileLike(Protocol):
-    """What the engine reads of a profile: its name and the feeds it offers."""
+    """What the engine reads of a profile: its name and its feeds (read-only, as on a frozen model)."""
 
-    name: str
-    exports: Any
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def exports(self) -> Any: ...
 
 
 @dataclass
