@@ -32,6 +32,8 @@ that has no entry:
     └── DocumentError               an input or output document is wrong
         ├── XmlSyntaxError          not well-formed, or hostile (DTD, entities)
         ├── SchemaError             fails its XSD
+        │   └── FileKindError       holds no documents of the kind asked: another kind (named),
+        │                           an error answer (POHODA state="error"), a web page, empty
         └── MappingError            a field cannot be mapped/converted
 """
 
@@ -166,6 +168,10 @@ class XmlSyntaxError(DocumentError):
 
 class SchemaError(DocumentError):
     """The document does not validate against its XSD."""
+
+
+class FileKindError(SchemaError):
+    """The file holds no documents of the kind asked for; the message says what it holds instead."""
 
 
 class MappingError(DocumentError):

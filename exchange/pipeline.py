@@ -70,7 +70,8 @@ def _acknowledge(endpoint: str, done: list[tuple[PulledFile, ImportReport]]) -> 
     try:
         for pulled, report in done:
             acknowledge(pulled, report.file_error is None, transport=transport,
-                        report=report.as_dict(), partial=not report.ok)
+                        report=report.as_dict(), partial=not report.ok,
+                        refused=report.nothing_to_import)
     finally:
         if transport is not None:
             transport.close()

@@ -43,8 +43,9 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--profile", "-p", "profile", required=True, metavar="NAME|FILE",
               help="Bundled profile name (shoptet, prestashop, pohoda, …) or a profile file.")
-@click.option("--as", "kind", type=click.Choice([k.value for k in DocumentKind]),
-              default=DocumentKind.ORDERS.value, show_default=True, help="What the files hold.")
+@click.option("--as", "kind", type=click.Choice([k.value for k in DocumentKind]), default=None,
+              help="What the files hold (default: told by each file's root and the profile's "
+                   "record paths).")
 @click.option("--shop", help="Shop name the documents belong to (default: the profile's).")
 @click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -63,7 +64,8 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), default=Path("inbox"),
               show_default=True, help="Where --from puts the pulled files.")
 @click.pass_obj
-def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str, shop: str | None,
+def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str | None,
+            shop: str | None,
             dry_run: bool, as_json: bool, since: datetime | None, statuses: tuple[str, ...],
             warehouse: str | None, point_of_sale: str | None, quarantine: Path,
             source: str | None, inbox: Path) -> None:

@@ -78,6 +78,8 @@ class ImportReport:
     _minor_details: int = 0
     file_error: str | None = None
     file_error_line: int | None = None
+    # the file held nothing to import (another kind, an error answer, empty): it stays where it is
+    nothing_to_import: bool = False
     quarantined: str | None = None
     error_report: str | None = None
 
@@ -93,8 +95,9 @@ class ImportReport:
             self._minor_details += 1
         self.documents.append(result)
 
-    def void(self, reason: str, line: int | None = None) -> None:
+    def void(self, reason: str, line: int | None = None, *, nothing_to_import: bool = False) -> None:
         """A file-level error: nothing of the file was imported, whatever was read before it."""
+        self.nothing_to_import = nothing_to_import
         self.counts = dict.fromkeys(Outcome, 0)
         self.documents = []
         self.details_dropped = 0
@@ -125,7 +128,9 @@ class ImportReport:
 
     @property
     def status(self) -> str:
-        """The processed-file status: imported, partial or failed."""
+        """The processed-file status: imported, partial, failed, or refused (nothing to import)."""
+        if self.nothing_to_import:
+            return "refused"
         if self.file_error is not None:
             return "failed"
         return "imported" if self.ok else "partial"

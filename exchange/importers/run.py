@@ -44,7 +44,15 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from exchange.documents import Invoice, Order, Product, StockLevel
-from exchange.errors import ConfigError, DocumentError, ExchangeError, SchemaError, XmlSyntaxError
+from exchange.errors import (
+    ConfigError,
+    DocumentError,
+    ExchangeError,
+    FileKindError,
+    SchemaError,
+    XmlSyntaxError,
+)
+from exchange.importers.read.kinds import detect_kind
 from exchange.importers.read.records import Record, read_records
 from exchange.importers.read.source import SourceFile
 from exchange.importers.report import DocumentResult, ImportReport, Outcome
@@ -107,7 +115,7 @@ class ImportRequest:
 
     path: Path
     profile: Profile | str | Path
-    kind: DocumentKind | str = DocumentKind.ORDERS
+    kind: DocumentKind | str | None = DocumentKind.ORDERS  # None: detected from the file
     shop: str | None = None
     since: date | datetime | None = None
     statuses: Sequence[str] | None = None  # orders only: ERP or shop status names
@@ -141,7 +149,17 @@ def run_import(store: Store, request: ImportRequest) -> ImportReport:
         else load_profile(request.profile)
     # decisions remembered in the review queue apply as if the profile had them
     profile = decisions_for(store, profile, request.shop)
-    kind = _kind(request.kind)
+    detected: SourceFile | None = None
+    if request.kind is None:
+        # no --as: the kind is read from the file's root and the profile's record paths
+        detected = SourceFile.scan(request.path, encoding_fallback=_any_fallback(profile),
+                                   sha256=request.origin.sha256 if request.origin else None)
+        try:
+            kind = detect_kind(detected, profile)
+        except FileKindError as exc:
+            return _refused(request, profile, detected, exc)
+    else:
+        kind = _kind(request.kind)
     mapping = profile.mapping(kind)  # ConfigError now when the profile cannot read this kind
     if request.statuses and kind is not DocumentKind.ORDERS:
         raise ConfigError(f"--status filters orders, not {kind.value}")
@@ -157,8 +175,10 @@ def run_import(store: Store, request: ImportRequest) -> ImportReport:
 
         reader = process.acquire()  # it starts while the file is scanned
     try:
-        source = SourceFile.scan(request.path, encoding_fallback=mapping.encoding_fallback,
-                                 sha256=request.origin.sha256 if request.origin else None)
+        source = detected if detected is not None and _any_fallback(profile) \
+            == mapping.encoding_fallback else SourceFile.scan(
+                request.path, encoding_fallback=mapping.encoding_fallback,
+                sha256=request.origin.sha256 if request.origin else None)
     except BaseException:
         if reader is not None:
             process.release(reader)
@@ -179,6 +199,21 @@ def import_records(store: Store, request: ImportRequest, records: Iterable[Recor
     kind = _kind(request.kind)
     source = SourceFile.scan(request.path, encoding_fallback=profile.mapping(kind).encoding_fallback)
     return FileImport(store, request, profile, kind, source).execute(records)
+
+
+def _any_fallback(profile: Profile) -> str | None:
+    """An encoding fallback of the profile's kinds, to read a file before its kind is known."""
+    return next((m.encoding_fallback for m in profile.kinds.values() if m.encoding_fallback), None)
+
+
+def _refused(request: ImportRequest, profile: Profile, source: SourceFile,
+             error: FileKindError) -> ImportReport:
+    """The report of a file whose kind could not be told: nothing imported, the file left alone."""
+    report = ImportReport(file=str(request.path), profile=profile.name, kind="unknown",
+                          shop=request.shop or profile.import_options.shop,
+                          dry_run=request.dry_run, size=source.size, sha256=source.sha256)
+    report.void(error.reason, error.line, nothing_to_import=True)
+    return report
 
 
 def _kind(kind: DocumentKind | str) -> DocumentKind:
@@ -275,7 +310,8 @@ class FileImport:
                 self._finish(conn)
             except (XmlSyntaxError, SchemaError) as exc:
                 trans.rollback()
-                report.void(exc.reason, exc.line)
+                report.void(exc.reason, exc.line,
+                            nothing_to_import=isinstance(exc, FileKindError))
                 if not report.dry_run:
                     self._quarantine()
                     with conn.begin():

@@ -29,6 +29,8 @@ class FileStatus(StrEnum):
     PARTIAL = "partial"  # imported in part (per-item report); never again
     FAILED = "failed"  # import failed; the same content may be offered again
     DUPLICATE = "duplicate"  # same content as an imported one; skipped
+    REFUSED = "refused"  # nothing to import in it (another kind, an error answer, empty); left
+    # where it is on the server, and not taken again while it is unchanged
 
 
 #: Content in these states is never imported again.

@@ -278,6 +278,11 @@ def _record(store: Store, ep: Endpoint, pending: list[_Pending], out: PullOutcom
 
 def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f: RemoteFile,
           out: PullOutcome) -> _Pending | None:
+    refused = seen.find(f.name, (FileStatus.REFUSED,), size=f.size, mtime=f.mtime)
+    if refused is not None:
+        out.skipped.append(Skipped(f.name, f"refused before, left on the server: nothing to import "
+                                           f"(record {refused['id']})"))
+        return None
     settled = seen.find(f.name, SETTLED, size=f.size, mtime=f.mtime)
     if settled is not None:
         # Settled before, but its remote clean-up did not happen (or failed): retry only that.
@@ -338,16 +343,20 @@ def _cleanup_remote(t: Transport, ep: Endpoint, name: str, ok: bool) -> bool:
 
 
 def acknowledge(pulled_file: PulledFile, ok: bool, *, transport: Transport | None = None,
-                report: dict[str, object] | None = None, partial: bool = False) -> bool:
+                report: dict[str, object] | None = None, partial: bool = False,
+                refused: bool = False) -> bool:
     """Record the import's outcome, then move the remote copy to processed/error or delete it.
 
     The store is updated first, so a failed remote move never leads to a second import; the
-    next pull retries the move. Returns True when the remote clean-up succeeded.
+    next pull retries the move. A ``refused`` file (nothing to import in it) is only recorded:
+    it stays on the server. Returns True when the remote clean-up succeeded.
     """
     status = (FileStatus.PARTIAL if partial else FileStatus.IMPORTED) if ok else FileStatus.FAILED
     store = pulled_file.store
     with store.begin() as conn:
-        set_status(conn, pulled_file.record_id, status, report)
+        set_status(conn, pulled_file.record_id, FileStatus.REFUSED if refused else status, report)
+    if refused:
+        return True
     try:
         t = transport or open_transport(pulled_file.endpoint)
     except TransportError as exc:

@@ -28,6 +28,7 @@ from exchange.importers.read.builders import Builder, BuildNotes, plan
 from exchange.importers.read.content_hash import document_hash
 from exchange.importers.read.elements import iter_elements
 from exchange.importers.read.extractor import Extractor
+from exchange.importers.read.kinds import refuse_empty
 from exchange.importers.read.source import SourceFile
 from exchange.profiles import DocumentKind, Profile, RecordMapping
 
@@ -72,6 +73,7 @@ def read_records(source: SourceFile | Path, profile: Profile, kind: DocumentKind
         ConfigError: the profile cannot read ``kind``.
         XmlSyntaxError: the file is not well-formed, hostile or undecodable.
         SchemaError: the file fails the profile's XSD (when ``validate``).
+        FileKindError: the file holds no record of ``kind`` (another kind, an error answer, empty).
     """
     kind = DocumentKind(kind)
     mapping = profile.mapping(kind)
@@ -86,7 +88,9 @@ def read_records(source: SourceFile | Path, profile: Profile, kind: DocumentKind
         schema, stream = validation.streaming_schema, validation.content
     extractor = compile_extractor(mapping)
     builder = Builder(mapping, profile.import_options, str(source.path))
+    read = 0
     for elem in iter_elements(source, mapping.records, schema=schema, stream=stream):
+        read += 1
         line: int = getattr(elem, "sourceline", None) or 0
         values = extractor.extract(elem)
         builder.fill_defaults(values)
@@ -94,6 +98,9 @@ def read_records(source: SourceFile | Path, profile: Profile, kind: DocumentKind
             if hashed and record.document is not None:
                 record.content_hash = document_hash(record.document)
             yield record
+    if not read:
+        # never a silent "0 imported": say what the file holds instead
+        raise refuse_empty(source, profile, kind)
 
 
 def _build(kind: DocumentKind, builder: Builder, values: dict[str, object], line: int,
