@@ -196,7 +196,7 @@ def import_records(store: Store, request: ImportRequest, records: Iterable[Recor
     """Import records already read from the request's file (what :func:`run_import` does next)."""
     profile = request.profile if isinstance(request.profile, Profile) \
         else load_profile(request.profile)
-    kind = _kind(request.kind)
+    kind = _kind(request.kind if request.kind is not None else DocumentKind.ORDERS)
     source = SourceFile.scan(request.path, encoding_fallback=profile.mapping(kind).encoding_fallback)
     return FileImport(store, request, profile, kind, source).execute(records)
 

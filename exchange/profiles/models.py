@@ -66,7 +66,8 @@ from exchange.profiles.vocabulary import (
 
 
 class ValueMap(Section):
-    """Shop values → canonical values (keys matched case-insensitively), with an optional default."""
+    """Shop values → canonical values (keys matched case-insensitively, ``PREFIX*`` by prefix), with
+    an optional default."""
 
     entries: dict[MapKey, MapTarget] = Field(
         default_factory=dict, alias="values", description="shop value: canonical value")
@@ -75,10 +76,17 @@ class ValueMap(Section):
 
     _name: str = PrivateAttr("")
     _folded: dict[str, str] = PrivateAttr(default_factory=dict)
+    # keys ending in * match every value they begin (``SHIPPING*``), the longest first
+    _prefixes: tuple[tuple[str, str], ...] = PrivateAttr(())
 
     def model_post_init(self, context: Any, /) -> None:
         """Fold the shop values once, so a lookup is one dict access."""
         self._folded = {raw.strip().casefold(): target for raw, target in self.entries.items()}
+        self._prefixes = tuple(sorted(((k[:-1], v) for k, v in self._folded.items()
+                                       if k.endswith("*")), key=lambda kv: -len(kv[0])))
+
+    def _prefixed(self, key: str) -> str | None:
+        return next((target for prefix, target in self._prefixes if key.startswith(prefix)), None)
 
     @property
     def name(self) -> str:
@@ -101,16 +109,21 @@ class ValueMap(Section):
         """This map with ``values`` added; its own entries stand."""
         vmap = self.model_copy(update={"entries": {**values, **self.entries}})
         vmap._folded = {**{k.strip().casefold(): v for k, v in values.items()}, **self._folded}
+        vmap._prefixes = self._prefixes
         return vmap
 
     def lookup(self, raw: str) -> str | None:
         """The canonical value for ``raw``, the default when unmapped, else None."""
-        found = self._folded.get(raw.strip().casefold())
+        key = raw.strip().casefold()
+        found = self._folded.get(key)
+        if found is None and self._prefixes:
+            found = self._prefixed(key)
         return found if found is not None else self.default
 
     def has(self, raw: str) -> bool:
         """True when ``raw`` has its own mapping (not only the default)."""
-        return raw.strip().casefold() in self._folded
+        key = raw.strip().casefold()
+        return key in self._folded or (bool(self._prefixes) and self._prefixed(key) is not None)
 
 
 _VALUE_MAP = TypeAdapter(ValueMap)

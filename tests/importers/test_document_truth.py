@@ -86,3 +86,48 @@ def test_orders_show_json_has_every_key(tmp_path: Path) -> None:
     assert view["events"][0]["kind"] == "imported"
     assert text.exit_code == 0 and "Tričko" in text.output
     assert missing.exit_code != 0 and "no order 'nope'" in missing.output
+
+
+def test_a_customer_without_country_takes_it_from_the_vat_id(store: Store, shared_samples: Path,
+                                                              tmp_path: Path) -> None:
+    import_file(store, shared_samples.joinpath(*VITEX), "pohoda", "invoices", quarantine=tmp_path)
+
+    german = _view(store, "invoices", "250100013")  # DE256874545, Leipzig: it was stored as CZ
+    czech = _view(store, "invoices", "250100014")
+
+    assert german["billing"]["country"] == "DE"
+    assert czech["billing"]["country"] == "CZ"
+
+
+def test_a_pohoda_issued_order_is_refused_and_received_orders_get_their_status(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    pohoda = shared_samples / "pohoda"
+    issued = import_file(store, pohoda / "accsync_objednavky_02_v2.0_issued_response_cp1250.xml",
+                         "pohoda", "orders", quarantine=tmp_path)
+    received = import_file(store, pohoda / "accsync_objednavky_01_v2.0_response_cp1250.xml",
+                           "pohoda", "orders", quarantine=tmp_path)
+
+    (refused,) = issued.failures
+    assert refused.field == "document_type"
+    assert "a purchase order you issued, not a received order" in refused.reason
+    assert received.counts[Outcome.IMPORTED] == 1
+    with store.connect() as conn:
+        assert find_document_id(conn, "orders", "182000002") is None  # the supplier is no customer
+    view = _view(store, "orders", "182100001")
+    assert (view["status"], view["shop_status"]) == ("delivered", "delivered")  # isDelivered true
+
+
+def test_shipping_and_payment_items_of_invoices_never_become_products(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from exchange.store.catalog import list_products
+
+    path = shared_samples / "pohoda" / "masa331_response_pack_listInvoice.xml"
+    report = import_file(store, path, "shoptet", "invoices", quarantine=tmp_path)  # creates products
+
+    assert report.counts[Outcome.IMPORTED] == 2
+    with store.connect() as conn:
+        codes = {p["code"] for p in list_products(conn)}
+    assert not any(c.startswith(("SHIPPING", "BILLING")) for c in codes)
+    kinds = {(ln["code"], ln["kind"]) for number in ("4721703283", "4721703284")
+             for ln in _view(store, "invoices", number)["lines"]}
+    assert ("SHIPPING6", "shipping") in kinds and ("BILLING3", "payment") in kinds

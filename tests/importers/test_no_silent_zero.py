@@ -34,6 +34,8 @@ HTML = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway<
      'state="error"), not documents: responsePack: Uživatel není oprávnen importovat XML soubory'),
     ("pohoda/jakubdusek_import-response_invoice_error_cp1250.xml", "pohoda", "invoices",
      'error answer (state="error")'),
+    ("pohoda/accsync_objednavky_01_v2.0_cp1250.xml", "pohoda", "orders",
+     "a request for data (listOrderRequest), not data"),
 ])
 def test_a_file_of_another_kind_is_refused_naming_what_it_holds(
         store: Store, shared_samples: Path, tmp_path: Path, sample: str, profile: str, kind: str,

@@ -255,7 +255,8 @@ class Builder:
 
     # --- shared parts -------------------------------------------------------------------------
 
-    def _address(self, values: Mapping[str, Any], prefix: str, out: BuildNotes) -> Address:
+    def _address(self, values: Mapping[str, Any], prefix: str, out: BuildNotes,
+                 vat_country: str = "") -> Address:
         g = values.get
         (k_name, k_first, k_last, k_company, k_street, k_street2, k_house, k_city, k_postcode,
          k_country) = self._addr_keys[prefix]
@@ -267,14 +268,18 @@ class Builder:
         address = Address(name, g(k_company) or "", street, g(k_house) or "", g(k_city) or "",
                           g(k_postcode) or "")
         raw_country = g(k_country) or ""
-        if raw_country or not address.is_empty():
+        if not raw_country and vat_country and not address.is_empty():
+            # no country in the address: the VAT id's prefix tells it before the profile default
+            address.country = vat_country
+        elif raw_country or not address.is_empty():
             # an empty address stays empty: the country default is for domestic customers only
             address.country = self.country(raw_country, f"{prefix}.country", out)
         return address
 
     def customer(self, values: Mapping[str, Any], out: BuildNotes) -> Customer:
         g = values.get
-        billing = self._address(values, "billing", out)
+        vat_country = vat_id_country(g("customer.vat_id") or "")
+        billing = self._address(values, "billing", out, vat_country)
         delivery = self._address(values, "delivery", out)
         return Customer(
             name=g("customer.name") or billing.name,
@@ -462,6 +467,29 @@ class Builder:
             tracking_number=text(values, f.get("tracking_number")),
         )
 
+    def refuse_document_type(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> None:
+        """A document type the profile's ``document_type`` map does not accept is refused: e.g. a
+        POHODA issuedOrder is a purchase order sent to a supplier, not an order received."""
+        spec = self.mapping.fields.get("document_type")
+        raw = self.text(values, spec)
+        if not raw:
+            return
+        verdict = self.mapped(raw, "document_type", "document type", out)
+        if verdict is not None and verdict != "accept":
+            raise self._fail(line, "document_type", f"{raw}: {verdict}; it is not imported")
+
+    def progress_status(self, values: Mapping[str, Any], line: int) -> str:
+        """A shop status told by flags instead of a status field (POHODA isExecuted/isDelivered):
+        ``delivered``, ``executed`` or ``open``; empty when the profile maps neither."""
+        f = self.mapping.fields
+        if "is_executed" not in f and "is_delivered" not in f:
+            return ""
+        if self.boolean(values, f.get("is_delivered"), line):
+            return "delivered"
+        if self.boolean(values, f.get("is_executed"), line):
+            return "executed"
+        return "open"
+
     # --- documents ----------------------------------------------------------------------------
 
     def order(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> Order:
@@ -497,7 +525,8 @@ class Builder:
                 both_bases(order_line, include_vat, r["incl"], r["excl"], r["total_excl"])
                 lines.append(order_line)
         lines.extend(self._totals_lines(values, line, include_vat, out))
-        shop_status = self.text(values, f.get("status"))
+        self.refuse_document_type(values, line, out)
+        shop_status = self.text(values, f.get("status")) or self.progress_status(values, line)
         status = OrderStatus.NEW
         if "status" in f or shop_status:
             mapped = self.mapped(shop_status, "status", "status", out)
@@ -678,6 +707,19 @@ class Builder:
             on_hand=on_hand,
             reserved=self.decimal(values, f.get("reserved"), line) or Decimal(0),
         )
+
+
+# VAT ids begin with their country's ISO code, except Greece's (EL) and Northern Ireland's (XI)
+_VAT_PREFIXES = {"EL": "GR", "XI": "GB"}
+
+
+def vat_id_country(vat_id: str) -> str:
+    """The ISO country a VAT id's prefix names (``DE256874545`` → DE), or ''."""
+    prefix = vat_id.strip()[:2].upper()
+    if len(prefix) != 2 or not prefix.isalpha():
+        return ""
+    prefix = _VAT_PREFIXES.get(prefix, prefix)
+    return prefix if country_code(prefix) == prefix else ""
 
 
 def _first_name(lines: list[OrderLine], kind: LineKind) -> str:

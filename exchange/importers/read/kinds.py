@@ -137,6 +137,10 @@ def refuse_empty(source: SourceFile, profile: Profile, kind: DocumentKind) -> Fi
         return _error_answer(found, file)
     if found.root.casefold() == "html":
         return FileKindError("the file is an HTML page, not an export (the root is html)", file=file)
+    request = next((name for path in found.paths for name in path if name.endswith("Request")),
+                   None)
+    if request is not None:
+        return FileKindError(f"the file is a request for data ({request}), not data", file=file)
     mapping = profile.mapping(kind)
     if any(_holds(found.paths, p) for p in mapping.records):
         return FileKindError(f"the file holds no {kind.value}: the {found.root} export is empty",
