@@ -25,13 +25,15 @@ def order_xml(order_id: str, *, code: str = "", date: str = "2026-01-15 10:00:00
         f"<AMOUNT>{amount}</AMOUNT><UNIT>ks</UNIT><UNIT_PRICE><WITH_VAT>100.00</WITH_VAT>"
         f"<VAT_RATE>21</VAT_RATE></UNIT_PRICE></ITEM>\n"
         for kind, item_code, item_name, amount in items)
+    # the total is what the lines add up to (the importer holds an order whose total is not)
+    total = f"{sum(Decimal(100) * Decimal(amount) for _k, _c, _n, amount in items):.2f}"
     return (
         f"<ORDER>\n<ORDER_ID>{order_id}</ORDER_ID>\n<CODE>{code or '2026' + order_id}</CODE>\n"
         f"<DATE>{date}</DATE>\n<STATUS>{status}</STATUS>\n<CURRENCY><CODE>CZK</CODE></CURRENCY>\n"
         f"<CUSTOMER><EMAIL>{email}</EMAIL><BILLING_ADDRESS><NAME>{escape(name)}</NAME>"
         f"<CITY>Brno</CITY><COMPANY_ID>{company_id}</COMPANY_ID><VAT_ID>{vat_id}</VAT_ID>"
         f"</BILLING_ADDRESS></CUSTOMER>\n"
-        f"<TOTAL_PRICE><WITH_VAT>200.00</WITH_VAT></TOTAL_PRICE>\n"
+        f"<TOTAL_PRICE><WITH_VAT>{total}</WITH_VAT></TOTAL_PRICE>\n"
         f"<ORDER_ITEMS>\n{rows}</ORDER_ITEMS>\n</ORDER>\n")
 
 

@@ -131,3 +131,27 @@ def test_shipping_and_payment_items_of_invoices_never_become_products(
     kinds = {(ln["code"], ln["kind"]) for number in ("4721703283", "4721703284")
              for ln in _view(store, "invoices", number)["lines"]}
     assert ("SHIPPING6", "shipping") in kinds and ("BILLING3", "payment") in kinds
+
+
+def test_a_total_that_is_not_its_lines_is_held_with_both_figures(store: Store,
+                                                                  tmp_path: Path) -> None:
+    raised = order_xml("1").replace("<WITH_VAT>200.00</WITH_VAT></TOTAL_PRICE>",
+                                    "<WITH_VAT>300.00</WITH_VAT></TOTAL_PRICE>")
+    path = write_orders(tmp_path / "orders.xml", raised, order_xml("2"))
+
+    report = import_file(store, path, shoptet(), "orders", quarantine=tmp_path / "q")
+
+    assert report.counts[Outcome.HELD] == 1 and report.counts[Outcome.IMPORTED] == 1
+    (held,) = [d for d in report.documents if d.outcome is Outcome.HELD]
+    assert held.external_id == "1"
+    assert "the total 300.00 does not match the lines: they add up to 200.00" in held.reason
+
+
+def test_pohoda_invoices_with_a_total_but_no_lines_are_warned_about(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    report = import_file(store, shared_samples.joinpath(*VITEX), "pohoda", "invoices",
+                         quarantine=tmp_path)
+
+    warned = {d.external_id for d in report.documents
+              if any("but the document has no lines" in w for w in d.warnings)}
+    assert len(warned) == 7 and "250100013" in warned

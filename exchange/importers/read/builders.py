@@ -534,7 +534,7 @@ class Builder:
                 status = OrderStatus(mapped)
         payment = self.text(values, f.get("payment_method")) or _first_name(lines, LineKind.PAYMENT)
         shipping = self.text(values, f.get("shipping_method")) or _first_name(lines, LineKind.SHIPPING)
-        return Order(
+        order = Order(
             external_id=external_id,
             number=self.text(values, f.get("number")) or external_id,
             created_at=created,
@@ -552,6 +552,8 @@ class Builder:
             note=self.text(values, f.get("note")),
             money=self.money(values, line, lines, out),
         )
+        reconcile(order.total, order.money.rounding, order.lines, out)
+        return order
 
     def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
                       out: BuildNotes) -> list[OrderLine]:
@@ -608,7 +610,7 @@ class Builder:
             both_bases(invoice_line, include_vat, r["incl"], r["excl"], r["total_excl"])
             lines.append(invoice_line)
         payment = self.text(values, f.get("payment_method"))
-        return Invoice(
+        invoice = Invoice(
             external_id=external_id,
             number=self.text(values, f.get("number")) or external_id,
             issued_on=issued,
@@ -627,6 +629,8 @@ class Builder:
             note=self.text(values, f.get("note")),
             money=self.money(values, line, lines, out),
         )
+        reconcile(invoice.total, invoice.money.rounding, invoice.lines, out)
+        return invoice
 
     def products(self, values: Mapping[str, Any], line: int,
                  out: BuildNotes) -> list[tuple[Product, Decimal | None, int]]:
@@ -765,6 +769,25 @@ def both_bases(line: OrderLine | InvoiceLine, include_vat: bool, incl: Decimal |
         elif net is not None:
             total_net = (net * share).quantize(_CENT)
     line.total_gross, line.total_net = total_gross, total_net
+
+
+def reconcile(total: Decimal | None, rounding: Decimal | None,
+              lines: Sequence[OrderLine] | Sequence[InvoiceLine], out: BuildNotes) -> None:
+    """Hold a document whose total is not its lines plus rounding (a cent per line of tolerance);
+    warn about a total without lines."""
+    if total is None:
+        return
+    if not lines:
+        if total:
+            out.warnings.append(f"the total is {total} but the document has no lines")
+        return
+    if any(ln.total_gross is None for ln in lines):
+        return  # a line without both VAT bases: nothing sound to compare with
+    summed = sum((ln.total_gross for ln in lines if ln.total_gross is not None), _ZERO)
+    summed += rounding or _ZERO
+    if abs(summed - total) > _CENT * len(lines):
+        out.review_reasons.append(f"the total {total} does not match the lines: they add up to "
+                                  f"{summed} (rounding included)")
 
 
 def vat_breakdown(lines: Sequence[OrderLine] | Sequence[InvoiceLine]) -> list[VatBand]:
