@@ -52,6 +52,14 @@ COMMON_OPTIONS = {
     "pattern": "glob of the file names to pull (default *)",
     "timeout": "network timeout in seconds (default 30)",
 }
+_HTTP_OPTIONS = {
+    "auth": "basic|bearer: how the secret is sent (default basic when the URL has a user)",
+    "method": "put|post: how push sends a file (default put)",
+    "paths": "comma-separated documents under the URL's folder that pull takes",
+    "max_size": "largest download accepted, in bytes (default 268435456)",
+    "redirects": "redirects followed at most (default 5)",
+    "expect": "xml|any: refuse an HTML page where XML is expected (default xml)",
+}
 SCHEME_OPTIONS: dict[str, dict[str, str]] = {
     "file": {},
     "memory": {},
@@ -62,21 +70,11 @@ SCHEME_OPTIONS: dict[str, dict[str, str]] = {
         "cafile": "PEM file of CA certificates to trust instead of the system ones",
     },
     "http": {
-        "auth": "basic|bearer: how the secret is sent (default basic when the URL has a user)",
-        "method": "put|post: how push sends a file (default put)",
-        "paths": "comma-separated documents under the URL's folder that pull takes",
-        "max_size": "largest download accepted, in bytes (default 268435456)",
-        "redirects": "redirects followed at most (default 5)",
-        "expect": "xml|any: refuse an HTML page where XML is expected (default xml)",
+        **_HTTP_OPTIONS,
         "insecure": "1: allow plain http:// to a host that is not this machine",
     },
     "https": {
-        "auth": "basic|bearer: how the secret is sent (default basic when the URL has a user)",
-        "method": "put|post: how push sends a file (default put)",
-        "paths": "comma-separated documents under the URL's folder that pull takes",
-        "max_size": "largest download accepted, in bytes (default 268435456)",
-        "redirects": "redirects followed at most (default 5)",
-        "expect": "xml|any: refuse an HTML page where XML is expected (default xml)",
+        **_HTTP_OPTIONS,
         "cafile": "PEM file of CA certificates to trust instead of the system ones",
     },
     "sftp": {
