@@ -80,8 +80,8 @@ class PullOutcome:
 class _BackgroundHash:
     """sha256 fed from a helper thread: hashlib releases the GIL, so it overlaps the download."""
 
-    def __init__(self) -> None:
-        self._hash = hashlib.sha256()
+    def __init__(self, started: Any = None) -> None:
+        self._hash = started if started is not None else hashlib.sha256()
         self._blocks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, daemon=True, name="sha256")
         self._thread.start()

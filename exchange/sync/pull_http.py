@@ -16,9 +16,43 @@ from exchange.errors import TransportError
 from exchange.store import Store
 from exchange.store.http_state import Validators, remember_validators, validators_of
 from exchange.store.processed_files import DONE, FileStatus, NewFile, add_files
-from exchange.sync.pull import PullOutcome, Skipped, _local_name, _Pending, _record, _Seen
+from exchange.sync.pull import (
+    BACKGROUND_HASH_SIZE,
+    PullOutcome,
+    Skipped,
+    _BackgroundHash,
+    _local_name,
+    _Pending,
+    _record,
+    _Seen,
+)
 from exchange.transport import Endpoint, RemoteFile, check_name, open_transport
 from exchange.transport.http import HTTPTransport
+
+
+class _Digest:
+    """sha256 of a download of unknown size: moved to a helper thread once it proves large."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._seen = 0
+        self._background: _BackgroundHash | None = None
+
+    def update(self, block: bytes) -> None:
+        if self._background is not None:
+            self._background.update(block)
+            return
+        self._hash.update(block)
+        self._seen += len(block)
+        if self._seen > BACKGROUND_HASH_SIZE:
+            self._background = _BackgroundHash(self._hash)
+
+    def hexdigest(self) -> str:
+        return self._background.hexdigest() if self._background else self._hash.hexdigest()
+
+    def close(self) -> None:
+        if self._background is not None:
+            self._background.close()
 
 
 def pull_http(ep: Endpoint, inbox: Path, store: Store,
@@ -58,7 +92,7 @@ def _fetch_one(t: HTTPTransport, source: str, inbox: Path, store: Store, seen: _
     url = t.url_of(path)
     before = known.get(url, Validators())
     part = inbox / f"{name}.part"
-    digest = hashlib.sha256()
+    digest = _Digest()
     try:
         fetched = t.fetch(path, part, etag=before.etag, last_modified=before.last_modified,
                           on_block=digest.update)
@@ -67,6 +101,8 @@ def _fetch_one(t: HTTPTransport, source: str, inbox: Path, store: Store, seen: _
             raise  # the server is away: the whole pull is retried later
         out.skipped.append(Skipped(name, str(exc)))
         return None
+    finally:
+        digest.close()
     if fetched.not_modified:
         out.skipped.append(Skipped(name, "not modified since the last pull"))
         return None

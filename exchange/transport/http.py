@@ -309,7 +309,10 @@ class HTTPTransport(Transport):
         except OSError as exc:
             raise LOCAL_ERRORS.translate(exc, str(local)) from exc
         with out:
-            for block in response.iter_bytes(CHUNK):
+            # Without a Content-Encoding the raw bytes are the document: skip the decoder.
+            blocks = (response.iter_bytes(CHUNK) if "content-encoding" in response.headers
+                      else response.iter_raw(CHUNK))
+            for block in blocks:
                 if written == 0 and self.expect_xml and _HTML_START.match(block[:SNIPPET]):
                     raise RefusedContentError(
                         f"{what}: expected XML, the server sent an HTML page "

@@ -1,0 +1,125 @@
+"""HTTP pull benchmark: the engine's pull against curl, on the same loopback server in the same run.
+
+The server is Python's ``http.server`` in its own process, serving a folder: one big file and many
+small ones. The engine runs its real pull (conditional GET, streaming to ``.part``, sha256, size
+checks, store bookkeeping in a fresh SQLite store); curl downloads the same URLs (one process, URL
+globbing for the small files). Engine and curl alternate, --runs times; medians are reported and
+the ratio is curl's time over the engine's (1.0 = as fast as curl; the target is 0.8).
+
+    .venv/bin/python bench/bench_http.py [--small 1000] [--big-mb 200] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from exchange.store import Store  # noqa: E402
+from exchange.sync.pull import pull_detailed  # noqa: E402
+
+TARGET = 0.8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the HTTP server did not start")
+
+
+def engine_pull(url: str, work: Path) -> float:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    with Store(f"sqlite:///{work / 'bench.db'}") as store:
+        start = time.perf_counter()
+        out = pull_detailed(url, work / "inbox", store)
+        elapsed = time.perf_counter() - start
+    if out.skipped:
+        raise SystemExit(f"engine skipped {out.skipped[:3]}")
+    return elapsed
+
+
+def curl(args: list[str], work: Path) -> float:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sS", "--fail", *args], cwd=work, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=1000, help="number of small files")
+    parser.add_argument("--small-size", type=int, default=2048, help="bytes per small file")
+    parser.add_argument("--big-mb", type=int, default=200, help="size of the big file in MiB")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tmp", default="/dev/shm" if Path("/dev/shm").is_dir() else None)
+    args = parser.parse_args()
+    if shutil.which("curl") is None:
+        raise SystemExit("curl is not installed")
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        base = Path(tmp)
+        served = base / "served"
+        (served / "small").mkdir(parents=True)
+        block = os.urandom(args.small_size)
+        names = [f"f{i:04d}.xml" for i in range(args.small)]
+        for name in names:
+            (served / "small" / name).write_bytes(block + name.encode())
+        with (served / "big.xml").open("wb") as f:
+            chunk = os.urandom(1024 * 1024)
+            for _ in range(args.big_mb):
+                f.write(chunk)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
+             "--directory", str(served)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(port)
+            host = f"http://127.0.0.1:{port}"
+            last = f"f{args.small - 1:04d}"
+            cases = {
+                "big": (f"{host}/big.xml?expect=any&max_size={2**40}",
+                        [f"{host}/big.xml", "-o", "big.xml"]),
+                "small": (f"{host}/small/?expect=any&paths=" + ",".join(names),
+                          [f"{host}/small/f[0000-{last[1:]}].xml", "-o", "f#1.xml"]),
+            }
+            print(f"HTTP pull on loopback: {args.big_mb} MiB file, {args.small} x "
+                  f"{args.small_size} B files, {args.runs} runs, medians")
+            print(f"{'case':6} {'engine s':>9} {'curl s':>8} {'ratio':>6} target")
+            for case, (url, curl_args) in cases.items():
+                eng, bare = [], []
+                for _ in range(args.runs):
+                    eng.append(engine_pull(url, base / "engine"))
+                    bare.append(curl(curl_args, base / "curl"))
+                ratio = statistics.median(bare) / statistics.median(eng)
+                verdict = "ok" if ratio >= TARGET else "below"
+                print(f"{case:6} {statistics.median(eng):9.3f} {statistics.median(bare):8.3f} "
+                      f"{ratio:6.2f} {TARGET} {verdict}")
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
