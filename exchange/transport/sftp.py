@@ -143,6 +143,40 @@ def translate(exc: BaseException, what: str, *, connecting: bool = False) -> Exc
 
 _ERRORS = (OSError, EOFError, paramiko.SSHException)
 
+#: The identity files OpenSSH tries when ~/.ssh/config names none, in its order.
+DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
+
+
+def _as_openssh_finds_it(ep: Endpoint) -> tuple[Endpoint, list[Path]]:
+    """The endpoint with ~/.ssh/config applied (Host alias: HostName, Port, User), and the keys.
+
+    What the URL says wins over the config; the identity files are the config's IdentityFile
+    entries, then ~/.ssh/id_ed25519, id_ecdsa and id_rsa, those that exist.
+    """
+    ssh_dir = Path.home() / ".ssh"
+    found: dict[str, Any] = {}
+    config_file = ssh_dir / "config"
+    if config_file.is_file():
+        try:
+            found = dict(paramiko.SSHConfig.from_path(str(config_file)).lookup(ep.host))
+        except (OSError, paramiko.SSHException) as exc:
+            raise ConfigError(f"{ep}: cannot read {config_file}: {exc}") from exc
+    host = str(found.get("hostname") or ep.host)
+    try:
+        port = ep.port or (int(found["port"]) if "port" in found else None)
+    except ValueError as exc:
+        raise ConfigError(f"{ep}: {config_file}: bad Port {found.get('port')!r}") from exc
+    user = ep.user or found.get("user")
+    files = [Path(p).expanduser() for p in found.get("identityfile", [])]
+    files += [ssh_dir / name for name in DEFAULT_IDENTITIES]
+    seen: list[Path] = []
+    for path in files:
+        if path.is_file() and path not in seen:
+            seen.append(path)
+    if (host, port, user) != (ep.host, ep.port, ep.user):
+        ep = Endpoint(ep.scheme, host, port, user, ep.root, ep.options, ep.secret, ep.query)
+    return ep, seen
+
 
 def _pipeline(client: paramiko.SFTPClient) -> Any:
     """The client seen through paramiko's request pipeline, which is private and not in its stubs."""
@@ -174,6 +208,7 @@ class SFTPTransport(Transport):
     scheme = "sftp"
 
     def __init__(self, endpoint: Endpoint) -> None:
+        endpoint, self._identity_files = _as_openssh_finds_it(endpoint)
         super().__init__(endpoint)
         self.root = endpoint.root or "/"
         self._transport: paramiko.Transport | None = None
@@ -272,18 +307,43 @@ class SFTPTransport(Transport):
             if key_file:
                 pkey = paramiko.PKey.from_path(Path(key_file).expanduser(), secret)
                 transport.auth_publickey(user, pkey)
+            elif self._user_keys(transport, user):
+                return
             elif secret is not None:
                 transport.auth_password(user, secret)
             else:
                 raise AuthError(
-                    f"{ep}: no password for {user}; set {password_env_name(ep)}, store it in "
-                    "the OS keyring (service exchange:<host>) or give ?key=PATH"
+                    f"{ep}: no key was accepted and no password for {user}; set "
+                    f"{password_env_name(ep)}, store it in the OS keyring (service "
+                    "exchange:<host>) or give ?key=PATH"
                 )
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise translate(exc, str(ep), connecting=not isinstance(
                 exc, paramiko.AuthenticationException)) from exc
         if not transport.is_authenticated():
             raise AuthError(f"{ep}: authentication failed")
+
+    def _user_keys(self, transport: paramiko.Transport, user: str) -> bool:
+        """Try the keys OpenSSH would: ssh-agent's, then the identity files; True once one works."""
+        keys: list[paramiko.PKey] = []
+        agent = paramiko.Agent()
+        try:
+            keys += list(agent.get_keys())
+            for path in self._identity_files:
+                try:
+                    keys.append(paramiko.PKey.from_path(path))
+                except (OSError, paramiko.SSHException, ValueError):
+                    continue  # encrypted without a passphrase here, or not a key: next one
+            for key in keys:
+                try:
+                    transport.auth_publickey(user, key)
+                except paramiko.AuthenticationException:
+                    continue
+                if transport.is_authenticated():
+                    return True
+        finally:
+            agent.close()
+        return False
 
     def close(self) -> None:
         sftp, self.sftp = self.sftp, None
