@@ -35,7 +35,7 @@ def test_prestashop_cdata_with_whitespace_is_stripped(presta: list[Record]) -> N
     assert order.lines[0].code == "demo_1"
     assert order.created_at.isoformat() == "2026-02-14T18:30:00+01:00"
     assert order.status is OrderStatus.PROCESSING
-    assert order.payment_method == "ps_wirepayment"
+    assert order.money.payment_code == "ps_wirepayment"  # the module; payment_method is its label
 
 
 def test_prestashop_vat_rate_is_derived_and_snapped(presta: list[Record]) -> None:

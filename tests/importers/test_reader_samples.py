@@ -28,7 +28,8 @@ def test_prestashop_order_in_both_envelopes(shared_samples: Path, name: str) -> 
     assert isinstance(order, Order)
     assert (order.external_id, order.number) == ("1", "IMCVKMUCP")
     assert order.status is OrderStatus.CONFIRMED  # current_state 2: payment accepted
-    assert order.payment_method == "ps_checkpayment"
+    assert (order.money.payment_code, order.payment_method) == ("ps_checkpayment", "Chèque")
+    assert (order.money.shipping_code, order.shipping_method) == ("1", "Pick up in store")
     assert order.total == Decimal("180")
     [line] = order.lines  # shipping and discounts are zero in this order: no extra lines
     assert (line.code, line.name, line.unit_price, line.vat_rate) == (
