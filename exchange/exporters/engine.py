@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -22,7 +22,13 @@ from typing import Any, Protocol
 from exchange.errors import ConfigError, SchemaError
 from exchange.exporters import gate
 from exchange.exporters.query import ItemStream, StockRule
-from exchange.exporters.render import build_environment, load_template, publish, render_to_temp
+from exchange.exporters.render import (
+    attributes_used,
+    build_environment,
+    load_template,
+    publish,
+    render_to_temp,
+)
 from exchange.exporters.validate import resolve_schema, validate_feed
 from exchange.store import Store
 from exchange.store.feeds import (
@@ -295,6 +301,9 @@ def render_feed(store: Store, profile: ProfileLike, feed_name: str, target: Path
     )
     env = build_environment(spec.template_dir)
     template = load_template(env, spec.template)
+    used = attributes_used(env, template)
+    nested = _bool_option(options, "nested", False)
+    query = replace(query, with_labels=used is None or "labels" in used, grouped=nested)
     with store.connect() as conn:
         plist = price_list_info(conn, chosen_list)
         withdrawn: list[str] = []
@@ -303,7 +312,7 @@ def render_feed(store: Store, profile: ProfileLike, feed_name: str, target: Path
         sent_withdrawn = withdrawn if _withdrawn_shown(options) else []
         external = linked_ids(conn, sent_withdrawn, link_platform, options.get("link_shop")) \
             if link_platform and sent_withdrawn else {}
-        stream = ItemStream(conn, query, nested=_bool_option(options, "nested", False),
+        stream = ItemStream(conn, query, nested=nested,
                             stock=stock_rule, withdrawn=sent_withdrawn, collect_codes=tracked,
                             external_ids=external)
         feed_info = {

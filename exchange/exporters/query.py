@@ -29,6 +29,7 @@ __all__ = ["FeedItem", "FeedQuery", "ItemStream", "PriceListInfo", "StockRule", 
            "hidden_item"]
 
 CENT = Decimal("0.01")
+MEMO_MAX = 100_000
 HUNDRED = Decimal("100")
 # characters XML 1.0 cannot carry even escaped; a CSV-loaded name may hold one and break the feed
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -146,6 +147,10 @@ class ItemStream:
         not_xml = _NOT_XML.search
         rule = self.stock
         keep = self.codes.append if self.codes is not None else None
+        # stored numbers repeat (VAT rates, stock amounts, prices): convert each distinct one once
+        vat_memo: dict[Any, Any] = {}
+        avail_memo: dict[Any, Any] = {}
+        convert = stored_vat != want_vat
         count = 0
         try:
             rows: Iterator[Any] = iter(self._result)  # rows of the 18 columns of build_select
@@ -156,12 +161,15 @@ class ItemStream:
                     name, description, variant_name, manufacturer, category, parent_name = (
                         _NOT_XML.sub("", v or "") for v in (name, description, variant_name,
                                                             manufacturer, category, parent_name))
-                vat_rate = _number(vat_raw)
+                try:
+                    vat_rate = vat_memo[vat_raw]
+                except KeyError:
+                    vat_rate = vat_memo[vat_raw] = _number(vat_raw)
                 if amount is None:
                     price = None
                 else:
                     price = to_dec(repr(amount)) if amount.__class__ is float else to_dec(amount)
-                    if stored_vat != want_vat:
+                    if convert:
                         price = convert_price(price, vat_rate, stored_with_vat=stored_vat,
                                               want_vat=want_vat)
                     else:
@@ -170,23 +178,31 @@ class ItemStream:
                     available = None
                 elif avail is None:
                     available = 0
-                elif rule is not None:
-                    available = rule.apply(to_dec(repr(avail)) if avail.__class__ is float
-                                           else to_dec(avail))
                 else:
-                    available = _number(avail)
-                    if available < 0:
-                        available = 0
+                    try:
+                        available = avail_memo[avail]
+                    except KeyError:
+                        if rule is not None:
+                            shown = rule.apply(to_dec(repr(avail)) if avail.__class__ is float
+                                               else to_dec(avail))
+                        else:
+                            shown = _number(avail)
+                            if shown < 0:
+                                shown = 0
+                        if len(avail_memo) > MEMO_MAX:
+                            avail_memo.clear()
+                        available = avail_memo[avail] = shown
                 count += 1
-                self.count = count
                 if keep is not None:
                     keep(code)
-                yield make(code, ean, name, unit, vat_rate, bool(is_service), parent_code or "",
+                yield make(code, ean, name, unit, vat_rate, bool(is_service),
+                           parent_code or "",
                            parent_name or "", variant_name, description, manufacturer, url, image_url,
                            category, price, currency, available,
                            tuple(labels.split(LABEL_SEPARATOR)) if labels else no_labels,
                            external_id or "", [] if nested and not parent_code else ())
         finally:
+            self.count = count
             self._result.close()
 
     def _nest(self, items: Iterator[Any]) -> Iterator[Any]:

@@ -102,6 +102,18 @@ def load_template(env: jinja2.Environment, name: str) -> jinja2.Template:
             from exc
 
 
+def attributes_used(env: jinja2.Environment, template: jinja2.Template) -> set[str] | None:
+    """The attribute names a template reads (``item.labels`` → ``labels``); None when it pulls in others."""
+    if env.loader is None or template.name is None:
+        return None
+    source, _, _ = env.loader.get_source(env, template.name)
+    tree = env.parse(source)
+    if any(True for _ in tree.find_all((jinja2.nodes.Include, jinja2.nodes.Extends,
+                                        jinja2.nodes.Import, jinja2.nodes.FromImport))):
+        return None
+    return {node.attr for node in tree.find_all(jinja2.nodes.Getattr)}
+
+
 def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
     """The template line of a render error (Jinja rewrites tracebacks to template lines)."""
     line = None

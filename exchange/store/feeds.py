@@ -63,6 +63,10 @@ class FeedQuery:
     leaf_only: bool = False
     #: with ``changed_since``: also what this (feed, destination) does not show yet
     new_to: tuple[str, str] | None = None
+    #: read each product's labels (a feed whose template shows none skips the subquery)
+    with_labels: bool = True
+    #: parents each followed by their variants (off: in catalogue order, cheaper to read)
+    grouped: bool = True
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,8 @@ def build_select(conn: Connection, query: FeedQuery, plist: PriceListInfo) -> An
         parent.c.code.label("parent_code"), parent.c.name.label("parent_name"),
         products.c.variant_name, products.c.description, products.c.manufacturer, products.c.url,
         products.c.image_url, products.c.category, _raw(product_prices.c.amount, "amount"),
-        _raw(avail_sq.c.avail, "avail"), labels_sq.label("labels"),
+        _raw(avail_sq.c.avail, "avail"),
+        labels_sq.label("labels") if query.with_labels else literal(None).label("labels"),
     ]
     stmt = select(*columns).select_from(products)
     stmt = stmt.outerjoin(parent, parent.c.id == products.c.parent_id)
@@ -165,6 +170,8 @@ def build_select(conn: Connection, query: FeedQuery, plist: PriceListInfo) -> An
             changed.append(products.c.code.not_in(
                 select(c.code).where(c.feed == query.new_to[0], c.destination == query.new_to[1])))
         stmt = stmt.where(or_(*changed))
+    if not query.grouped:
+        return stmt.order_by(products.c.id)
     group = func.coalesce(products.c.parent_id, products.c.id)
     return stmt.order_by(group, case((products.c.parent_id.is_(None), 0), else_=1), products.c.code)
 
