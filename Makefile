@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/exchange: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[demo,test,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[demo,test,postgres,celery]'
 	touch $@
 
 demo: $(BIN)/exchange

@@ -161,6 +161,18 @@ def _database(value: str) -> str:
 DatabaseUrl = Annotated[Text, AfterValidator(_database)]
 
 
+def _broker(value: str) -> str:
+    if not value.startswith(("amqp://", "amqps://")):
+        raise _problem("a broker is an AMQP URL: amqp://user@host:5672/vhost (RabbitMQ)")
+    if _PASSWORD_RE.search(value):
+        raise _problem("a password in the URL is not allowed: set EXCHANGE_BROKER_PASSWORD or keep "
+                       "it in the OS keyring (service exchange:broker)")
+    return value
+
+
+BrokerUrl = Annotated[Text, AfterValidator(_broker)]
+
+
 def _interval(value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -313,6 +325,9 @@ class ConfigFile(_Section):
     jobs: dict[Text, JobSection] = Field(default_factory=dict, description="what `exchange run` runs")
     alerts: dict[str, Any] | None = Field(
         None, description="where alerts go and when (docs/console.md); checked by exchange.alerts")
+    broker: BrokerUrl | None = Field(
+        None, description="RabbitMQ for `exchange worker` and `exchange run --engine celery`: "
+                          "amqp://user@host:5672/vhost (no password; docs/scale-out.md)")
 
     @field_validator("alerts")
     @classmethod
@@ -425,6 +440,7 @@ class Config:
     folders: Folders
     shops: dict[str, ShopConfig]
     jobs: dict[str, JobConfig]
+    broker: str | None = None  # scale-out: the AMQP URL of RabbitMQ, without its password
 
     def job(self, name: str) -> JobConfig:
         """A job by name; a clear error listing the known ones."""
@@ -450,6 +466,7 @@ def _built(model: ConfigFile, path: Path) -> Config:
                               folder=(base / j.folder) if j.folder else None,
                               options=dict(j.options), shop_export=j.shop_export)
               for name, j in model.jobs.items()},
+        broker=model.broker,
     )
 
 

@@ -20,6 +20,7 @@ from exchange.cli.profile_cmds import register as register_profiles
 from exchange.cli.reconcile_cmds import register as register_reconcile
 from exchange.cli.transport_cmds import register as register_transport
 from exchange.cli.web_cmds import register as register_web
+from exchange.cli.worker_cmds import register as register_workers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +47,7 @@ register_jobs(cli)
 register_reconcile(cli)
 register_web(cli)
 register_alerts(cli)
+register_workers(cli)
 
 
 def main() -> None:

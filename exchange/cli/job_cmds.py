@@ -9,7 +9,7 @@ import click
 
 from exchange.cli.common import AppContext, echo_json, echo_table
 from exchange.config import Config, load_config
-from exchange.errors import ConfigError
+from exchange.errors import ConfigError, ConnectError
 
 
 def _load(app: AppContext) -> Config:
@@ -23,8 +23,10 @@ def _load(app: AppContext) -> Config:
 @click.command()
 @click.option("--once", "once", metavar="JOB", help="Run this one job now and exit.")
 @click.option("--verbose", "-v", is_flag=True, help="Log debug detail.")
+@click.option("--engine", type=click.Choice(["embedded", "celery"]), default="embedded", show_default=True,
+              help="embedded: run the jobs in this process; celery: enqueue them for `exchange worker`.")
 @click.pass_obj
-def run(app: AppContext, once: str | None, verbose: bool) -> None:
+def run(app: AppContext, once: str | None, verbose: bool, engine: str) -> None:
     """Run every job on its schedule until stopped (SIGTERM/SIGINT finish the file in hand)."""
     from exchange.jobs.actions import ACTIONS
     from exchange.jobs.daemon import Daemon
@@ -48,6 +50,18 @@ def run(app: AppContext, once: str | None, verbose: bool) -> None:
         return
     if not config.jobs:
         raise ConfigError(f"{config.path} defines no jobs")
+    if engine == "celery":
+        from exchange.scale.app import make_app
+        from exchange.scale.broker import broker_url, reachable, safe_url
+        from exchange.scale.dispatch import CeleryDispatch
+
+        url = broker_url(config)
+        if not reachable(url):
+            raise ConnectError(f"the broker {safe_url(url)} does not answer")
+        click.echo(f"scheduling {len(config.jobs)} job(s) for the workers on {safe_url(url)}; "
+                   "stop with Ctrl+C or SIGTERM", err=True)
+        Daemon(store, config, ACTIONS, dispatch=CeleryDispatch(make_app(url), store)).serve()
+        return
     click.echo(f"running {len(config.jobs)} job(s); stop with Ctrl+C or SIGTERM", err=True)
     from exchange.config import JobAction
     from exchange.importers.read import process

@@ -74,6 +74,7 @@ class RunOutcome:
     counts: dict[str, int]
     message: str = ""
     took_over: str = ""  # the holder whose stale lease this run took over
+    retryable: bool = False  # it failed, and trying again later can help (a worker retries it)
 
 
 def run_job(store: Store, config: Config, job: JobConfig, *, actions: dict[str, Action],
@@ -90,11 +91,13 @@ def run_job(store: Store, config: Config, job: JobConfig, *, actions: dict[str, 
                       + ("its process is gone" if not gone.expired else "it had expired"),
                       level="warning", details={"previous_holder": gone.holder})
         message = ""
+        retryable = False
         try:
             summary = actions[job.action](ctx)
         except ExchangeError as exc:
             summary = RunSummary(failed=True)
             message = str(exc)
+            retryable = exc.retryable
             ctx.event("run_failed", message, level="error",
                       details={"retryable": exc.retryable, "error": type(exc).__name__})
         except Exception as exc:  # a bug must not kill the daemon: it is recorded and the run fails
@@ -105,4 +108,4 @@ def run_job(store: Store, config: Config, job: JobConfig, *, actions: dict[str, 
         with store.begin() as conn:
             finish_run(conn, run_id, summary.status, {**summary.counts, "message": message})
         return RunOutcome(job.name, run_id, summary.status, summary.counts, message,
-                          lease.took_over.holder if lease.took_over else "")
+                          lease.took_over.holder if lease.took_over else "", retryable)

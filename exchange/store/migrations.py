@@ -130,6 +130,10 @@ def _sqlite_decimals_as_text(conn: Connection, columns: list[tuple[str, str]]) -
                              f"WHERE typeof({column}) IN ('real', 'integer')")
 
 
+def _v8_task_deliveries(conn: Connection) -> None:
+    schema.task_deliveries.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
@@ -140,6 +144,7 @@ MIGRATIONS: list[Migration] = [
               _v6_run_holders),
     Migration(7, "exact amounts on SQLite and 15 integer digits; the money model of documents",
               _v7_exact_money),
+    Migration(8, "scale-out: deliveries per task, so a redelivery is bounded", _v8_task_deliveries),
 ]
 
 

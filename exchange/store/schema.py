@@ -369,6 +369,17 @@ job_locks = Table(
     Column("expires_at", UtcDateTime, nullable=False),
 )
 
+task_deliveries = Table(
+    # how often the broker handed one task to a worker (scale-out): redelivery is bounded by it
+    "task_deliveries",
+    metadata,
+    Column("task", String(200), primary_key=True),  # the task id and its retry number
+    Column("job", String(200), nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+)
+
 feed_publications = Table(
     "feed_publications",
     metadata,
