@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, String, inspect, select
+from sqlalchemy import Column, Connection, String, inspect, select, text
 from sqlalchemy.schema import CreateColumn
 
 from exchange.documents import AMOUNT_DECIMALS
@@ -134,6 +134,8 @@ def _v8_task_deliveries(conn: Connection) -> None:
     schema.task_deliveries.create(conn, checkfirst=True)
 
 
+_MIGRATION_LOCK = 0x45584D47  # "EXMG": the advisory lock key of migrations
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial tables", _v1_initial),
     Migration(2, "console: mapping decisions, users, listing indexes", _v2_console),
@@ -165,6 +167,9 @@ def pending(conn: Connection) -> list[Migration]:
 
 def migrate(conn: Connection) -> list[Migration]:
     """Apply every pending migration, each recorded in ``schema_version``; return those applied."""
+    if conn.dialect.name == "postgresql":
+        # several workers starting a new version at once: one migrates, the others wait and see it done
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": _MIGRATION_LOCK})
     schema.schema_version.create(conn, checkfirst=True)
     applied = []
     for migration in pending(conn):
