@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
+
 from exchange.errors import ConfigError, ExchangeError
 from exchange.profiles import MAP_TARGETS, DocumentKind, OnChanged, Profile, load_profile
 from exchange.review.overlay import decisions_for, replaced
@@ -155,26 +157,28 @@ def map_value(store: Store, *, shop: str, field_name: str, value: str, target: s
     return reprocess(store, docs, who=who, resolve=resolve)
 
 
-def accept(store: Store, kind: str, doc_id: int, *, who: str,
-           resolve: ProfileResolver = bundled_or_path) -> ReleaseReport:
-    """Accept what the file says for one held document: write it from its original."""
-    with store.connect() as conn:
-        doc = held_document(conn, kind, doc_id)
+def _held(conn: Connection, kind: str, doc_id: int) -> dict[str, Any]:
+    """A held document; ConfigError when there is none or it is not held."""
+    doc = held_document(conn, kind, doc_id)
     if doc is None:
         raise ConfigError(f"no {kind[:-1]} with id {doc_id}")
     if not doc["review_reason"]:
         raise ConfigError(f"{kind[:-1]} {doc['number']} is not held")
+    return doc
+
+
+def accept(store: Store, kind: str, doc_id: int, *, who: str,
+           resolve: ProfileResolver = bundled_or_path) -> ReleaseReport:
+    """Accept what the file says for one held document: write it from its original."""
+    with store.connect() as conn:
+        doc = _held(conn, kind, doc_id)
     return reprocess(store, [doc], who=who, resolve=resolve)
 
 
 def reject(store: Store, kind: str, doc_id: int, *, who: str) -> None:
     """Reject a held change: keep the stored (ERP's) version, and remember the rejected content."""
     with store.begin() as conn:
-        doc = held_document(conn, kind, doc_id)
-        if doc is None:
-            raise ConfigError(f"no {kind[:-1]} with id {doc_id}")
-        if not doc["review_reason"]:
-            raise ConfigError(f"{kind[:-1]} {doc['number']} is not held")
+        doc = _held(conn, kind, doc_id)
         held = last_held_event(conn, kind, doc["shop"], doc["external_id"])
         rejected = str(((held or {}).get("details") or {}).get("new_hash") or "")
         keep_stored_version(conn, kind, doc_id, rejected)

@@ -25,7 +25,6 @@ from exchange.web.render import page
 from exchange.web.settings import WebSettings
 
 DAYS = 30
-SCHEDULER_LEASE = SCHEDULER  # the lease `exchange run` holds (exchange.store.leases)
 
 
 def _jobs(settings: WebSettings, runs: dict[str, dict[str, Any]], locks: list[dict[str, Any]],

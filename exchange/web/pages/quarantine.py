@@ -12,12 +12,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from exchange.cli.common import jsonable
 from exchange.errors import ExchangeError
 from exchange.jobs.quarantine import error_report_of
 from exchange.jobs.quarantine import inspect as inspect_file
 from exchange.jobs.quarantine import retry as retry_file
 from exchange.web.auth import current_user, form_post
-from exchange.web.render import jsonable, page, wants_json
+from exchange.web.render import page, wants_json
 
 REPORT_SUFFIX = ".error.txt"
 
@@ -53,7 +54,7 @@ async def quarantine_list(request: Request) -> Response:
     """Every quarantined file, newest first."""
     folder: Path = request.app.state.settings.quarantine
     files = [_entry(p) for p in quarantined_files(folder)]
-    return page(request, "quarantine.html", {"folder": folder, "files": files})
+    return page(request, "quarantine.html", {"folder": str(folder), "files": files})
 
 
 async def quarantine_detail(request: Request) -> Response:

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from exchange.cli.common import jsonable
 from exchange.config import Config
 from exchange.errors import ExchangeError
 from exchange.profiles import MAP_TARGETS, Profile, load_profile
@@ -17,7 +18,7 @@ from exchange.review.release import ProfileResolver, ReleaseReport, accept, map_
 from exchange.store.console import held_counts
 from exchange.store.reviews import delete_decision, list_decisions
 from exchange.web.auth import current_user, form_post
-from exchange.web.render import jsonable, page, wants_json
+from exchange.web.render import page, wants_json
 from exchange.web.settings import WebSettings
 
 KINDS = ("orders", "invoices")
