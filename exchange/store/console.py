@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, func, select
+from sqlalchemy import Connection, Date, Select, Table, and_, bindparam, cast, func, select
 
 from exchange.store.reviews import is_held
 from exchange.store.schema import (
@@ -102,6 +102,8 @@ def daily_outcomes(conn: Connection, days: int, now: datetime) -> dict[date, dic
     One count per day over the (kind, at) index: cheaper than a date function on every event.
     """
     first = (now.astimezone(UTC) - timedelta(days=days - 1)).date()
+    if conn.dialect.name == "postgresql":
+        return _daily_grouped(conn, first, days)
     found: dict[date, dict[str, int]] = {}
     query = (select(events.c.kind, func.count()).where(
         events.c.kind.in_(DOCUMENT_OUTCOMES), events.c.at >= bindparam("start"),
@@ -113,6 +115,19 @@ def daily_outcomes(conn: Connection, days: int, now: datetime) -> dict[date, dic
         for kind, n in conn.execute(query, {"start": start, "end": start + timedelta(days=1)}):
             counts[kind] = int(n)
         found[day] = counts
+    return found
+
+
+def _daily_grouped(conn: Connection, first: date, days: int) -> dict[date, dict[str, int]]:
+    """PostgreSQL groups by day in one pass faster than it runs one count per day."""
+    day = cast(func.timezone("UTC", events.c.at), Date).label("day")
+    query = (select(day, events.c.kind, func.count().label("n"))
+             .where(events.c.kind.in_(DOCUMENT_OUTCOMES), events.c.at >= _day_start(first))
+             .group_by(day, events.c.kind))
+    found = {first + timedelta(days=i): dict.fromkeys(DOCUMENT_OUTCOMES, 0) for i in range(days)}
+    for row in conn.execute(query):
+        if row.day in found:
+            found[row.day][row.kind] = int(row.n)
     return found
 
 

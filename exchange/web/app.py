@@ -132,6 +132,8 @@ def create_app(settings: WebSettings) -> Starlette:
                     exception_handlers={HTTPException: _http_error, CsrfRefused: _csrf_refused})
     app.state.settings = settings
     app.state.templates = templates()
+    app.state.charts = {}  # the dashboard's 30-day figures, kept a minute (pages/dashboard.py)
+    app.state.choices = {}  # the listings' filter choices, kept a minute (pages/documents.py)
     app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
     app.state.login_required = lambda: not settings.loopback or has_users(settings.store)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,14 +69,24 @@ def counts_data(settings: WebSettings) -> dict[str, Any]:
             "quarantined": len(quarantined_files(settings.quarantine)), "alerts_24h": alerts}
 
 
-def dashboard_data(settings: WebSettings) -> dict[str, Any]:
-    """Everything the dashboard shows, as plain data."""
+CHART_TTL_S = 60.0  # the 30-day charts aggregate the whole history: drawn at most once a minute
+
+
+def _chart_data(settings: WebSettings, cache: dict[str, Any]) -> tuple[Any, Any]:
+    now = time.monotonic()
+    if "at" not in cache or now - cache["at"] > CHART_TTL_S:
+        with settings.store.connect() as conn:
+            cache.update(at=now, daily=daily_outcomes(conn, DAYS, utcnow()), feeds=feed_series(conn))
+    return cache["daily"], cache["feeds"]
+
+
+def dashboard_data(settings: WebSettings, cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain data (``cache`` keeps the charts' figures a minute)."""
     now = utcnow()
     counters = counts_data(settings)
     with settings.store.connect() as conn:
         runs = latest_runs(conn)
-        daily = daily_outcomes(conn, DAYS, now)
-        feeds = feed_series(conn)
+    daily, feeds = _chart_data(settings, {} if cache is None else cache)
     return {
         "jobs": _jobs(settings, runs, counters["leases"], now),
         **counters,
@@ -101,7 +112,7 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
 
 async def dashboard(request: Request) -> Response:
     """The dashboard page (``/``, twin ``/dashboard.json``)."""
-    data = dashboard_data(request.app.state.settings)
+    data = dashboard_data(request.app.state.settings, request.app.state.charts)
     return page(request, "dashboard.html", data, extra=_charts(data))
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +30,20 @@ def _filter(request: Request) -> DocumentFilter:
                           search=q.get("number", "").strip())
 
 
+CHOICES_TTL_S = 60.0  # the filters' shop and status lists are read at most once a minute
+
+
+def _choices(request: Request, conn: Connection, kind: str) -> tuple[list[str], list[str]]:
+    """The shops and statuses the filters offer (distinct values scan the table: kept a minute)."""
+    cache: dict[str, tuple[float, list[str], list[str]]] = request.app.state.choices
+    now = time.monotonic()
+    hit = cache.get(kind)
+    if hit is None or now - hit[0] > CHOICES_TTL_S:
+        hit = (now, shops_of(conn, kind), statuses_of(conn) if kind == "orders" else [])
+        cache[kind] = hit
+    return hit[1], hit[2]
+
+
 def _listing(request: Request, kind: str) -> Response:
     where = _filter(request)
     limit = min(query_int(request.query_params.get("limit"), "limit", PAGE_SIZE), 500)
@@ -35,8 +51,7 @@ def _listing(request: Request, kind: str) -> Response:
     store = request.app.state.settings.store
     with store.connect() as conn:
         found = document_page(conn, kind, where, limit=limit, offset=offset)
-        shops = shops_of(conn, kind)
-        statuses = statuses_of(conn) if kind == "orders" else []
+        shops, statuses = _choices(request, conn, kind)
     params = {k: v for k, v in request.query_params.items() if k != "offset"}
     more = found.offset + found.limit < found.total
     data = {"kind": kind, "total": found.total, "offset": found.offset, "limit": found.limit,
