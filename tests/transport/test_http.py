@@ -284,3 +284,18 @@ def test_exchange_pull_and_import_from_https(https: HTTPServerThread, certs: Cer
     assert "not modified since the last pull" in capsys.readouterr().out
     assert run_cli(cli, ["orders", "list", "--json"]) == 0
     assert '"number"' in capsys.readouterr().out
+
+
+def test_a_shop_key_in_the_url_never_reaches_the_logs(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Shops hand out exports as permanent links with their key in the query; a worker that logs
+    # everything at INFO (as Celery's does) must still not write that key.
+    from exchange.logs import setup_logging
+
+    setup_logging(None)
+    caplog.set_level(logging.INFO)
+    http.put("/export/orders.xml", Doc(ORDERS))
+    out = pull_detailed(http.url("/export/orders.xml", "hash=shop-key-987"), tmp_path / "inbox", sqlite_store)
+    assert [f.name for f in out.pulled] == ["orders.xml"]
+    assert "shop-key-987" not in caplog.text
