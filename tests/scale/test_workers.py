@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from exchange.catalog import load_catalog_csv
@@ -15,6 +17,7 @@ from exchange.store import Store
 from exchange.store.deliveries import deliveries_of
 from exchange.store.history import list_events
 from exchange.store.schema import runs
+from tests.conftest import PG_URL, _pg_store
 from tests.reliability.procs import Proc, exchange, run_cli, wait_for
 from tests.scale.cluster import count, drop, order_lines, start_worker, write_shops
 
@@ -33,7 +36,17 @@ def _stop_all(*procs: Proc | None) -> None:
             proc.stop(signal.SIGTERM)
 
 
-def test_fifty_shops_through_two_workers_every_order_once(store: Store, tmp_path: Path, vhost: str) -> None:
+@pytest.fixture
+def shared_pg_store() -> Iterator[Store]:
+    """The integrator's store: many workers share one PostgreSQL (SQLite's single writer is not for this)."""
+    if not PG_URL:
+        pytest.skip("needs EXCHANGE_TEST_DATABASE_URL")
+    yield from _pg_store()
+
+
+def test_fifty_shops_through_two_workers_every_order_once(shared_pg_store: Store, tmp_path: Path,
+                                                          vhost: str) -> None:
+    store = shared_pg_store
     write_shops(tmp_path, vhost, 50)
     load_catalog_csv(store, samples_dir() / "catalog.csv")
     for shop in range(50):
