@@ -164,6 +164,7 @@ class Order:
     prices_include_vat: bool = True
     note: str = ""
     money: Money = field(default_factory=Money)
+    modified_at: datetime | None = None  # when the shop last changed it: an older export is held
 
 
 @dataclass(slots=True)

@@ -442,7 +442,9 @@ class FileImport:
                 results.append((DocumentResult(Outcome.SKIPPED, p.external_id, p.line, note), None))
             else:
                 p.existing = ex
-                p.action = Action.UPDATE if self.options.on_changed == "update" else Action.REVIEW
+                p.behind = writer.behind(ex, p.document)
+                p.action = Action.UPDATE if self.options.on_changed == "update" \
+                    and not p.behind else Action.REVIEW
                 to_write.append(p)
         writer.clear_change_holds(conn, reverted)
         for item, outcome in self._isolated(conn, writer.write, to_write, writer.accept,

@@ -268,6 +268,8 @@ class OrderFields(DocumentFields):
     total: FieldSpec | None = canonical(_D, "the order total with VAT")
     prices_include_vat: FieldSpec | None = canonical(_B, "(default: the kind's `prices_include_vat`)")
     note: FieldSpec | None = canonical(_T, "")
+    modified_at: FieldSpec | None = canonical(
+        _DT, "when the shop last changed the order: an export older than the stored one is held")
 
 
 class InvoiceFields(DocumentFields):

@@ -15,11 +15,11 @@ from sqlalchemy import Connection, select
 
 from exchange.store.schema import customers, events, invoice_lines, invoices, order_lines, orders
 
-VIEW_KEYS = ("number", "external_id", "shop", "status", "shop_status", "ordered_at", "currency",
-             "exchange_rate", "total", "total_net", "total_vat", "rounding", "home_currency_total",
-             "vat_breakdown", "paid", "amount_paid", "paid_at", "payment_method", "shipping_method",
-             "pickup_point", "tracking_number", "note", "review_reason", "customer", "billing",
-             "delivery", "lines", "events")
+VIEW_KEYS = ("number", "external_id", "shop", "status", "shop_status", "ordered_at", "modified_at",
+             "currency", "exchange_rate", "total", "total_net", "total_vat", "rounding",
+             "home_currency_total", "vat_breakdown", "paid", "amount_paid", "paid_at",
+             "payment_method", "shipping_method", "pickup_point", "tracking_number", "note",
+             "review_reason", "customer", "billing", "delivery", "lines", "events")
 LINE_KEYS = ("kind", "code", "name", "quantity", "unit", "unit_price", "unit_price_net", "vat_rate",
              "discount_percent", "total", "total_net")
 CUSTOMER_KEYS = ("name", "company", "company_id", "vat_id", "email", "phone")
@@ -90,6 +90,7 @@ def document_view(conn: Connection, kind: str, doc_id: int) -> dict[str, Any]:
         "shop_status": doc["shop_status"] if is_order else None,
         "ordered_at" if is_order else "issued_on": _moment(doc["ordered_at"] if is_order
                                                           else doc["issued_on"]),
+        "modified_at": _moment(doc["modified_at"]) if is_order else None,
         "currency": doc["currency"],
         "exchange_rate": amount_text(doc["exchange_rate"]),
         "total": amount_text(doc["total"]),

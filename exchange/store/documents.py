@@ -28,7 +28,7 @@ ORDER_COLUMNS = ("shop", "external_id", "number", "status", "shop_status", "orde
                  "currency", "customer_id", "payment_method", "shipping_method", "total",
                  "prices_include_vat", "note", "billing_address", "delivery_address",
                  "warehouse_id", "point_of_sale", "content_hash", "review_reason",
-                 "source_file", "imported_at", "updated_at", *MONEY_COLUMNS)
+                 "source_file", "imported_at", "updated_at", *MONEY_COLUMNS, "modified_at")
 ORDER_LINE_COLUMNS = ("order_id", "position", "kind", "product_id", "code", "ean", "name",
                       "variant", "quantity", "unit", "unit_price", "vat_rate", "discount_percent",
                       "line_total", *LINE_MONEY_COLUMNS)
@@ -94,11 +94,12 @@ def list_invoices(conn: Connection, *, shop: str | None = None,
 # -- writes for the importer --------------------------------------------------------------------
 def existing_documents(conn: Connection, tables: DocumentTables, shop: str,
                        external_ids: Sequence[str]) -> list[Row[Any]]:
-    """(external id, id, content hash, review reason[, status, warehouse id]) of stored documents."""
+    """(external id, id, content hash, review reason[, status, warehouse id, modified at]) of
+    stored documents."""
     t = tables.table
     cols = [t.c.external_id, t.c.id, t.c.content_hash, t.c.review_reason]
     if "status" in t.c:
-        cols += [t.c.status, t.c.warehouse_id]
+        cols += [t.c.status, t.c.warehouse_id, t.c.modified_at]
     found: list[Row[Any]] = []
     ids = list(external_ids)
     for start in range(0, len(ids), _IN_BATCH):

@@ -15,7 +15,7 @@ from sqlalchemy.schema import CreateColumn
 
 from exchange.documents import AMOUNT_DECIMALS
 from exchange.store import schema
-from exchange.store.types import DEC_PRECISION, SQLITE_DEC_LENGTH, Dec, utcnow
+from exchange.store.types import DEC_PRECISION, SQLITE_DEC_LENGTH, Dec, UtcDateTime, utcnow
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,10 @@ def _v8_task_deliveries(conn: Connection) -> None:
     schema.task_deliveries.create(conn, checkfirst=True)
 
 
+def _v9_order_modified_at(conn: Connection) -> None:
+    add_column_if_missing(conn, "orders", Column("modified_at", UtcDateTime, nullable=True))
+
+
 _MIGRATION_LOCK = 0x45584D47  # "EXMG": the advisory lock key of migrations
 
 MIGRATIONS: list[Migration] = [
@@ -147,6 +151,8 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "exact amounts on SQLite and 15 integer digits; the money model of documents",
               _v7_exact_money),
     Migration(8, "scale-out: deliveries per task, so a redelivery is bounded", _v8_task_deliveries),
+    Migration(9, "orders: the shop's own modification time, so an older export is held",
+              _v9_order_modified_at),
 ]
 
 

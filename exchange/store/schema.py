@@ -178,6 +178,7 @@ orders = Table(
     Column("pickup_point_id", String(100), nullable=False, server_default=""),
     Column("pickup_point_name", String(300), nullable=False, server_default=""),
     Column("tracking_number", String(200), nullable=False, server_default=""),
+    Column("modified_at", UtcDateTime, nullable=True),  # migration 9: the shop's last change
     UniqueConstraint("shop", "external_id", name="uq_orders_shop_external_id"),
     Index("ix_orders_ordered_at", "ordered_at"),  # migration 2
     Index("ix_orders_status", "status"),  # migration 2

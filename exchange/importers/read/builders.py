@@ -551,6 +551,7 @@ class Builder:
             prices_include_vat=include_vat,
             note=self.text(values, f.get("note")),
             money=self.money(values, line, lines, out),
+            modified_at=self.moment(values, f.get("modified_at"), line),
         )
         reconcile(order.total, order.money.rounding, order.lines, out)
         return order

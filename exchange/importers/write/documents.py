@@ -65,10 +65,18 @@ _STATUS = {status: status.value for status in OrderStatus}
 
 # Orders in these states hold no stock; every other state (including on_hold) reserves it.
 NON_RESERVING = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
+# The order an order moves through; a later export never goes back (on_hold has no place).
+STATUS_ORDER = {OrderStatus.NEW.value: 0, OrderStatus.CONFIRMED.value: 1,
+                OrderStatus.PROCESSING.value: 2, OrderStatus.SHIPPED.value: 3,
+                OrderStatus.DELIVERED.value: 4, OrderStatus.RETURNED.value: 5,
+                OrderStatus.CANCELLED.value: 5}
 # An update keeps these of the stored row (where and when it first came in).
 _KEPT_ON_UPDATE = frozenset({"imported_at", "warehouse_id", "point_of_sale"})
 
 CHANGE_HELD = "changed since the last import"
+# the line fields a change report compares: on the document line, and as stored
+_LINE_DIFF = ("code", "name", "quantity", "unit_price")
+_LINE_DIFF_STORED = _LINE_DIFF
 
 
 class Action(StrEnum):
@@ -99,6 +107,41 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def changed_reason(changes: dict[str, Any]) -> str:
+    """``changed since the last import (status, total): status: new → shipped; total: 1 → 2``."""
+    if not changes:
+        return f"{CHANGE_HELD} (content)"
+    return f"{CHANGE_HELD} ({', '.join(changes)}): " + "; ".join(change_texts(changes))
+
+
+def change_texts(changes: dict[str, Any]) -> list[str]:
+    """Each changed field as ``field: old → new`` (a line's field as ``line N field: old → new``)."""
+    texts = []
+    for key, value in changes.items():
+        if key != "lines":
+            texts.append(f"{key}: {_shown(value[0])} → {_shown(value[1])}")
+            continue
+        old, new = value["old"], value["new"]
+        for n in range(max(len(old), len(new))):
+            if n >= len(old):
+                texts.append(f"line {n + 1} added: {_line_text(new[n])}")
+            elif n >= len(new):
+                texts.append(f"line {n + 1} removed: {_line_text(old[n])}")
+            else:
+                texts += [f"line {n + 1} {name}: {_shown(a)} → {_shown(b)}"
+                          for name, a, b in zip(_LINE_DIFF, old[n], new[n], strict=True) if a != b]
+    return texts
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None or value == "" else str(value)
+
+
+def _line_text(values: list[Any]) -> str:
+    code, name, quantity, price = values
+    return f"{code or '-'} {name!r} {quantity} × {price}"
+
+
 def money_values(values: Values, m: Money) -> tuple[Any, ...]:
     """The money model's columns of a document row (``MONEY_COLUMNS`` order)."""
     dec = values.dec
@@ -127,6 +170,7 @@ class Existing:
     status: str = ""
     warehouse_id: int | None = None
     review_reason: str = ""
+    modified_at: datetime | None = None
 
     @property
     def holds_a_change(self) -> bool:
@@ -147,6 +191,7 @@ class Pending:
     review_reasons: list[str] = field(default_factory=list)
     base_warnings: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    behind: str = ""  # why this export is older than the stored document: held, never applied
 
 
 @dataclass(slots=True)
@@ -217,8 +262,14 @@ class DocumentWriter:
             values = tuple(row)
             status = values[4] if len(values) > 4 else ""
             wid = values[5] if len(values) > 5 else None
-            found[values[0]] = Existing(int(values[1]), values[2], status, wid, values[3] or "")
+            modified = values[6] if len(values) > 6 else None
+            found[values[0]] = Existing(int(values[1]), values[2], status, wid, values[3] or "",
+                                        modified)
         return found
+
+    def behind(self, existing: Existing, document: Any) -> str:
+        """Why the incoming document is older than the stored one ("" when it is not)."""
+        return ""
 
     def clear_change_holds(self, conn: Connection, ids: Sequence[int]) -> None:
         """A held change was reverted by a later export: the stored document needs no review."""
@@ -229,6 +280,8 @@ class DocumentWriter:
         changing = [p for p in batch if p.action is not Action.REVIEW]
         written: list[Written] = []
         self._pending.clear()
+        # updates say what changed, as the holds do; read before the rows are overwritten
+        changes = {id(p): self.diff(conn, p) for p in changing if p.action is Action.UPDATE}
         if changing:
             customer_ids = self.ctx.matcher.customer_ids(conn, [p.document.customer
                                                                  for p in changing])
@@ -246,14 +299,17 @@ class DocumentWriter:
                             "in the catalogue; kept as a text line")
                     ids.append(pid)
                 line_products.append(ids)
-            written += self._write_changes(conn, changing, customer_ids, line_products)
+            written += self._write_changes(conn, changing, customer_ids, line_products, changes)
         for p in batch:
             if p.action is Action.REVIEW:
                 written.append(self._hold_change(conn, p))
-        return written
+        # one outcome per document of the batch, in the batch's order: the caller pairs them
+        by_pending = {id(w.pending): w for w in written}
+        return [by_pending[id(p)] for p in batch]
 
     def _write_changes(self, conn: Connection, batch: list[Pending], customer_ids: list[int],
-                       line_products: list[list[int | None]]) -> list[Written]:
+                       line_products: list[list[int | None]],
+                       changes: dict[int, dict[str, Any]]) -> list[Written]:
         bulk = self.bulk
         stamp = bulk.ts(utcnow())
         new = [i for i, p in enumerate(batch) if p.action is Action.INSERT]
@@ -287,18 +343,21 @@ class DocumentWriter:
             else:
                 outcome = Outcome.IMPORTED if p.action is Action.INSERT else Outcome.UPDATED
             reason = "; ".join(p.review_reasons)
+            details: dict[str, Any] = {"id": ids[i]}
             if p.action is Action.UPDATE:
-                reason = "changed since the last import; updated" + (f"; {reason}" if reason else "")
-            written.append(Written(p, outcome, reason, {"id": ids[i]}))
+                diff = changes.get(id(p), {})
+                details["changes"] = diff
+                reason = f"{changed_reason(diff)}; updated" + (f"; {reason}" if reason else "")
+            written.append(Written(p, outcome, reason, details))
         return written
 
     def _hold_change(self, conn: Connection, p: Pending) -> Written:
         """A changed re-export under ``on_changed: review``: keep the document, flag and explain."""
         assert p.existing is not None  # planning only makes REVIEW for existing documents
         changes = self.diff(conn, p)
-        what = ", ".join(changes) or "content"
-        reason = (f"{CHANGE_HELD} ({what}); kept unchanged for review "
-                  f"(profile on_changed: review)")
+        why = (f"the export is older than the stored order: {p.behind}" if p.behind
+               else "profile on_changed: review")
+        reason = f"{changed_reason(changes)}; kept unchanged for review ({why})"
         set_review_reason(conn, self.tables, [p.existing.id],
                           f"{reason}: {self.ctx.source_file} line {p.line}")
         return Written(p, Outcome.HELD, reason,
@@ -317,11 +376,10 @@ class DocumentWriter:
                     "shipping_method", "total", "note", "issued_on", "due_on", "tax_date"):
             if key in new and key in stored and new[key] != stored[key]:
                 changes[key] = [_plain(stored[key]), _plain(new[key])]
-        old = [(r["code"], r["name"], r["quantity"], r["unit_price"]) for r in stored_lines]
-        fresh = [(ln.code, ln.name, ln.quantity, ln.unit_price) for ln in p.document.lines]
-        if [_plain(list(x)) for x in old] != [_plain(list(x)) for x in fresh]:
-            changes["lines"] = {"old": [_plain(list(x)) for x in old],
-                                "new": [_plain(list(x)) for x in fresh]}
+        old = [_plain([r[k] for k in _LINE_DIFF_STORED]) for r in stored_lines]
+        fresh = [_plain([getattr(ln, k) for k in _LINE_DIFF]) for ln in p.document.lines]
+        if old != fresh:
+            changes["lines"] = {"old": old, "new": fresh}
         return changes
 
     # hooks ---------------------------------------------------------------------------------
@@ -345,6 +403,25 @@ class OrderWriter(DocumentWriter):
 
     tables = ORDERS
 
+    def behind(self, existing: Existing, document: Any) -> str:
+        """An older export never regresses an order: its own time, else its status, is behind.
+
+        When both the stored and the incoming order carry the shop's modification time, the time
+        decides (a shop may reopen a cancelled order); otherwise the status order does.
+        """
+        o: Order = document
+        if o.modified_at is not None and existing.modified_at is not None:
+            incoming = _utc(o.modified_at, self.ctx.timezone)
+            if incoming < existing.modified_at:
+                return (f"modified_at {incoming.isoformat()} is before the stored "
+                        f"{existing.modified_at.isoformat()}")
+            return ""
+        stored = STATUS_ORDER.get(existing.status)
+        new = STATUS_ORDER.get(o.status.value)
+        if stored is not None and new is not None and new < stored:
+            return f"status {o.status.value} is behind the stored {existing.status}"
+        return ""
+
     def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
         """The orders row."""
         o: Order = p.document
@@ -356,7 +433,8 @@ class OrderWriter(DocumentWriter):
                 o.note, values.js(address_json(o.customer.billing)),
                 values.js(address_json(o.customer.delivery)), ctx.warehouse_id, ctx.point_of_sale,
                 p.content_hash, "; ".join(p.review_reasons), ctx.source_file, stamp, stamp,
-                *money_values(values, o.money))
+                *money_values(values, o.money),
+                values.ts(_utc(o.modified_at, ctx.timezone) if o.modified_at else None))
 
     def line_row(self, values: Values, doc_id: int, position: int, line: OrderLine,
                  product_id: int | None) -> tuple[Any, ...]:
