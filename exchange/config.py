@@ -97,6 +97,16 @@ class JobAction(StrEnum):
     EXPORT = "export"
     WATCH = "watch"
     RECONCILE = "reconcile"
+    HANDOFF = "handoff"
+    REALISE = "realise"
+
+
+class DocumentType(StrEnum):
+    """Which document realising an order issues (``shops.NAME.document_type``)."""
+
+    INVOICE = "invoice"
+    RECEIPT = "receipt"
+    BY_CUSTOMER = "by_customer"  # an invoice for a company (company id or VAT id), else a receipt
 
 
 class ImportAs(StrEnum):
@@ -207,6 +217,15 @@ class FoldersSection(_Section):
     logs: Text = Field("logs", description="the rotating log file exchange.log")
 
 
+class AutoRealiseSection(_Section):
+    """``shops.NAME.auto_realise:`` — which criteria ``orders realise --auto`` applies (Optima's rule)."""
+
+    paid: bool = Field(True, description="the order is paid")
+    in_stock: bool = Field(True, description="every product line is in stock")
+    no_note: bool = Field(True, description="the customer left no note")
+    not_held: bool = Field(True, description="the order is not held for review or on hold")
+
+
 class ShopSection(_Section):
     """``shops.NAME:`` — which profile reads a shop's files, where they come from and go to."""
 
@@ -217,6 +236,14 @@ class ShopSection(_Section):
     warehouse: Text | None = Field(None, description="for new orders (default: the profile's)")
     point_of_sale: Text | None = Field(None, description="")
     statuses: tuple[Text, ...] = Field((), description="only orders in these shop statuses (empty: all)")
+    document_type: DocumentType = Field(
+        DocumentType.BY_CUSTOMER, description="what realising an order issues: invoice, receipt, "
+                                               "or by_customer (invoice for a company, else receipt)")
+    payment_terms_days: int = Field(14, ge=0, le=3650,
+                                    description="days from issue to the due date of realised documents")
+    auto_realise: AutoRealiseSection = Field(
+        default_factory=lambda: AutoRealiseSection.model_validate({}),
+        description="the criteria of `orders realise --auto`")
 
     @field_validator("statuses", mode="before")
     @classmethod
@@ -310,6 +337,42 @@ def _fail(loc: tuple[str | int, ...], reason: str) -> None:
         "config", [{"type": _problem(reason), "loc": loc, "input": None}])
 
 
+DEFAULT_NUMBERING = {"invoice": "FV{year}/{number:05d}", "credit_note": "DD{year}/{number:05d}",
+                     "receipt": "PD{year}/{number:05d}"}
+
+
+def _numbering(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    for kind, pattern in value.items():
+        if kind not in DEFAULT_NUMBERING:
+            raise _problem(f"unknown document kind {kind!r} (known: {', '.join(DEFAULT_NUMBERING)})")
+        try:
+            str(pattern).format(year=2026, number=1)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise _problem(f"{kind}: {pattern!r} is not a pattern with {{year}} and {{number}} "
+                           f"({exc})") from None
+        if "{number" not in str(pattern):
+            raise _problem(f"{kind}: {pattern!r} has no {{number}}")
+    return {**DEFAULT_NUMBERING, **{str(k): str(v) for k, v in value.items()}}
+
+
+class CompanySection(_Section):
+    """``company:`` — the merchant as a supplier on issued documents (ISDOC, POHODA dataPack ico)."""
+
+    name: Text = Field(description="the company's registered name")
+    ico: Text = Field("", description="company id (IČO)")
+    dic: Text = Field("", description="VAT id (DIČ), empty when not a VAT payer")
+    street: Text = Field("", description="street and house number")
+    city: Text = Field("", description="")
+    postcode: Text = Field("", description="")
+    country: Text = Field("CZ", description="ISO 3166-1 alpha-2")
+    bank_account: Text = Field("", description="account number, e.g. 123456789")
+    bank_code: Text = Field("", description="bank code, e.g. 0100")
+    iban: Text = Field("", description="")
+    currency: Text = Field("CZK", description="the home currency of the books")
+
+
 def _empty_as_none(value: Any) -> Any:
     return {} if value is None else value
 
@@ -328,6 +391,11 @@ class ConfigFile(_Section):
     broker: BrokerUrl | None = Field(
         None, description="RabbitMQ for `exchange worker` and `exchange run --engine celery`: "
                           "amqp://user@host:5672/vhost (no password; docs/scale-out.md)")
+    company: CompanySection | None = Field(
+        None, description="the merchant as supplier on issued documents (docs/erp.md)")
+    numbering: Annotated[dict[str, str], BeforeValidator(_numbering)] = Field(
+        default_factory=lambda: dict(DEFAULT_NUMBERING),
+        description="number patterns of issued documents per kind, with {year} and {number}")
 
     @field_validator("alerts")
     @classmethod
@@ -381,6 +449,10 @@ class ShopConfig:
     warehouse: str | None = None
     point_of_sale: str | None = None
     statuses: tuple[str, ...] = ()
+    document_type: str = DocumentType.BY_CUSTOMER.value
+    payment_terms_days: int = 14
+    auto_realise: AutoRealiseSection = field(
+        default_factory=lambda: AutoRealiseSection.model_validate({}))
 
 
 @dataclass(frozen=True)
@@ -441,6 +513,8 @@ class Config:
     shops: dict[str, ShopConfig]
     jobs: dict[str, JobConfig]
     broker: str | None = None  # scale-out: the AMQP URL of RabbitMQ, without its password
+    company: CompanySection | None = None  # the merchant as supplier (ERP handoff)
+    numbering: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_NUMBERING))
 
     def job(self, name: str) -> JobConfig:
         """A job by name; a clear error listing the known ones."""
@@ -459,7 +533,10 @@ def _built(model: ConfigFile, path: Path) -> Config:
         folders=Folders(base / f.inbox, base / f.quarantine, base / f.feeds, base / f.logs),
         shops={name: ShopConfig(name=name, profile=s.profile, orders_from=s.orders_from,
                                 import_as=s.import_as, feed_to=s.feed_to, warehouse=s.warehouse,
-                                point_of_sale=s.point_of_sale, statuses=s.statuses)
+                                point_of_sale=s.point_of_sale, statuses=s.statuses,
+                                document_type=s.document_type.value,
+                                payment_terms_days=s.payment_terms_days,
+                                auto_realise=s.auto_realise)
                for name, s in model.shops.items()},
         jobs={name: JobConfig(name=name, action=j.do, shop=j.shop, every_seconds=j.every, at=j.at,
                               window=Window.from_section(j.window), feed=j.feed,
@@ -467,6 +544,8 @@ def _built(model: ConfigFile, path: Path) -> Config:
                               options=dict(j.options), shop_export=j.shop_export)
               for name, j in model.jobs.items()},
         broker=model.broker,
+        company=model.company,
+        numbering=dict(model.numbering),
     )
 
 

@@ -54,10 +54,11 @@ class OrderStatus(StrEnum):
 
 
 class InvoiceKind(StrEnum):
-    """Issued invoice or credit note."""
+    """Issued invoice, credit note, or receipt (a simplified tax document for a person)."""
 
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
+    RECEIPT = "receipt"
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from exchange.cli.alert_cmds import register as register_alerts
 from exchange.cli.common import run_cli
 from exchange.cli.core_cmds import register as register_core
 from exchange.cli.export_cmds import register as register_export
+from exchange.cli.handoff_cmds import register as register_handoff
 from exchange.cli.import_cmds import register as register_import
 from exchange.cli.job_cmds import register as register_jobs
 from exchange.cli.profile_cmds import register as register_profiles
@@ -48,6 +49,7 @@ register_reconcile(cli)
 register_web(cli)
 register_alerts(cli)
 register_workers(cli)
+register_handoff(cli)
 
 
 def main() -> None:

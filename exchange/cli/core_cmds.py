@@ -182,20 +182,23 @@ def orders_show(app: AppContext, number: str, shop: str | None, as_json: bool) -
 
 @click.group()
 def invoices() -> None:
-    """Issued invoices and credit notes."""
+    """Issued invoices, credit notes and receipts."""
 
 
 @invoices.command("list")
 @click.option("--shop", help="Only this shop.")
+@click.option("--kind", type=click.Choice(["invoice", "credit_note", "receipt"]),
+              help="Only this kind of document.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
-def invoices_list(app: AppContext, shop: str | None, limit: int, as_json: bool) -> None:
-    """List issued invoices, newest first."""
+def invoices_list(app: AppContext, shop: str | None, kind: str | None, limit: int,
+                  as_json: bool) -> None:
+    """List issued invoices, credit notes and receipts with their kind, newest first."""
     from exchange.store.documents import list_invoices
 
     with app.store().connect() as conn:
-        rows = list_invoices(conn, shop=shop, limit=limit)
+        rows = list_invoices(conn, shop=shop, kind=kind, limit=limit)
     if as_json:
         echo_json(rows)
         return

@@ -59,7 +59,8 @@ INVOICES = DocumentTables(invoices, invoice_lines, "invoice_id", INVOICE_COLUMNS
 
 
 def _listing(conn: Connection, table: Table, lines: Table, fk: str, date_col: str,
-             *, shop: str | None, status: str | None, limit: int | None) -> list[dict[str, Any]]:
+             *, shop: str | None, status: str | None, limit: int | None,
+             kind: str | None = None) -> list[dict[str, Any]]:
     line_count = (select(getattr(lines.c, fk), func.count().label("line_count"))
                   .group_by(getattr(lines.c, fk)).subquery())
     query = (select(table, customers.c.name.label("customer_name"),
@@ -72,6 +73,8 @@ def _listing(conn: Connection, table: Table, lines: Table, fk: str, date_col: st
         query = query.where(table.c.shop == shop)
     if status:
         query = query.where(table.c.status == status) if "status" in table.c else query
+    if kind:
+        query = query.where(table.c.kind == kind)
     if limit:
         query = query.limit(limit)
     return [dict(row._mapping) for row in conn.execute(query)]
@@ -84,11 +87,11 @@ def list_orders(conn: Connection, *, shop: str | None = None, status: str | None
                     shop=shop, status=status, limit=limit)
 
 
-def list_invoices(conn: Connection, *, shop: str | None = None,
+def list_invoices(conn: Connection, *, shop: str | None = None, kind: str | None = None,
                   limit: int | None = None) -> list[dict[str, Any]]:
-    """Issued invoices and credit notes, newest first."""
+    """Issued invoices, credit notes and receipts (``kind`` filters), newest first."""
     return _listing(conn, invoices, invoice_lines, "invoice_id", "issued_on",
-                    shop=shop, status=None, limit=limit)
+                    shop=shop, status=None, limit=limit, kind=kind)
 
 
 # -- writes for the importer --------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, String, inspect, select, text
+from sqlalchemy import Column, Connection, ForeignKey, Integer, String, inspect, select, text
 from sqlalchemy.schema import CreateColumn
 
 from exchange.documents import AMOUNT_DECIMALS
@@ -138,6 +138,14 @@ def _v9_order_modified_at(conn: Connection) -> None:
     add_column_if_missing(conn, "orders", Column("modified_at", UtcDateTime, nullable=True))
 
 
+def _v10_erp_handoff(conn: Connection) -> None:
+    add_column_if_missing(conn, "invoices", Column(
+        "order_id", Integer, ForeignKey("orders.id", ondelete="SET NULL"), nullable=True))
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_invoices_order_id ON invoices (order_id)")
+    schema.number_series.create(conn, checkfirst=True)
+    schema.erp_handoffs.create(conn, checkfirst=True)
+
+
 _MIGRATION_LOCK = 0x45584D47  # "EXMG": the advisory lock key of migrations
 
 MIGRATIONS: list[Migration] = [
@@ -153,6 +161,8 @@ MIGRATIONS: list[Migration] = [
     Migration(8, "scale-out: deliveries per task, so a redelivery is bounded", _v8_task_deliveries),
     Migration(9, "orders: the shop's own modification time, so an older export is held",
               _v9_order_modified_at),
+    Migration(10, "ERP handoff: issued documents' order link, numbering series, handoff state",
+              _v10_erp_handoff),
 ]
 
 

@@ -253,8 +253,11 @@ invoices = Table(
     Column("pickup_point_name", String(300), nullable=False, server_default=""),
     Column("tracking_number", String(200), nullable=False, server_default=""),
     Column("delivery_address", JSON, nullable=True),  # migration 7: the ship-to address
+    # migration 10: the received order an issued document was realised from
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="SET NULL"), nullable=True),
     UniqueConstraint("shop", "external_id", name="uq_invoices_shop_external_id"),
     Index("ix_invoices_issued_on", "issued_on"),  # migration 2
+    Index("ix_invoices_order_id", "order_id"),  # migration 10
     Index("ix_invoices_held", "shop", "review_reason", sqlite_where=text("review_reason != ''"),
           postgresql_where=text("review_reason != ''")),  # migration 4
 )
@@ -439,4 +442,36 @@ http_validators = Table(
     Column("last_modified", String(100), nullable=False, server_default=""),
     Column("sha256", String(64), nullable=False, server_default=""),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Migration 10: ERP handoff — numbering series of issued documents, and what the ERP was handed.
+number_series = Table(
+    "number_series",
+    metadata,
+    Column("series", String(50), primary_key=True),  # the document kind: invoice, receipt, …
+    Column("year", Integer, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+erp_handoffs = Table(
+    # one row per document and ERP format: what was sent (its content hash) and what the ERP said
+    "erp_handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # orders, invoices
+    Column("document_id", Integer, nullable=False),
+    Column("format", String(20), nullable=False),  # pohoda, isdoc
+    Column("content_hash", String(64), nullable=False),  # of the document as it was sent
+    Column("pack_item", String(100), nullable=False),  # the dataPackItem id the response names
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("output", String(1000), nullable=False, server_default=""),
+    Column("erp_state", String(20), nullable=False),  # sent, booked, warning, error
+    Column("erp_id", String(100), nullable=False, server_default=""),
+    Column("erp_number", String(100), nullable=False, server_default=""),
+    Column("erp_note", Text, nullable=False, server_default=""),
+    Column("answered_at", UtcDateTime, nullable=True),
+    UniqueConstraint("kind", "document_id", "format", name="uq_erp_handoffs_document"),
+    Index("ix_erp_handoffs_pack_item", "pack_item"),
+    Index("ix_erp_handoffs_state", "erp_state"),
 )

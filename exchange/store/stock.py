@@ -35,6 +35,7 @@ class MoveKind(StrEnum):
     RECEIPT = "receipt"  # on hand set (a stock file, a catalogue load)
     RESERVE = "reserve"  # an order reserved stock
     RELEASE = "release"  # an order gave a reservation back
+    ISSUE = "issue"  # a realised order's goods left: on hand and its reservation go down
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +164,48 @@ def release(conn: Connection, product_id: int, warehouse_id: int, quantity: Deci
     """Give ``quantity`` of a reservation back."""
     apply_stock_changes(conn, [StockChange(product_id, warehouse_id, reserve=-quantity,
                                            reference=reference)])
+
+
+@dataclass(frozen=True, slots=True)
+class StockIssue:
+    """Goods that leave a warehouse for a realised order: on hand and the reservation both drop."""
+
+    product_id: int
+    warehouse_id: int
+    quantity: Decimal
+    reserved: Decimal  # how much of it the order had reserved (given back as it leaves)
+    reference: str = ""
+
+
+def issue_stock(conn: Connection, issues: Sequence[StockIssue], *, bulk: Bulk | None = None,
+                now: datetime | None = None) -> None:
+    """Dispatch: turn reservations into issues (one ``issue`` move each), in one batch."""
+    if not issues:
+        return
+    bulk = bulk or Bulk(conn)
+    now = now or utcnow()
+    stamp = bulk.ts(now)
+    out: dict[Pair, Decimal] = defaultdict(Decimal)
+    held: dict[Pair, Decimal] = defaultdict(Decimal)
+    for item in issues:
+        out[(item.product_id, item.warehouse_id)] += item.quantity
+        held[(item.product_id, item.warehouse_id)] += item.reserved
+    current = current_levels(conn, list(out))
+    new_rows, updates = [], []
+    for pair, quantity in out.items():
+        if pair in current:
+            on_hand, reserved = current[pair]
+            updates.append((bulk.dec(on_hand - quantity),
+                            bulk.dec(max(reserved - held[pair], ZERO)), stamp, *pair))
+        else:
+            new_rows.append((pair[0], pair[1], bulk.dec(-quantity), bulk.dec(ZERO), stamp))
+    bulk.insert(conn, stock_levels,
+                ("product_id", "warehouse_id", "on_hand", "reserved", "updated_at"), new_rows)
+    bulk.execute_many(conn, "UPDATE stock_levels SET on_hand = ?, reserved = ?, updated_at = ? "
+                            "WHERE product_id = ? AND warehouse_id = ?", updates)
+    record_moves(conn, bulk, [StockMove(i.product_id, i.warehouse_id, MoveKind.ISSUE,
+                                        -i.quantity, i.reference) for i in issues], now)
+    pids = sorted({pid for pid, _wid in out})
+    for start in range(0, len(pids), _IN_BATCH):
+        conn.execute(update(products).where(products.c.id.in_(pids[start:start + _IN_BATCH]))
+                     .values(updated_at=now))

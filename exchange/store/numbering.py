@@ -1,0 +1,32 @@
+"""Numbering series of issued documents: one counter per series (document kind) and year.
+
+The next number is taken inside the caller's transaction (or SAVEPOINT): a document that is rolled
+back gives its number back with it, so a series has no gaps. On PostgreSQL the counter's row is
+locked by the update until the transaction ends, so two realisers never take the same number.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, insert, select, update
+
+from exchange.store.schema import number_series
+from exchange.store.types import utcnow
+
+
+def take_number(conn: Connection, series: str, year: int) -> int:
+    """The next number of ``series`` in ``year`` (1 for the first), counted in this transaction."""
+    t = number_series
+    taken = conn.execute(update(t).where(t.c.series == series, t.c.year == year)
+                         .values(last_number=t.c.last_number + 1, updated_at=utcnow())
+                         .returning(t.c.last_number)).scalar()
+    if taken is not None:
+        return int(taken)
+    conn.execute(insert(t).values(series=series, year=year, last_number=1, updated_at=utcnow()))
+    return 1
+
+
+def last_numbers(conn: Connection) -> dict[tuple[str, int], int]:
+    """The last number taken per (series, year)."""
+    t = number_series
+    return {(s, int(y)): int(n) for s, y, n in conn.execute(
+        select(t.c.series, t.c.year, t.c.last_number))}
