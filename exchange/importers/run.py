@@ -423,6 +423,10 @@ class FileImport:
                 continue
             if not rec.content_hash:
                 raise ValueError("a record without its content hash reached the writers")
+            too_long = writer.too_long(ext, doc)
+            if too_long is not None:
+                results.append(self._failed(rec, too_long[1], too_long[0]))
+                continue
             pendings.append(Pending(rec.line, ext, doc, rec.content_hash, Action.INSERT,
                                     review_reasons=list(rec.review_reasons),
                                     base_warnings=list(rec.warnings),

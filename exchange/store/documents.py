@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, func, select, update
+from sqlalchemy import Connection, Row, String, Table, delete, func, select, update
 
 from exchange.store.bulk import Bulk
 from exchange.store.schema import customers, invoice_lines, invoices, order_lines, orders
@@ -40,6 +40,16 @@ INVOICE_COLUMNS = ("shop", "external_id", "number", "kind", "issued_on", "tax_da
 INVOICE_LINE_COLUMNS = ("invoice_id", "position", "kind", "product_id", "code", "name",
                         "quantity", "unit", "unit_price", "vat_rate", "discount_percent",
                         "line_total", *LINE_MONEY_COLUMNS)
+
+
+def text_limits(table: Table) -> dict[str, int]:
+    """The most characters each bounded text column of ``table`` keeps.
+
+    PostgreSQL refuses a longer value and SQLite would keep it; the importer checks values against
+    these bounds first, so both stores take and refuse the same documents.
+    """
+    return {c.name: int(c.type.length) for c in table.columns
+            if isinstance(c.type, String) and c.type.length}
 
 
 @dataclass(frozen=True)

@@ -30,18 +30,32 @@ def finish_run(conn: Connection, run_id: int, status: str,
 def record_event(conn: Connection, *, kind: str, message: str = "", level: str = "info",
                  job: str = "", run_id: int | None = None, document: str = "",
                  details: dict[str, Any] | None = None) -> None:
-    """Append one event to the history."""
+    """Append one event to the history (its document and message cut to what the store keeps)."""
     conn.execute(insert(events).values(
-        run_id=run_id, job=job, at=utcnow(), level=level, kind=kind, document=document,
-        message=message, details=details))
+        run_id=run_id, job=job, at=utcnow(), level=level, kind=kind,
+        document=_cut(document, DOCUMENT_LIMIT), message=_cut(message, MESSAGE_LIMIT),
+        details=details))
 
 
 EVENT_COLUMNS = ("run_id", "job", "at", "level", "kind", "document", "message", "details")
+# An event names a document of any length (an over-long id is the very thing it reports) and its
+# message quotes values: both are cut, so that recording a failure can never fail itself.
+DOCUMENT_LIMIT = int(getattr(events.c.document.type, "length", None) or 300)
+MESSAGE_LIMIT = 4000
+_DOCUMENT, _MESSAGE = EVENT_COLUMNS.index("document"), EVENT_COLUMNS.index("message")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def record_events(conn: Connection, bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:
     """Append many events with one statement; rows in ``EVENT_COLUMNS`` order, converted by ``bulk``."""
-    bulk.insert(conn, events, EVENT_COLUMNS, rows)
+    fitted = [row if len(row[_DOCUMENT]) <= DOCUMENT_LIMIT and len(row[_MESSAGE]) <= MESSAGE_LIMIT
+              else (*row[:_DOCUMENT], _cut(row[_DOCUMENT], DOCUMENT_LIMIT),
+                    _cut(row[_MESSAGE], MESSAGE_LIMIT), *row[_MESSAGE + 1:])
+              for row in rows]
+    bulk.insert(conn, events, EVENT_COLUMNS, fitted)
 
 
 def list_events(conn: Connection, *, job: str | None = None, since: datetime | None = None,

@@ -554,6 +554,8 @@ class Builder:
             modified_at=self.moment(values, f.get("modified_at"), line),
         )
         reconcile(order.total, order.money.rounding, order.lines, out)
+        hold_bad_line_values(order.lines, self.mapping.vat_rates,
+                             order.status is OrderStatus.RETURNED, out)
         return order
 
     def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
@@ -631,6 +633,8 @@ class Builder:
             money=self.money(values, line, lines, out),
         )
         reconcile(invoice.total, invoice.money.rounding, invoice.lines, out)
+        hold_bad_line_values(invoice.lines, self.mapping.vat_rates,
+                             invoice.kind is InvoiceKind.CREDIT_NOTE, out)
         return invoice
 
     def products(self, values: Mapping[str, Any], line: int,
@@ -789,6 +793,33 @@ def reconcile(total: Decimal | None, rounding: Decimal | None,
     if abs(summed - total) > _CENT * len(lines):
         out.review_reasons.append(f"the total {total} does not match the lines: they add up to "
                                   f"{summed} (rounding included)")
+
+
+# lines that stand for money taken off: negative by nature
+_NEGATIVE_KINDS = frozenset({LineKind.DISCOUNT, LineKind.ADVANCE})
+
+
+def hold_bad_line_values(lines: Sequence[OrderLine | InvoiceLine],
+                         vat_rates: Sequence[Decimal], negative_allowed: bool,
+                         out: BuildNotes) -> None:
+    """Hold a document with a negative quantity where its kind allows none, or a VAT rate outside
+    the profile's ``vat_rates`` (when it lists them).
+
+    Credit notes and returned orders (``negative_allowed``) and discount and advance lines may be
+    negative; anything else would lower the stock reserved and the money booked without a word.
+    """
+    rates = frozenset(vat_rates)
+    for n, ln in enumerate(lines, start=1):
+        what = f"line {n} ({ln.code or ln.name or ln.kind.value})"
+        if ln.quantity < 0 and not negative_allowed and ln.kind not in _NEGATIVE_KINDS:
+            out.review_reasons.append(
+                f"{what}: negative quantity {ln.quantity} on a {ln.kind.value} line (only "
+                "discounts, advances, credit notes and returns may be negative)")
+        if rates and ln.vat_rate is not None and ln.vat_rate not in rates:
+            listed = ", ".join(format(r.normalize(), "f") for r in sorted(rates))
+            out.review_reasons.append(
+                f"{what}: VAT rate {format(ln.vat_rate.normalize(), 'f')} % is not one of the "
+                f"profile's rates ({listed})")
 
 
 def vat_breakdown(lines: Sequence[OrderLine] | Sequence[InvoiceLine]) -> list[VatBand]:

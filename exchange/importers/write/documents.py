@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
@@ -37,6 +37,7 @@ from exchange.documents import (
 from exchange.importers.report import Outcome
 from exchange.importers.write.matching import Matcher, ProductRef
 from exchange.store.bulk import Bulk, PythonValues
+from exchange.store.customers import CUSTOMER_TEXT_LIMITS, LINK_ID_LIMIT
 from exchange.store.documents import (
     INVOICES,
     ORDERS,
@@ -47,6 +48,7 @@ from exchange.store.documents import (
     replace_lines,
     set_review_reason,
     stored_document,
+    text_limits,
     update_documents,
 )
 from exchange.store.stock import (
@@ -225,14 +227,33 @@ def _ref(line: OrderLine | InvoiceLine) -> ProductRef:
                       unit=line.unit, vat_rate=line.vat_rate)
 
 
+_CUSTOMER_TEXTS = tuple((n, CUSTOMER_TEXT_LIMITS[n]) for n in
+                        ("name", "company", "company_id", "vat_id", "email", "phone"))
+_BILLING_TEXTS = tuple((n, CUSTOMER_TEXT_LIMITS[n]) for n in
+                       ("street", "house_number", "city", "postcode"))
+
+
 class DocumentWriter:
     """Shared flow of the order and invoice writers."""
 
     tables: DocumentTables
+    document_type: type
+    line_type: type
 
     def __init__(self, ctx: WriteContext, bulk: Bulk) -> None:
         self.ctx = ctx
         self.bulk = bulk
+        # the bounded texts of the document, its money and its lines: (attribute, most characters)
+        doc_limits = text_limits(self.tables.table)
+        doc_attrs = {f.name for f in fields(self.document_type)}
+        self._doc_texts = tuple((n, k) for n, k in doc_limits.items()
+                                if n in doc_attrs and n != "external_id")
+        self._money_texts = tuple((n, k) for n, k in doc_limits.items()
+                                  if n in {f.name for f in fields(Money)})
+        line_attrs = {f.name for f in fields(self.line_type)}
+        self._line_texts = tuple((n, k) for n, k in text_limits(self.tables.lines).items()
+                                 if n in line_attrs and n != "kind")
+        self._id_limit = doc_limits["external_id"]
         # Reservation deltas per (product, warehouse): those of the batch being written, and those
         # of every batch written so far, applied once at the end of the file (see flush).
         self._pending: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
@@ -270,6 +291,31 @@ class DocumentWriter:
     def behind(self, existing: Existing, document: Any) -> str:
         """Why the incoming document is older than the stored one ("" when it is not)."""
         return ""
+
+    def too_long(self, external_id: str, document: Any) -> tuple[str, str] | None:
+        """(field, reason) of the first text longer than the store keeps it, else None.
+
+        Both stores are bounded the same way: what PostgreSQL would refuse is refused on SQLite too,
+        as a document error naming the field, before anything of the document is written.
+        """
+        checks: list[tuple[str, str, int]] = [("external_id", external_id, self._id_limit)]
+        checks += [(n, getattr(document, n), k) for n, k in self._doc_texts]
+        money = document.money
+        checks += [(n, getattr(money, n), k) for n, k in self._money_texts]
+        customer = document.customer
+        billing = customer.billing
+        checks += [(f"customer.{n}", getattr(customer, n) or getattr(billing, n, ""), k)
+                   for n, k in _CUSTOMER_TEXTS]
+        checks += [(f"billing.{n}", getattr(billing, n), k) for n, k in _BILLING_TEXTS]
+        checks.append(("customer.external_id", customer.external_id, LINK_ID_LIMIT))
+        for pos, ln in enumerate(document.lines, start=1):
+            checks += [(f"lines[{pos}].{n}", getattr(ln, n), k) for n, k in self._line_texts]
+        for name, value, limit in checks:
+            if isinstance(value, str) and len(value) > limit:
+                shown = value[:40] + "…"
+                return name, (f"{name} is {len(value)} characters long; the store keeps at most "
+                              f"{limit} ({shown!r})")
+        return None
 
     def clear_change_holds(self, conn: Connection, ids: Sequence[int]) -> None:
         """A held change was reverted by a later export: the stored document needs no review."""
@@ -402,6 +448,8 @@ class OrderWriter(DocumentWriter):
     """Received orders with their lines and stock reservations."""
 
     tables = ORDERS
+    document_type = Order
+    line_type = OrderLine
 
     def behind(self, existing: Existing, document: Any) -> str:
         """An older export never regresses an order: its own time, else its status, is behind.
@@ -460,13 +508,15 @@ class OrderWriter(DocumentWriter):
                 continue
             status = OrderStatus.ON_HOLD if p.review_reasons else o.status
             per_product: dict[int, Decimal] = defaultdict(Decimal)
+            # a negative quantity (a return line, or one held for review) reserves nothing: it
+            # must never lower what other orders hold
             if status not in NON_RESERVING:
                 for ln, pid in zip(o.lines, line_products[i], strict=True):
-                    if pid is not None:
+                    if pid is not None and ln.quantity > 0:
                         per_product[pid] += ln.quantity
             if i in old_lines and p.existing and _reserving(p.existing.status):
                 for pid, qty in old_lines[i]:
-                    if pid is not None:
+                    if pid is not None and qty > 0:
                         per_product[pid] -= qty
             reference = f"order {self.ctx.shop}/{o.number or p.external_id}"
             for pid, qty in per_product.items():
@@ -488,6 +538,8 @@ class InvoiceWriter(DocumentWriter):
     """Issued invoices and credit notes with their lines."""
 
     tables = INVOICES
+    document_type = Invoice
+    line_type = InvoiceLine
 
     def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
         """The invoices row."""
