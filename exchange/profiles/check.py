@@ -20,6 +20,8 @@ from exchange.errors import MappingError
 from exchange.importers.read.builders import ALT, LINES, VARIANTS, Builder, BuildNotes, plan
 from exchange.importers.read.elements import iter_elements
 from exchange.importers.read.extractor import Extractor, Group, is_simple
+from exchange.importers.read.records import repairs_in
+from exchange.importers.read.repair import RepairLog
 from exchange.profiles import DocumentKind, Profile, RecordMapping
 
 _MAX_ERRORS = 20
@@ -107,6 +109,7 @@ class KindReport:
     warnings: Counter[str] = field(default_factory=Counter)
     held: int = 0  # documents an import would hold for review
     review_reasons: Counter[str] = field(default_factory=Counter)
+    repairs: list[str] = field(default_factory=list)  # recover: true, one per repair with its line
 
 
 @dataclass
@@ -137,6 +140,7 @@ class CheckReport:
                     "warnings": dict(k.warnings),
                     "held": k.held,
                     "review_reasons": dict(k.review_reasons),
+                    "repairs": k.repairs,
                 }
                 for k in self.kinds
             ],
@@ -165,6 +169,12 @@ class CheckReport:
                 yield f"  HELD  {k.held} of {k.documents} document(s) would be held for review:"
                 for reason, count in k.review_reasons.most_common():
                     yield f"    {reason} ({count}x)"
+            if k.repairs:
+                yield f"  REPAIRED {len(k.repairs)} place(s) (recover: true):"
+                for repair in k.repairs[:_MAX_ERRORS]:
+                    yield f"    {repair}"
+                if len(k.repairs) > _MAX_ERRORS:
+                    yield f"    … and {len(k.repairs) - _MAX_ERRORS} more"
             for err in k.errors:
                 yield f"  ERROR {err}"
             for warning, count in k.warnings.most_common():
@@ -314,9 +324,12 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
     stats = _path_stats(mapping)
     inventory: dict[str, ElementStat] = {}
     raw_values: Counter[tuple[str, str, str]] = Counter()  # (what, map, value)
-    for elem in iter_elements(sample, mapping.records, encoding_fallback=mapping.encoding_fallback):
+    repairs = RepairLog() if mapping.recover else None
+    for elem in iter_elements(sample, mapping.records, encoding_fallback=mapping.encoding_fallback,
+                              repairs=repairs):
         result.records += 1
         line = int(elem.sourceline or 0)  # type: ignore[call-overload]
+        result.repairs.extend(repairs_in(elem, repairs))
         _inventory(elem, "", inventory)
         values = extractor.extract(elem)
         _count(stats, values)

@@ -284,6 +284,9 @@ class RecordMapping(Section):
         default_factory=dict, description="prefix: URI, for prefixed paths")
     encoding_fallback: EncodingName | None = Field(
         None, description="the encoding of a file that declares none and is not valid UTF-8")
+    recover: StrictBool = Field(
+        False, description="repair raw `&` (and an undeclared `xsi:` prefix), each reported as a "
+                           "warning with its line; off: such a file is refused with the line")
     schema_file: SchemaFile | None = Field(
         None, alias="schema", description="an XSD the file is validated against: ours in schemas/, "
                                           "or a path relative to the profile")
@@ -373,6 +376,14 @@ class RecordMapping(Section):
     def fields(self) -> Mapping[str, FieldSpec]:
         """The mapped fields by canonical name."""
         return self.field_specs.specs()
+
+    @model_validator(mode="after")
+    def _recover_reads_unvalidated(self) -> RecordMapping:
+        # a schema is checked on the file's own bytes, which recover would have to repair first
+        if self.recover and self.schema_file is not None:
+            fail(("recover",), "recover cannot be combined with schema: a file that needs "
+                               "repairs would fail its schema anyway")
+        return self
 
     @property
     def schema(self) -> Path | None:  # type: ignore[override]

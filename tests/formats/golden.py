@@ -23,6 +23,7 @@ from exchange.store.schema import invoices, orders
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE.parents[2] / "shared" / "samples"
+TESTS = HERE.parent  # fixtures of our own (a format no real sample exists of), relative to tests/
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class Case:
     sample: str
     profile: str
     kind: str
+    fixture: bool = False  # sample is a fixture under tests/, not a shared sample
+
+    @property
+    def source(self) -> Path:
+        """The file imported."""
+        return (TESTS if self.fixture else SAMPLES) / self.sample
 
     @property
     def golden(self) -> Path:
@@ -49,12 +56,18 @@ CASES = (
     Case("pohoda/accsync_objednavky_02_v2.0_issued_response_cp1250.xml", "pohoda", "orders"),
     Case("prestashop/axelor_order.xml", "prestashop", "orders"),
     Case("prestashop/axelor_orders.xml", "prestashop", "orders"),
+    Case("other/zynk_magento1_orders.xml", "magento1", "orders"),
+    Case("other/zynk_magento2_orders.xml", "magento2", "orders"),
+    Case("other/zynk_shopify_orders.xml", "shopify", "orders"),
+    Case("woocommerce/zynk_woocommerce_legacyapi_orders.xml", "woocommerce_legacy", "orders"),
+    # no real Upgates export is public: a fixture written from its documentation (see its header)
+    Case("profiles/fixtures/upgates_orders.xml", "upgates", "orders", fixture=True),
 )
 
 
 def result_of(store: Store, case: Case, quarantine: Path) -> dict[str, Any]:
     """Import the case's sample into ``store`` and return what was booked, in the golden shape."""
-    report = import_file(store, SAMPLES / case.sample, case.profile, case.kind,
+    report = import_file(store, case.source, case.profile, case.kind,
                          quarantine=quarantine)
     table = orders if case.kind == "orders" else invoices
     with store.connect() as conn:

@@ -16,6 +16,7 @@ from lxml import etree
 
 from exchange.errors import XmlSyntaxError
 from exchange.importers.read.lxml_errors import CAUGHT, translate
+from exchange.importers.read.repair import AmpersandRepair, RepairLog
 from exchange.importers.read.source import SourceFile
 
 
@@ -30,10 +31,13 @@ def split_record_path(path: str) -> tuple[str, ...]:
 
 def iter_elements(source: SourceFile | Path, record_paths: tuple[str, ...], *,
                   encoding_fallback: str | None = None, schema: etree.XMLSchema | None = None,
-                  stream: BinaryIO | None = None) -> Iterator[etree._Element]:
+                  stream: BinaryIO | None = None,
+                  repairs: RepairLog | None = None) -> Iterator[etree._Element]:
     """Yield each record element (matching one of ``record_paths`` on local names), then clear it.
 
     ``stream`` is the file's content when the caller already holds it (else the file is opened).
+    With ``repairs`` (a profile's ``recover: true``), the file is read through
+    :class:`~exchange.importers.read.repair.AmpersandRepair`, which logs each repair there.
 
     Raises:
         XmlSyntaxError: not well-formed, hostile, or undecodable — possibly after records were yielded.
@@ -51,7 +55,10 @@ def iter_elements(source: SourceFile | Path, record_paths: tuple[str, ...], *,
         kwargs["encoding"] = encoding.override
     if schema is not None:
         kwargs["schema"] = schema
-    fh = stream if stream is not None else source.open()
+    fh: BinaryIO = stream if stream is not None else source.open()
+    if repairs is not None and not encoding.name.lower().replace("_", "-").startswith(
+            ("utf-16", "utf-32", "utf16", "utf32")):
+        fh = AmpersandRepair(fh, repairs)  # type: ignore[assignment]
     try:
         try:
             context = etree.iterparse(

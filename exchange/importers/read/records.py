@@ -29,6 +29,7 @@ from exchange.importers.read.content_hash import document_hash
 from exchange.importers.read.elements import iter_elements
 from exchange.importers.read.extractor import Extractor
 from exchange.importers.read.kinds import refuse_empty
+from exchange.importers.read.repair import RepairLog
 from exchange.importers.read.source import SourceFile
 from exchange.profiles import DocumentKind, Profile, RecordMapping
 
@@ -89,18 +90,33 @@ def read_records(source: SourceFile | Path, profile: Profile, kind: DocumentKind
     extractor = compile_extractor(mapping)
     builder = Builder(mapping, profile.import_options, str(source.path))
     read = 0
-    for elem in iter_elements(source, mapping.records, schema=schema, stream=stream):
+    repairs = RepairLog() if mapping.recover else None
+    for elem in iter_elements(source, mapping.records, schema=schema, stream=stream,
+                              repairs=repairs):
         read += 1
         line: int = getattr(elem, "sourceline", None) or 0
+        repaired = repairs_in(elem, repairs)
         values = extractor.extract(elem)
         builder.fill_defaults(values)
         for record in _build(kind, builder, values, line, mapping):
+            if repaired:
+                record.warnings[:0] = repaired  # each repair once, on the document it falls in
+                repaired = []
             if hashed and record.document is not None:
                 record.content_hash = document_hash(record.document)
             yield record
     if not read:
         # never a silent "0 imported": say what the file holds instead
         raise refuse_empty(source, profile, kind)
+
+
+def repairs_in(elem: object, repairs: RepairLog | None) -> list[str]:
+    """The warnings of the repairs made up to the end of ``elem`` (and not yet taken)."""
+    if not repairs or not repairs.pending:
+        return []
+    last = max((getattr(e, "sourceline", None) or 0 for e in elem.iter()),  # type: ignore[attr-defined]
+               default=0)
+    return repairs.take_until(last)
 
 
 def _build(kind: DocumentKind, builder: Builder, values: dict[str, object], line: int,
