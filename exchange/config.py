@@ -373,6 +373,25 @@ class CompanySection(_Section):
     currency: Text = Field("CZK", description="the home currency of the books")
 
 
+class PackEncoding(StrEnum):
+    """The encoding of a POHODA dataPack (declared in its prolog)."""
+
+    UTF8 = "utf-8"
+    WINDOWS_1250 = "windows-1250"
+
+
+class HandoffSection(_Section):
+    """``handoff:`` — how documents are handed to the ERP (docs/erp.md)."""
+
+    pohoda_xsd: Text | None = Field(
+        None, description="the folder of POHODA's XSDs (data.xsd …; POHODA installs them in "
+                          "Info/Schéma), relative to exchange.yaml")
+    isdoc_xsd: Text | None = Field(
+        None, description="the folder of the ISDOC 6.0.2 XSDs, relative to exchange.yaml")
+    encoding: PackEncoding = Field(PackEncoding.UTF8, description="of POHODA dataPacks")
+    link_stock: bool = Field(False, description="link product lines to POHODA's stock cards by code")
+
+
 def _empty_as_none(value: Any) -> Any:
     return {} if value is None else value
 
@@ -393,6 +412,8 @@ class ConfigFile(_Section):
                           "amqp://user@host:5672/vhost (no password; docs/scale-out.md)")
     company: CompanySection | None = Field(
         None, description="the merchant as supplier on issued documents (docs/erp.md)")
+    handoff: HandoffSection = Field(default_factory=lambda: HandoffSection.model_validate({}),
+                                    description="handing documents to the ERP (POHODA, ISDOC)")
     numbering: Annotated[dict[str, str], BeforeValidator(_numbering)] = Field(
         default_factory=lambda: dict(DEFAULT_NUMBERING),
         description="number patterns of issued documents per kind, with {year} and {number}")
@@ -515,6 +536,7 @@ class Config:
     broker: str | None = None  # scale-out: the AMQP URL of RabbitMQ, without its password
     company: CompanySection | None = None  # the merchant as supplier (ERP handoff)
     numbering: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_NUMBERING))
+    handoff: HandoffSection = field(default_factory=lambda: HandoffSection.model_validate({}))
 
     def job(self, name: str) -> JobConfig:
         """A job by name; a clear error listing the known ones."""
@@ -546,6 +568,9 @@ def _built(model: ConfigFile, path: Path) -> Config:
         broker=model.broker,
         company=model.company,
         numbering=dict(model.numbering),
+        handoff=model.handoff.model_copy(update={
+            key: str(base / value) for key in ("pohoda_xsd", "isdoc_xsd")
+            if (value := getattr(model.handoff, key))}),
     )
 
 

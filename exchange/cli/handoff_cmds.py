@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,109 @@ def register(group: click.Group) -> None:
     from exchange.cli.core_cmds import orders
 
     orders.add_command(orders_realise)
+    group.add_command(handoff)
+
+
+def _since(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-03-01",
+                                 param_hint="--since") from None
+
+
+def request_from(config: Any, kind: str, fmt: str, *, output: Path | None, endpoint: str | None,
+                 shop: str | None = None, since: date | None = None, retry_failed: bool = False,
+                 xsd: str | None = None, encoding: str | None = None) -> Any:
+    """A HandoffRequest from exchange.yaml (when there is one) and the command's options."""
+    from exchange.handoff.pohoda import PackSettings
+    from exchange.handoff.run import HandoffRequest
+
+    settings = config.handoff if config is not None else None
+    company = config.company if config is not None else None
+    pack = PackSettings(
+        ico=(company.ico if company else ""),
+        encoding=encoding or (settings.encoding.value if settings else "utf-8"),
+        home_currency=(company.currency if company else "CZK"),
+        link_stock=bool(settings and settings.link_stock))
+    configured = (settings.pohoda_xsd if fmt == "pohoda" else settings.isdoc_xsd) \
+        if settings else None
+    staging = (config.folders.feeds.parent / "handoff") if config is not None else Path("handoff")
+    return HandoffRequest(kind=kind, fmt=fmt, output=output, endpoint=endpoint, staging=staging,
+                          shop=shop, since=since, retry_failed=retry_failed,
+                          xsd=xsd or configured, pack=pack, company=company)
+
+
+@click.group("handoff", invoke_without_command=True)
+@click.option("--failed", is_flag=True, help="List the documents the ERP refused, with its note.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def handoff(ctx: click.Context, failed: bool, as_json: bool) -> None:
+    """Hand orders and invoices to the ERP: POHODA dataPack or ISDOC; list what it refused."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not failed:
+        click.echo(ctx.get_help())
+        return
+    from exchange.store.erp import ErpState, handoff_rows
+
+    app: AppContext = ctx.obj
+    with app.store().connect() as conn:
+        rows = handoff_rows(conn, state=ErpState.ERROR.value)
+    if as_json:
+        echo_json(rows)
+        return
+    echo_table(rows, [("kind", "KIND"), ("shop", "SHOP"), ("number", "NUMBER"),
+                      ("format", "FORMAT"), ("sent_at", "SENT (UTC)"), ("erp_note", "ERP NOTE")],
+               empty="nothing refused by the ERP")
+
+
+def _handoff_command(kind: str) -> click.Command:
+    @click.command(kind)
+    @click.option("--format", "fmt", type=click.Choice(["pohoda", "isdoc"]), default="pohoda",
+                  show_default=True)
+    @click.option("--shop", help="Only this shop's documents.")
+    @click.option("--since", help="Only documents dated on or after this day (2026-03-01).")
+    @click.option("-o", "--output", type=click.Path(path_type=Path),
+                  help="The pack file (pohoda) or the folder (isdoc).")
+    @click.option("--to", "endpoint", metavar="ENDPOINT",
+                  help="Publish to this endpoint (file://, ftp://, sftp://) atomically instead.")
+    @click.option("--retry-failed", is_flag=True, help="Send the refused ones again too.")
+    @click.option("--encoding", type=click.Choice(["utf-8", "windows-1250"]),
+                  help="Of a POHODA pack (default: handoff.encoding, else utf-8).")
+    @click.option("--xsd", metavar="DIR", help="The folder of the official XSDs.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.pass_obj
+    def command(app: AppContext, fmt: str, shop: str | None, since: str | None,
+                output: Path | None, endpoint: str | None, retry_failed: bool,
+                encoding: str | None, xsd: str | None, as_json: bool) -> None:
+        from exchange.handoff.run import hand_off
+        from exchange.jobs.manual import manual_run
+
+        request = request_from(_config(app), kind, fmt, output=output, endpoint=endpoint,
+                               shop=shop, since=_since(since), retry_failed=retry_failed,
+                               xsd=xsd, encoding=encoding)
+        store = app.store()
+        with manual_run(store, f"handoff-{kind}") as run:
+            result = hand_off(store, request, job=run.job, run_id=run.run_id)
+            run.add("handed_off", result.documents)
+            run.add("left_out", len(result.left_out))
+        if as_json:
+            echo_json(result.as_dict())
+        else:
+            click.echo(result.summary())
+            for name, reason in result.left_out:
+                click.echo(f"  left out {name}: {reason}", err=True)
+        if result.push_status == "failed":
+            raise click.exceptions.Exit(5)
+
+    command.__doc__ = (f"Hand {kind} to the ERP: new and changed ones, validated against the "
+                       f"official XSDs before they are written.")
+    command.help = command.__doc__
+    return command
+
+
+handoff.add_command(_handoff_command("orders"))
+handoff.add_command(_handoff_command("invoices"))

@@ -1,0 +1,174 @@
+"""One handoff: the store's new and changed documents → a validated POHODA pack or ISDOC files → a
+file, a folder or an endpoint (atomic publishing and the outbox, as feeds) → the handoff state.
+
+Nothing is recorded as handed off unless the whole output validated and was written or queued; an
+invalid pack stays beside the target as ``FILE.invalid`` and the error names its line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from exchange.errors import ConfigError, SchemaError
+from exchange.handoff.pohoda import PackOutcome, PackSettings, pack_items, write_pack
+from exchange.handoff.validate import load_schema, schema_dir, validate_file
+from exchange.store import Store
+from exchange.store.erp import HandoffDocument, documents_to_hand_off, record_sent
+from exchange.store.history import record_event
+from exchange.store.types import utcnow
+
+FORMATS = ("pohoda", "isdoc")
+KINDS = ("orders", "invoices")
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """What to hand off, in which format, to where."""
+
+    kind: str  # orders | invoices
+    fmt: str = "pohoda"
+    output: Path | None = None  # pohoda: the pack file; isdoc: the folder
+    endpoint: str | None = None  # or publish there (a folder POHODA watches, FTP, SFTP)
+    staging: Path = Path("handoff")  # where files wait for the endpoint
+    shop: str | None = None
+    since: date | datetime | None = None
+    retry_failed: bool = False
+    xsd: str | Path | None = None
+    pack: PackSettings = field(default_factory=PackSettings)
+    company: Any = None  # config.CompanySection: the supplier of ISDOC invoices
+
+
+@dataclass
+class HandoffResult:
+    """What one handoff did."""
+
+    kind: str
+    fmt: str
+    documents: int = 0
+    updates: int = 0
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    remote_names: list[str] = field(default_factory=list)
+    push_status: str = ""  # delivered, queued, failed (with an endpoint)
+    push_error: str = ""
+
+    def summary(self) -> str:
+        """One line."""
+        where = (f"to {self.push_status}" if self.push_status else
+                 ", ".join(str(f) for f in self.files[:3]) + (" …" if len(self.files) > 3 else ""))
+        text = f"{self.documents} {self.kind} handed off as {self.fmt}"
+        if self.updates:
+            text += f" ({self.updates} changed)"
+        if self.documents:
+            text += f": {where}"
+        return text + (f"; {len(self.left_out)} left out" if self.left_out else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        """For ``--json``."""
+        return {"kind": self.kind, "format": self.fmt, "documents": self.documents,
+                "updates": self.updates, "files": [str(f) for f in self.files],
+                "push_status": self.push_status or None, "push_error": self.push_error or None,
+                "left_out": [{"document": d, "reason": r} for d, r in self.left_out]}
+
+
+def _documents(store: Store, request: HandoffRequest,
+               kinds: tuple[str, ...] | None = None) -> Iterator[HandoffDocument]:
+    with store.connect() as conn:
+        for batch in documents_to_hand_off(conn, request.kind, request.fmt, shop=request.shop,
+                                           since=request.since, kinds=kinds,
+                                           retry_failed=request.retry_failed):
+            yield from batch
+
+
+def hand_off(store: Store, request: HandoffRequest, *, job: str = "",
+             run_id: int | None = None) -> HandoffResult:
+    """Hand the new and changed documents off; see the module docstring.
+
+    Raises:
+        ConfigError: an unknown kind or format, no XSDs, no output or endpoint.
+        SchemaError: the output does not validate (kept as ``.invalid``; nothing recorded).
+    """
+    if request.kind not in KINDS or request.fmt not in FORMATS:
+        raise ConfigError(f"cannot hand off {request.kind} as {request.fmt} "
+                          f"(kinds: {', '.join(KINDS)}; formats: {', '.join(FORMATS)})")
+    if (request.output is None) == (request.endpoint is None):
+        raise ConfigError("give an output (-o) or an endpoint (--to), one of them")
+    schema = load_schema(request.fmt, str(schema_dir(request.fmt, request.xsd)))
+    if request.fmt == "isdoc":
+        raise ConfigError("ISDOC handoff is not built yet")
+    result = _hand_off_pohoda(store, request, schema)
+    with store.begin() as conn:
+        for name, reason in result.left_out:
+            record_event(conn, kind="handoff_left_out", level="warning", job=job, run_id=run_id,
+                         document=name, message=f"{request.fmt}: {reason}")
+        if result.documents:
+            record_event(conn, kind="handed_off", job=job, run_id=run_id,
+                         document=", ".join(str(f.name) for f in result.files[:5]),
+                         message=result.summary(), details=result.as_dict())
+    return result
+
+
+def _hand_off_pohoda(store: Store, request: HandoffRequest, schema: Any) -> HandoffResult:
+    result = HandoffResult(request.kind, request.fmt)
+    stamp = f"{utcnow():%Y%m%dT%H%M%S%f}"
+    if request.output is not None:
+        target = request.output
+    else:
+        request.staging.mkdir(parents=True, exist_ok=True)
+        target = request.staging / f"pohoda-{request.kind}-{stamp}.xml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    outcome = PackOutcome()
+    items = pack_items(_documents(store, request), request.pack, outcome, str(target))
+    try:
+        write_pack(partial, items, pack_id=f"exchange-{stamp}"[:64], settings=request.pack,
+                           note=f"exchange: {request.kind} {stamp}")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    result.left_out = outcome.left_out
+    if not outcome.sent:
+        partial.unlink(missing_ok=True)
+        return result
+    try:
+        validate_file(partial, schema, shown_as=str(target))
+    except SchemaError as exc:
+        invalid = target.with_name(target.name + ".invalid")
+        os.replace(partial, invalid)
+        raise SchemaError(f"{exc.reason} (the pack is kept as {invalid.name}; nothing was sent)",
+                          file=str(invalid), line=exc.line) from exc
+    os.replace(partial, target)
+    result.files = [target]
+    result.documents, result.updates = len(outcome.sent), outcome.updates
+    if request.endpoint is not None:
+        _push(store, request, result, [target])
+        if result.push_status == "failed":
+            return result
+    with store.begin() as conn:
+        record_sent(conn, request.fmt, outcome.sent)
+    return result
+
+
+def _push(store: Store, request: HandoffRequest, result: HandoffResult, files: list[Path]) -> None:
+    """Publish the files at the endpoint (in order, atomically); what cannot go now is queued."""
+    from exchange.sync.push import push_many
+
+    if request.endpoint is None:
+        raise ConfigError("no endpoint to push to")
+    pushed = push_many(files, request.endpoint, store, spool_dir=request.staging / "outbox")
+    for path in files:
+        path.unlink(missing_ok=True)  # delivered, or copied into the outbox spool
+    result.remote_names = [p.entry.remote_name for p in pushed]
+    if all(p.delivered for p in pushed):
+        result.push_status = "delivered"
+    elif any(p.entry.status == "failed" for p in pushed):
+        result.push_status = "failed"
+        result.push_error = next(p.entry.last_error for p in pushed if p.entry.status == "failed")
+    else:
+        result.push_status = "queued"
+        result.push_error = next((p.entry.last_error for p in pushed if p.waiting), "")

@@ -1,0 +1,113 @@
+"""Validating written ERP files against the official XSDs, streaming, in flat memory.
+
+The schemas are not shipped with `exchange` (they are Stormware's and ICT Unie's files): POHODA
+installs its own under ``Info/Schéma``, and ISDOC's are published with the standard. Their folder
+comes from ``handoff: pohoda_xsd / isdoc_xsd`` in exchange.yaml, ``--xsd``, or the environment
+(``EXCHANGE_POHODA_XSD``, ``EXCHANGE_ISDOC_XSD``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from exchange.errors import ConfigError, SchemaError
+
+ROOT_SCHEMAS = {"pohoda": "data.xsd", "isdoc": "isdoc-invoice-6.0.2.xsd"}
+_ENV = {"pohoda": "EXCHANGE_POHODA_XSD", "isdoc": "EXCHANGE_ISDOC_XSD"}
+
+
+def schema_dir(fmt: str, configured: str | Path | None = None) -> Path:
+    """The folder of a format's XSDs: as configured, else from the environment.
+
+    Raises:
+        ConfigError: none given, or the folder lacks the root schema.
+    """
+    where = configured or os.environ.get(_ENV[fmt])
+    if not where:
+        raise ConfigError(
+            f"the {fmt} XSDs are needed to validate what is written: give --xsd DIR, set "
+            f"handoff.{fmt}_xsd in exchange.yaml or {_ENV[fmt]} (the folder holding "
+            f"{ROOT_SCHEMAS[fmt]})")
+    folder = Path(where)
+    if not (folder / ROOT_SCHEMAS[fmt]).is_file():
+        raise ConfigError(f"{folder}: no {ROOT_SCHEMAS[fmt]} there (the {fmt} XSD folder)")
+    return folder
+
+
+@lru_cache(maxsize=8)
+def load_schema(fmt: str, folder: str) -> Any:
+    """The compiled XMLSchema of a format (cached per folder)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    path = Path(folder) / ROOT_SCHEMAS[fmt]
+    try:
+        return etree.XMLSchema(etree.parse(str(path), parser))
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+        raise ConfigError(f"{path}: not a usable XSD: {exc}") from exc
+
+
+def validate_file(path: Path, schema: Any, *, shown_as: str | None = None) -> int:
+    """Validate a written file against ``schema`` while streaming through it; returns its elements.
+
+    Raises:
+        SchemaError: the first problem, with its line.
+    """
+    count = 0
+    try:
+        with path.open("rb") as stream:
+            for _event, element in etree.iterparse(stream, events=("end",), schema=schema,
+                                                   resolve_entities=False, no_network=True,
+                                                   huge_tree=True):
+                count += 1
+                parent = element.getparent()
+                if parent is not None and parent.getparent() is None:
+                    element.clear()  # a finished item: keep memory flat
+                    while element.getprevious() is not None:
+                        del parent[0]
+    except etree.XMLSyntaxError as exc:
+        line, message = exc.lineno or None, exc.msg
+        if not line:  # streaming validation knows no lines: find the item that fails, alone
+            line, message = _locate(path, schema) or (None, message)
+        raise SchemaError(message, file=str(shown_as or path), line=line) from exc
+    return count
+
+
+def _locate(path: Path, schema: Any) -> tuple[int, str] | None:
+    """(line, message) of the first item that fails when validated alone under a copy of the root."""
+    root = None
+    with path.open("rb") as stream:
+        for event, element in etree.iterparse(stream, events=("start", "end"),
+                                              resolve_entities=False, no_network=True,
+                                              huge_tree=True):
+            if root is None:
+                root = element
+                continue
+            if event != "end" or element.getparent() is not root:
+                continue
+            wrapper = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
+            wrapper.append(copy.deepcopy(element))
+            if not schema.validate(wrapper):
+                error = schema.error_log[0]
+                return (error.line or element.sourceline or 0), error.message
+            element.clear()
+            while element.getprevious() is not None:
+                del root[0]
+    return None
+
+
+def validate_tree(tree: Any, schema: Any, *, shown_as: str, line: int | None = None) -> None:
+    """Validate one document held in memory (an ISDOC invoice before it is written).
+
+    Raises:
+        SchemaError: its first problem, with the line in the document's own text.
+    """
+    if schema.validate(tree):
+        return
+    error = schema.error_log[0]
+    at = error.line if line is None else line
+    raise SchemaError(error.message, file=shown_as, line=at)

@@ -1,0 +1,198 @@
+"""What the ERP was handed and what it answered: one ``erp_handoffs`` row per document and format.
+
+A document is handed off when it has no row for the format yet, or when its content hash differs
+from the one sent (it changed since). The ERP's answer (POHODA's response pack) sets its state:
+``booked`` with the ERP's own id and number, ``warning``, or ``error`` with the ERP's note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from exchange.store.bulk import Bulk
+from exchange.store.schema import (
+    customers,
+    erp_handoffs,
+    invoice_lines,
+    invoices,
+    order_lines,
+    orders,
+)
+from exchange.store.types import utcnow
+
+_IN_BATCH = 900
+BATCH = 500
+
+_TABLES = {"orders": (orders, order_lines, "order_id", "ordered_at"),
+           "invoices": (invoices, invoice_lines, "invoice_id", "issued_on")}
+_CUSTOMER = (customers.c.name.label("c_name"), customers.c.company.label("c_company"),
+             customers.c.company_id.label("c_company_id"), customers.c.vat_id.label("c_vat_id"),
+             customers.c.email.label("c_email"), customers.c.phone.label("c_phone"),
+             customers.c.street.label("c_street"),
+             customers.c.house_number.label("c_house_number"), customers.c.city.label("c_city"),
+             customers.c.postcode.label("c_postcode"), customers.c.country.label("c_country"))
+
+
+class ErpState(StrEnum):
+    """Where a handed-off document stands in the ERP."""
+
+    SENT = "sent"  # written or pushed, no answer yet
+    BOOKED = "booked"  # the ERP took it (its id and number are kept)
+    WARNING = "warning"  # taken, with a warning
+    ERROR = "error"  # refused: the note says why
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What was handed off last time for a document (None when never)."""
+
+    content_hash: str
+    erp_state: str
+    erp_id: str
+    erp_number: str
+
+
+@dataclass
+class HandoffDocument:
+    """One document to hand off: its row (with the customer's columns), lines and last handoff."""
+
+    kind: str
+    row: dict[str, Any]
+    lines: list[dict[str, Any]]
+    previous: Previous | None
+
+
+def _pending_ids(conn: Connection, kind: str, fmt: str, *, shop: str | None,
+                 since: date | datetime | None, retry_failed: bool,
+                 kinds: Sequence[str] | None) -> list[int]:
+    t, _lt, _fk, date_col = _TABLES[kind]
+    h = erp_handoffs
+    changed = or_(h.c.id.is_(None), h.c.content_hash != t.c.content_hash)
+    if retry_failed:
+        changed = or_(changed, h.c.erp_state == ErpState.ERROR.value)
+    query = (select(t.c.id).outerjoin(h, and_(h.c.kind == kind, h.c.document_id == t.c.id,
+                                              h.c.format == fmt))
+             .where(changed, t.c.review_reason == "").order_by(t.c[date_col], t.c.id))
+    if shop:
+        query = query.where(t.c.shop == shop)
+    if since is not None:
+        query = query.where(t.c[date_col] >= since)
+    if kinds and "kind" in t.c:
+        query = query.where(t.c.kind.in_(list(kinds)))
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def documents_to_hand_off(conn: Connection, kind: str, fmt: str, *, shop: str | None = None,
+                          since: date | datetime | None = None, retry_failed: bool = False,
+                          kinds: Sequence[str] | None = None,
+                          batch: int = BATCH) -> Iterator[list[HandoffDocument]]:
+    """New and changed documents (not held) in batches, oldest first, each with its lines.
+
+    ``kind`` is ``orders`` or ``invoices``; ``kinds`` narrows invoices to some document kinds.
+    """
+    t, lt, fk, _date_col = _TABLES[kind]
+    ids = _pending_ids(conn, kind, fmt, shop=shop, since=since, retry_failed=retry_failed,
+                       kinds=kinds)
+    h = erp_handoffs
+    for start in range(0, len(ids), batch):
+        part = ids[start:start + batch]
+        heads = {r.id: dict(r._mapping) for r in conn.execute(
+            select(t, *_CUSTOMER).outerjoin(customers, customers.c.id == t.c.customer_id)
+            .where(t.c.id.in_(part)))}
+        lines: dict[int, list[dict[str, Any]]] = {i: [] for i in part}
+        for r in conn.execute(select(lt).where(lt.c[fk].in_(part))
+                              .order_by(lt.c[fk], lt.c.position)):
+            lines[r._mapping[fk]].append(dict(r._mapping))
+        previous = {r.document_id: Previous(r.content_hash, r.erp_state, r.erp_id, r.erp_number)
+                    for r in conn.execute(select(h).where(h.c.kind == kind, h.c.format == fmt,
+                                                          h.c.document_id.in_(part)))}
+        yield [HandoffDocument(kind, heads[i], lines[i], previous.get(i)) for i in part
+               if i in heads]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One document as it was handed off."""
+
+    kind: str
+    document_id: int
+    content_hash: str
+    pack_item: str
+    output: str
+
+
+def record_sent(conn: Connection, fmt: str, sent: Sequence[Sent]) -> None:
+    """Remember what was handed off (state ``sent``; the ERP's id and number stay until answered)."""
+    if not sent:
+        return
+    bulk = Bulk(conn)
+    stamp = bulk.ts(utcnow())
+    bulk.execute_many(
+        conn,
+        "INSERT INTO erp_handoffs (kind, document_id, format, content_hash, pack_item, sent_at, "
+        "output, erp_state, erp_id, erp_number, erp_note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '') "
+        "ON CONFLICT (kind, document_id, format) DO UPDATE SET content_hash = excluded.content_hash, "
+        "pack_item = excluded.pack_item, sent_at = excluded.sent_at, output = excluded.output, "
+        "erp_state = excluded.erp_state, erp_note = '', answered_at = NULL",
+        [(s.kind, s.document_id, fmt, s.content_hash, s.pack_item, stamp, s.output,
+          ErpState.SENT.value) for s in sent])
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The ERP's answer about one handed-off item."""
+
+    pack_item: str
+    state: ErpState
+    erp_id: str = ""
+    erp_number: str = ""
+    note: str = ""
+
+
+def record_answers(conn: Connection, fmt: str, answers: Sequence[Answer]) -> dict[str, tuple[str, int]]:
+    """Store the ERP's answers; returns (kind, document id) per pack item that was known."""
+    h = erp_handoffs
+    items = [a.pack_item for a in answers]
+    known: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(items), _IN_BATCH):
+        for item, kind, doc_id in conn.execute(
+                select(h.c.pack_item, h.c.kind, h.c.document_id).where(
+                    h.c.format == fmt, h.c.pack_item.in_(items[start:start + _IN_BATCH]))):
+            known[item] = (kind, int(doc_id))
+    now = utcnow()
+    for a in answers:
+        if a.pack_item not in known:
+            continue
+        values: dict[str, Any] = {"erp_state": a.state.value, "erp_note": a.note,
+                                  "answered_at": now}
+        if a.erp_id or a.erp_number:
+            values.update(erp_id=a.erp_id, erp_number=a.erp_number)
+        conn.execute(update(h).where(h.c.format == fmt, h.c.pack_item == a.pack_item)
+                     .values(**values))
+    return known
+
+
+def handoff_rows(conn: Connection, *, fmt: str | None = None, state: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """Handed-off documents with their number and shop, newest first (``state`` filters)."""
+    h = erp_handoffs
+    found = []
+    for kind, (t, _lt, _fk, _d) in _TABLES.items():
+        query = (select(h, t.c.number, t.c.shop).join(t, and_(h.c.kind == kind,
+                                                            h.c.document_id == t.c.id))
+                 .order_by(h.c.sent_at.desc(), h.c.id.desc()))
+        if fmt:
+            query = query.where(h.c.format == fmt)
+        if state:
+            query = query.where(h.c.erp_state == state)
+        if limit:
+            query = query.limit(limit)
+        found += [dict(r._mapping) for r in conn.execute(query)]
+    found.sort(key=lambda r: (r["sent_at"], r["id"]), reverse=True)
+    return found[:limit] if limit else found

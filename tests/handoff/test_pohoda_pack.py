@@ -1,0 +1,219 @@
+"""POHODA dataPacks of orders and invoices from the real sample imports, validated by the official XSDs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from exchange.errors import SchemaError
+from exchange.handoff.pohoda import NS, PackSettings
+from exchange.handoff.run import HandoffRequest, hand_off
+from exchange.importers.run import import_file
+from exchange.resources import samples_dir
+from exchange.store import Store
+from exchange.store.erp import Answer, ErpState, record_answers
+from tests.importers.engine_support import rows
+
+ORDER_SAMPLES = [(None, "shoptet/orders-export.xml", "shoptet"),
+                 ("prestashop", "axelor_orders.xml", "prestashop"),
+                 ("pohoda", "accsync_objednavky_01_v2.0_response_cp1250.xml", "pohoda")]
+INVOICE_SAMPLES = [("pohoda", "vitex_all-invoices-response_cp1250.xml"),
+                   ("pohoda", "accsync_faktury_02_v2.0_response_cp1250.xml"),
+                   ("pohoda", "masa331_response_pack_listInvoice.xml")]
+
+
+def _import_orders(store: Store, shared: Path, tmp_path: Path) -> None:
+    for folder, name, profile in ORDER_SAMPLES:
+        path = samples_dir() / name if folder is None else shared / folder / name
+        report = import_file(store, path, profile, "orders", quarantine=tmp_path / "q")
+        assert report.file_error is None, report
+
+
+def _import_invoices(store: Store, shared: Path, tmp_path: Path) -> None:
+    for folder, name in INVOICE_SAMPLES:
+        report = import_file(store, shared / folder / name, "pohoda", "invoices",
+                             quarantine=tmp_path / "q")
+        assert report.file_error is None, report
+
+
+def _request(shared: Path, kind: str, output: Path, **kw: object) -> HandoffRequest:
+    return HandoffRequest(kind=kind, fmt="pohoda", output=output, xsd=shared / "pohoda" / "xsd",
+                          **kw)  # type: ignore[arg-type]
+
+
+def _official_schema(shared: Path) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(shared / "pohoda" / "xsd" / "data.xsd")))
+
+
+def test_orders_pack_from_shoptet_prestashop_and_pohoda_imports_validates(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    _import_orders(store, shared_samples, tmp_path)
+    stored = [o for o in rows(store, "orders") if not o["review_reason"]]
+    assert {o["shop"] for o in stored} == {"shoptet", "prestashop", "pohoda"}
+
+    result = hand_off(store, _request(shared_samples, "orders", tmp_path / "orders.xml"))
+
+    assert result.documents == len(stored) and result.left_out == []
+    tree = etree.parse(str(tmp_path / "orders.xml"))
+    assert _official_schema(shared_samples).validate(tree), _official_schema(shared_samples).error_log
+    orders = tree.findall("dat:dataPackItem/ord:order", NS)
+    assert len(orders) == len(stored)
+    assert {o.findtext("ord:orderHeader/ord:orderType", namespaces=NS) for o in orders} == {
+        "receivedOrder"}
+    numbers = {o.findtext("ord:orderHeader/ord:numberOrder", namespaces=NS) for o in orders}
+    assert numbers == {o["number"] for o in stored}
+    rates = {r.text for r in tree.iterfind(".//ord:orderItem/ord:rateVAT", NS)}
+    assert rates and rates <= {"high", "low", "third", "none"}
+    assert tree.docinfo.encoding == "UTF-8"
+    assert (tmp_path / "orders.xml").read_bytes().startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+
+
+def test_invoices_pack_from_pohoda_imports_validates_with_partner_and_money(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    _import_invoices(store, shared_samples, tmp_path)
+    stored = {i["number"]: i for i in rows(store, "invoices") if not i["review_reason"]}
+
+    result = hand_off(store, _request(shared_samples, "invoices", tmp_path / "inv.xml",
+                                      pack=PackSettings(encoding="windows-1250", ico="12345678")))
+
+    assert result.documents == len(stored), result.left_out
+    tree = etree.parse(str(tmp_path / "inv.xml"))
+    assert _official_schema(shared_samples).validate(tree)
+    assert tree.docinfo.encoding.lower() == "windows-1250"
+    assert tree.getroot().get("ico") == "12345678"
+    by_number = {i.findtext("inv:invoiceHeader/inv:number/typ:numberRequested", namespaces=NS): i
+                 for i in tree.iterfind("dat:dataPackItem/inv:invoice", NS)}
+    assert set(by_number) == set(stored)
+    foreign = by_number["250100013"]  # the vitex EUR invoice
+    assert foreign.findtext("inv:invoiceSummary/inv:foreignCurrency/typ:currency/typ:ids",
+                            namespaces=NS) == "EUR"
+    assert foreign.findtext("inv:invoiceSummary/inv:foreignCurrency/typ:rate",
+                            namespaces=NS) == "27.68"
+    # it has no items: POHODA takes the sum from the summary
+    assert foreign.find("inv:invoiceDetail", NS) is None
+    assert foreign.findtext("inv:invoiceSummary/inv:foreignCurrency/typ:priceSum",
+                            namespaces=NS) == "10000"
+    domestic = by_number["250100014"]
+    assert domestic.find(".//inv:invoiceItem/inv:homeCurrency/typ:unitPrice", NS) is not None
+    for number, invoice in by_number.items():
+        kind = invoice.findtext("inv:invoiceHeader/inv:invoiceType", namespaces=NS)
+        assert kind == ("issuedCreditNotice" if stored[number]["kind"] == "credit_note"
+                        else "issuedInvoice")
+        assert invoice.findtext("inv:invoiceHeader/inv:symVar", namespaces=NS) == (
+            stored[number]["variable_symbol"] or None)
+
+
+def test_documents_are_not_sent_again_unless_changed(store: Store, shared_samples: Path,
+                                                     tmp_path: Path) -> None:
+    _import_orders(store, shared_samples, tmp_path)
+    first = hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml"))
+    assert first.documents > 0
+
+    again = hand_off(store, _request(shared_samples, "orders", tmp_path / "b.xml"))
+    assert again.documents == 0 and not (tmp_path / "b.xml").exists()
+
+    # POHODA booked one; then the shop changed it: its record is deleted and the new one added
+    order = rows(store, "orders", shop="pohoda")[0]
+    state = rows(store, "erp_handoffs", kind="orders", document_id=order["id"])[0]
+    with store.begin() as conn:
+        record_answers(conn, "pohoda", [Answer(state["pack_item"], ErpState.BOOKED, "771", "OP1")])
+        from sqlalchemy import update
+
+        from exchange.store.schema import orders
+        conn.execute(update(orders).where(orders.c.id == order["id"]).values(content_hash="x" * 64))
+    changed = hand_off(store, _request(shared_samples, "orders", tmp_path / "c.xml"))
+
+    assert (changed.documents, changed.updates) == (1, 1)
+    items = etree.parse(str(tmp_path / "c.xml")).findall("dat:dataPackItem", NS)
+    assert items[0].findtext("ord:order/ord:actionType/ord:delete/ftr:filter/ftr:id",
+                             namespaces=NS) == "771"
+    assert items[1].findtext("ord:order/ord:orderHeader/ord:numberOrder",
+                             namespaces=NS) == order["number"]
+
+
+def test_changed_booked_invoice_is_left_out_with_the_reason(store: Store, shared_samples: Path,
+                                                            tmp_path: Path) -> None:
+    _import_invoices(store, shared_samples, tmp_path)
+    hand_off(store, _request(shared_samples, "invoices", tmp_path / "a.xml"))
+    invoice = rows(store, "invoices", number="250100014")[0]
+    state = rows(store, "erp_handoffs", kind="invoices", document_id=invoice["id"])[0]
+    with store.begin() as conn:
+        record_answers(conn, "pohoda", [Answer(state["pack_item"], ErpState.BOOKED, "12", "FV1")])
+        from sqlalchemy import update
+
+        from exchange.store.schema import invoices
+        conn.execute(update(invoices).where(invoices.c.id == invoice["id"])
+                     .values(content_hash="y" * 64))
+
+    result = hand_off(store, _request(shared_samples, "invoices", tmp_path / "b.xml"))
+
+    assert result.documents == 0
+    assert result.left_out[0][0] == "invoices:pohoda:250100014"
+    assert "issue a credit note" in result.left_out[0][1]
+
+
+def test_an_invalid_pack_stays_as_dot_invalid_with_the_line(store: Store, shared_samples: Path,
+                                                           tmp_path: Path) -> None:
+    _import_orders(store, shared_samples, tmp_path)
+    hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml"))
+    order = rows(store, "orders", shop="pohoda")[0]
+    state = rows(store, "erp_handoffs", kind="orders", document_id=order["id"])[0]
+    with store.begin() as conn:  # an answer whose id is not POHODA's number: the delete cannot be
+        record_answers(conn, "pohoda", [Answer(state["pack_item"], ErpState.BOOKED, "not-a-number")])
+        from sqlalchemy import update
+
+        from exchange.store.schema import orders
+        conn.execute(update(orders).where(orders.c.id == order["id"]).values(content_hash="z" * 64))
+
+    with pytest.raises(SchemaError) as caught:
+        hand_off(store, _request(shared_samples, "orders", tmp_path / "bad.xml"))
+
+    assert caught.value.line == 3 and "bad.xml.invalid" in str(caught.value)
+    assert (tmp_path / "bad.xml.invalid").is_file() and not (tmp_path / "bad.xml").exists()
+    assert rows(store, "erp_handoffs", kind="orders", document_id=order["id"])[0][
+        "content_hash"] != "z" * 64  # nothing recorded as sent
+
+
+def test_cli_hands_realised_invoices_to_the_folder_pohoda_watches(shared_samples: Path,
+                                                                  tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from exchange.cli import cli
+    from tests.handoff.support import ShopOrder, import_orders, load_stock
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    with Store(db) as store:
+        load_stock(store, tmp_path, {"P1": "10"})
+        import_orders(store, tmp_path, ShopOrder("1", company_id="12345678", vat_id="CZ12345678"),
+                      ShopOrder("2"))
+    watched = tmp_path / "pohoda-in"
+    watched.mkdir()
+    config = tmp_path / "exchange.yaml"
+    config.write_text(
+        f"company:\n  name: Obchod s.r.o.\n  ico: '87654321'\n"
+        f"handoff:\n  pohoda_xsd: {shared_samples / 'pohoda' / 'xsd'}\n  encoding: windows-1250\n",
+        encoding="utf-8")
+    base = ["--db", db, "--config", str(config)]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*base, "orders", "realise", "--all"]).exit_code == 0
+
+    out = runner.invoke(cli, [*base, "handoff", "invoices", "--to", f"file://{watched}", "--json"])
+
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert (result["documents"], result["push_status"]) == (2, "delivered")
+    [pack] = list(watched.glob("*.xml"))
+    tree = etree.parse(str(pack))
+    assert _official_schema(shared_samples).validate(tree)
+    assert tree.getroot().get("ico") == "87654321"
+    assert {t.text for t in tree.iterfind(".//inv:invoiceType", NS)} == {"issuedInvoice"}
+    partners = [a for a in tree.iterfind(".//inv:partnerIdentity/typ:address", NS)
+                if a.findtext("typ:ico", namespaces=NS) == "12345678"]
+    assert [p.findtext("typ:dic", namespaces=NS) for p in partners] == ["CZ12345678"]
+    assert {n.text for n in tree.iterfind(".//inv:numberOrder", NS)} == {"20261", "20262"}
+    again = runner.invoke(cli, [*base, "handoff", "invoices", "--to", f"file://{watched}"])
+    assert "0 invoices handed off" in again.output
