@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import unicodedata
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 from lxml import etree
 
-from exchange.errors import ConfigError, XmlSyntaxError
+from exchange.errors import ConfigError, ExchangeError, XmlSyntaxError
 from exchange.importers.read.elements import iter_elements
+from exchange.importers.read.repair import RepairLog
 from exchange.profiles.check import XSI_NIL
 from exchange.profiles.vocabulary import DocumentKind
 
 _MAX_RECORDS = 500  # records read to learn the shape and the values
+_FIT_RECORDS = 200  # records each way of reading the money is tried on
 
 
 # Canonical fields of the record, each with the element names that mean it, best first
@@ -36,12 +40,12 @@ RECORD_NAMES: dict[DocumentKind, dict[str, tuple[str, ...]]] = {
     DocumentKind.ORDERS: {
         "external_id": ("id", "orderid", "entityid", "idorder", "idobjednavky", "objednavkaid",
                         "idzamowienia", "bestellid", "idcommande"),
-        "number": ("number", "ordernumber", "incrementid", "orderno", "ordernr", "cislo",
+        "number": ("ordernumber", "number", "incrementid", "orderno", "ordernr", "cislo",
                    "cisloobjednavky", "numerzamowienia", "bestellnummer", "numerocommande", "code"),
         "created_at": ("createdat", "datecreated", "orderdate", "dateadd", "date", "created",
                        "datum", "datumvytvoreni", "datazamowienia", "bestelldatum", "datecommande"),
         "status": ("status", "orderstatus", "currentstate", "state", "stav", "stan", "statut",
-                   "bestellstatus"),
+                   "bestellstatus", "financialstatus", "paymentstatus"),
         "currency": ("currency", "currencycode", "ordercurrencycode", "mena", "kodmeny", "waluta",
                      "wahrung", "devise", "basecurrencycode"),
         "total": ("total", "grandtotal", "totalprice", "ordertotal", "totalamount", "totalincltax",
@@ -51,6 +55,7 @@ RECORD_NAMES: dict[DocumentKind, dict[str, tuple[str, ...]]] = {
                            "platba", "zpusobplatby", "platnosc", "metodaplatnosci", "zahlungsart",
                            "zahlungsmethode", "modepaiement", "paiement", "gateway"),
         "shipping_method": ("shippingmethod", "shippingdescription", "shippinglinemethodtitle",
+                            "shippinglinetitle", "shippingmethods",
                             "carrier", "doprava", "zpusobdopravy", "dostawa", "sposobdostawy",
                             "versandart", "livraison", "modelivraison"),
         "note": ("note", "customernote", "comment", "poznamka", "uwagi", "notiz", "bemerkung",
@@ -140,6 +145,10 @@ LINE_NAMES: dict[str, tuple[str, ...]] = {
     "unit_price": ("unitprice", "price", "priceincltax", "pricewithvat", "unitpricewithvat", "cena",
                    "cenasdph", "jednotkovacena", "cenajednostkowa", "cenabrutto", "preis",
                    "einzelpreis", "prix", "prixunitaire"),
+    "line_total": ("linetotal", "rowtotal", "total", "itemtotal", "celkem", "cenacelkem",
+                   "razem", "gesamtpreis", "montant"),
+    "line_tax": ("totaltax", "taxamount", "linetax", "rowtax", "vatamount", "castkadph",
+                 "kwotavat", "steuerbetrag", "montanttva"),
     "vat_rate": ("vatrate", "taxpercent", "taxrate", "vatpercent", "vat", "dph", "sazbadph",
                  "stawkavat", "mwst", "mwstsatz", "steuersatz", "tauxtva", "tva"),
 }
@@ -158,6 +167,13 @@ STATUS_NAMES: dict[str, tuple[str, ...]] = {
     "returned": ("returned", "refunded", "vracena", "zwrocone", "erstattet", "rembourse"),
     "on_hold": ("onhold", "hold", "holded", "pozastavena", "wstrzymane", "angehalten", "enattente"),
 }
+# Record-level amounts of the shipping, best first: a shipping line is drafted from one of them
+# when the sample's totals add up with it (orders only).
+SHIPPING_AMOUNTS = ("shippingincltax", "shippingamount", "totalshipping", "shippingtotal",
+                    "shippingprice", "shippinglineprice", "shippingcost", "shippinglinetotal",
+                    "cenadopravy", "dopravacena", "cenadostawy", "kosztdostawy", "versandkosten",
+                    "fraisdeport", "fraislivraison")
+SHIPPING_TAXES = ("shippingtaxamount", "shippingtax", "shippinglinetax", "shippingvat")
 _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d. %m. %Y %H:%M:%S",
                  "%d. %m. %Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
                  "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d",
@@ -387,6 +403,16 @@ def _date_format(values: Iterable[str]) -> str | None:
     return None
 
 
+def _naive(values: Iterable[str]) -> bool:
+    """True when the sample's dates carry no UTC offset."""
+    for value in list(values)[:20]:
+        try:
+            return datetime.fromisoformat(value).tzinfo is None
+        except ValueError:
+            return True  # a strptime format: naive
+    return False
+
+
 def _guess_status(value: str) -> str | None:
     norm = normalised(value)
     for status, names in STATUS_NAMES.items():
@@ -406,8 +432,10 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _elements(sample: Path, record: str) -> Generator[etree._Element, None, None]:
-    yield from iter_elements(sample, (record,))
+def _elements(sample: Path, record: str,
+              repairs: RepairLog) -> Generator[etree._Element, None, None]:
+    # read as recover: true would: a sample with raw '&' is drafted with recover on
+    yield from iter_elements(sample, (record,), repairs=repairs)
 
 
 def draft_profile(sample: Path, name: str, kind: DocumentKind = DocumentKind.ORDERS) -> Draft:
@@ -420,10 +448,12 @@ def draft_profile(sample: Path, name: str, kind: DocumentKind = DocumentKind.ORD
     if kind not in RECORD_NAMES:  # stock files are too varied to guess
         raise ConfigError(f"a profile can be drafted for {', '.join(RECORD_NAMES)}; not {kind}")
     root_name, namespaces = _root_of(sample)
-    with closing(_elements(sample, "/" + root_name)) as whole:
+    repairs = RepairLog()
+    with closing(_elements(sample, "/" + root_name, repairs)) as whole:
         record = _record_path(next(whole), root_name)
     record_text = "/" + "/".join(record)
-    with closing(_elements(sample, record_text)) as records:
+    repaired = [r.warning() for r in repairs.pending]
+    with closing(_elements(sample, record_text, RepairLog())) as records:
         leaves = _leaves(elem for _, elem in zip(range(_MAX_RECORDS), records, strict=False))
     lines_path = _line_group(leaves) if kind in (DocumentKind.ORDERS, DocumentKind.INVOICES) else None
     line_leaves = {p: leaf for p, leaf in leaves.items()
@@ -449,12 +479,92 @@ def draft_profile(sample: Path, name: str, kind: DocumentKind = DocumentKind.ORD
     if lines_path is not None:
         relative = [Leaf(p[len(lines_path):], leaf.count, leaf.values) for p, leaf in line_leaves.items()]
         lines = _best(_by_names(relative, LINE_NAMES, nested=False))
-    text = _render(name, sample, kind, record_text, namespaces, chosen, lines_path, lines, leaves,
-                   line_leaves)
-    mapped = sorted(chosen) + [f"lines.{n}" for n in sorted(lines)]
+    def render(fit: Fit) -> str:
+        return _render(name, sample, kind, record_text, namespaces, chosen, lines_path, lines,
+                       leaves, line_leaves, repaired, fit)
+
+    fits = _fits(kind, record_leaves, lines)
+    fit = _best_fit(render, fits, sample) if len(fits) > 1 else fits[0]
+    text = render(fit)
+    mapped = sorted(chosen) + [f"lines.{fit.price_key}" if n == "unit_price" else f"lines.{n}"
+                               for n in sorted(lines)]
+    if fit.shipping is not None:
+        mapped.append("totals_lines.shipping")
     unmapped = sum(1 for leaf in leaves.values() if leaf.values) - len(chosen) - len(lines)
     return Draft(text=text, record=record_text, lines_path="/".join(lines_path) if lines_path else None,
                  mapped=mapped, unmapped=max(unmapped, 0))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How the drafted money is read: the line price's basis and the shipping line, if any."""
+
+    price_key: str = "unit_price"  # or unit_price_excl
+    shipping: tuple[Leaf, str] | None = None  # (amount, unit_price or unit_price_excl)
+    shipping_tax: Leaf | None = None
+
+
+def _fits(kind: DocumentKind, flat: list[Leaf], lines: dict[str, Leaf]) -> list[Fit]:
+    """The ways of reading the money worth trying on the sample, the likeliest first."""
+    if kind is not DocumentKind.ORDERS:
+        return [Fit()]
+    amounts = _best_leaves(flat, SHIPPING_AMOUNTS, 2)
+    taxes = _best_leaves(flat, SHIPPING_TAXES, 1)
+    tax = taxes[0] if taxes else None
+    shipping: list[tuple[tuple[Leaf, str], Leaf | None]] = []
+    for amount in amounts:
+        shipping.append(((amount, "unit_price"), None))
+        shipping.append(((amount, "unit_price_excl"), tax))
+    keys = ["unit_price", "unit_price_excl"] if "unit_price" in lines else ["unit_price"]
+    fits = [Fit(key, ship, ship_tax) for key in keys for ship, ship_tax in shipping]
+    fits += [Fit(key) for key in keys]
+    return fits
+
+
+def _best_leaves(leaves: list[Leaf], names: tuple[str, ...], count: int) -> list[Leaf]:
+    found: list[tuple[int, int, Leaf]] = []
+    for leaf in leaves:
+        if not leaf.values:
+            continue
+        *parents, name = leaf.path
+        forms = [normalised(name)] + ([normalised(parents[-1]) + normalised(name)] if parents else [])
+        rank = min((names.index(f) for f in forms if f in names), default=None)
+        if rank is not None:
+            found.append((rank, len(parents), leaf))
+    return [leaf for *_, leaf in sorted(found, key=lambda f: (f[0], f[1]))][:count]
+
+
+def _best_fit(render: Callable[[Fit], str], fits: list[Fit], sample: Path) -> Fit:
+    """The fit under which the most of the sample's documents add up to the total they state.
+
+    Only a document whose every line has both VAT bases can be checked against its total; a fit
+    that merely escapes the check (a line without a VAT rate) never beats one that can be checked,
+    so a sample whose lines do not add up is drafted to be held, not booked.
+    """
+    from exchange.importers.read.records import read_records
+    from exchange.profiles import load_profile
+
+    scored: list[tuple[int, int, int, int]] = []
+    with tempfile.TemporaryDirectory(prefix="exchange-draft-") as tmp:
+        path = Path(tmp) / "draft.yaml"
+        for index, fit in enumerate(fits):
+            path.write_text(render(fit), encoding="utf-8")
+            matched = checkable = warnings = 0
+            try:
+                records = read_records(sample, load_profile(path), DocumentKind.ORDERS,
+                                       validate=False, hashed=False)
+                for record in islice(records, _FIT_RECORDS):
+                    warnings += len(record.warnings)
+                    lines = getattr(record.document, "lines", None)
+                    if not lines or any(ln.total_gross is None for ln in lines):
+                        continue
+                    checkable += 1
+                    if not any("does not match the lines" in r for r in record.review_reasons):
+                        matched += 1
+            except ExchangeError:
+                continue
+            scored.append((-matched, -checkable, warnings, index))
+    return fits[min(scored)[3]] if scored else fits[-1]
 
 
 def _field_line(canonical: str, leaf: Leaf, indent: str) -> str:
@@ -471,20 +581,35 @@ def _field_line(canonical: str, leaf: Leaf, indent: str) -> str:
 def _render(name: str, sample: Path, kind: DocumentKind, record: str, namespaces: dict[str, str],
             chosen: dict[str, Leaf], lines_path: tuple[str, ...] | None, lines: dict[str, Leaf],
             leaves: dict[tuple[str, ...], Leaf],
-            line_leaves: dict[tuple[str, ...], Leaf]) -> str:
+            line_leaves: dict[tuple[str, ...], Leaf], repaired: list[str], fit: Fit) -> str:
     out: list[str] = [
         f"# Drafted by `exchange profiles new` from {sample.name}: check every mapping, then run",
         f"#   exchange profiles check {name}.yaml {sample.name}",
         f"name: {_q(name)}",
         f"description: {_q('Drafted from ' + sample.name)}",
         "",
+    ]
+    created = chosen.get("created_at") or chosen.get("issued_on")
+    if created is not None and _naive(created.values):
+        out += ["import:",
+                "  # the sample's dates have no time zone: they are read in this one (Magento's "
+                "and WooCommerce's APIs write UTC)",
+                "  timezone: Europe/Prague", ""]
+    out += [
         "kinds:",
         f"  {kind.value}:",
         f"    record: {_q(record)}",
     ]
+    if repaired:
+        out.append(f"    # the sample is not well-formed XML: {len(repaired)} repair(s), e.g. "
+                   f"{repaired[0].removesuffix(' (recover: true)')}; recover reports each one")
+        out.append("    recover: true")
     if namespaces:
         out.append("    namespaces:")
         out.extend(f"      {_q(p)}: {_q(u)}" for p, u in sorted(namespaces.items()))
+    if fit.price_key == "unit_price_excl":
+        out.append("    prices_include_vat: false  # the sample's totals add up with prices "
+                   "without VAT")
     out.append("    fields:")
     required = {"orders": "external_id", "invoices": "external_id", "products": "code"}[kind.value]
     if required not in chosen:
@@ -495,11 +620,19 @@ def _render(name: str, sample: Path, kind: DocumentKind, record: str, namespaces
     out.extend(_unmapped(rest, "      "))
     if lines_path is not None:
         out += ["    lines:", f"      path: {_q('/'.join(lines_path))}", "      fields:"]
-        out.extend(_field_line(c, lines[c], "        ") for c in sorted(lines))
+        out.extend(_field_line(fit.price_key if c == "unit_price" else c, lines[c], "        ")
+                   for c in sorted(lines))
         line_mapped = {leaf.path for leaf in lines.values()}
         rest = [Leaf(p[len(lines_path):], leaf.count, leaf.values) for p, leaf in line_leaves.items()
                 if p[len(lines_path):] not in line_mapped]
         out.extend(_unmapped(rest, "        "))
+    if fit.shipping is not None:
+        amount, key = fit.shipping
+        out += ["    totals_lines:  # the sample's totals add up with this shipping line",
+                "      - kind: shipping", "        name: Shipping",
+                f"        {key}: {_q(amount.text)}  # e.g. {(amount.example or '')[:20]!r}"]
+        if fit.shipping_tax is not None:
+            out.append(f"        tax: {_q(fit.shipping_tax.text)}")
     out.extend(_maps(chosen))
     return "\n".join(out) + "\n"
 
