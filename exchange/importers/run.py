@@ -82,7 +82,7 @@ from exchange.store.history import finish_run, record_event, record_events, star
 from exchange.store.processed_files import FileOrigin, FileStatus, record_import
 from exchange.store.types import utcnow
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 JOB = "import"
 DEFAULT_QUARANTINE = Path("quarantine")

@@ -97,10 +97,12 @@ class FieldSpec(Section):
         """Give the spec what its place in the profile decides: its name, line, type and map."""
         self._name, self._line, self._type, self._value_map = name, line, type_, value_map
 
+    # The readers below sit on the import's hot path: they read pydantic's private-attribute dict
+    # directly, since ``self._name`` goes through ``BaseModel.__getattr__`` (about 1 µs a read).
     @property
     def name(self) -> str:
         """The canonical field's name, e.g. ``billing.city``."""
-        return self._name
+        return self.__pydantic_private__["_name"]  # type: ignore[index,no-any-return]
 
     @property
     def path(self) -> str:
@@ -115,12 +117,12 @@ class FieldSpec(Section):
     @property
     def type(self) -> FieldType:
         """How the text is converted."""
-        return self._type
+        return self.__pydantic_private__["_type"]  # type: ignore[index,no-any-return]
 
     @property
     def value_map(self) -> str | None:
         """The name of the value map applied, if any."""
-        return self._value_map
+        return self.__pydantic_private__["_value_map"]  # type: ignore[index,no-any-return]
 
     @property
     def line(self) -> int:
@@ -172,7 +174,7 @@ class Vocabulary(Section):
 
     def specs(self) -> Mapping[str, FieldSpec]:
         """The mapped fields by canonical name, in the profile's order of declaration."""
-        return self._specs
+        return self.__pydantic_private__["_specs"]  # type: ignore[index,no-any-return]
 
 
 def _default_map(name: str, maps: frozenset[str]) -> str | None:

@@ -115,15 +115,18 @@ class ValueMap(Section):
     def lookup(self, raw: str) -> str | None:
         """The canonical value for ``raw``, the default when unmapped, else None."""
         key = raw.strip().casefold()
-        found = self._folded.get(key)
-        if found is None and self._prefixes:
+        private = self.__pydantic_private__  # not self._folded: see FieldSpec.name
+        found = private["_folded"].get(key)  # type: ignore[index]
+        if found is None and private["_prefixes"]:  # type: ignore[index]
             found = self._prefixed(key)
         return found if found is not None else self.default
 
     def has(self, raw: str) -> bool:
         """True when ``raw`` has its own mapping (not only the default)."""
         key = raw.strip().casefold()
-        return key in self._folded or (bool(self._prefixes) and self._prefixed(key) is not None)
+        private = self.__pydantic_private__  # not self._folded: see FieldSpec.name
+        return key in private["_folded"] or (  # type: ignore[index]
+            bool(private["_prefixes"]) and self._prefixed(key) is not None)  # type: ignore[index]
 
 
 _VALUE_MAP = TypeAdapter(ValueMap)

@@ -114,10 +114,12 @@ class Builder:
         self.file = file
         self.zone = ZoneInfo(options.timezone)
         self.maps: Mapping[str, ValueMap] = mapping.maps
+        self.fields: Mapping[str, FieldSpec] = mapping.fields  # read once: a property per record
         self._country_cache: dict[str, str] = {}
         self._kind_cache: dict[str, LineKind] = {}
         self._defaults = {n: s.default for n, s in mapping.fields.items() if s.default}
         line_fields = mapping.lines.fields if mapping.lines is not None else {}
+        self.line_fields: Mapping[str, FieldSpec] = line_fields
         self._line_defaults = {n: s.default for n, s in line_fields.items() if s.default}
         self._alts = {n: len(s.alternatives) for n, s in mapping.fields.items() if s.alternatives}
         self._line_alts = {n: len(s.alternatives) for n, s in line_fields.items() if s.alternatives}
@@ -290,7 +292,7 @@ class Builder:
         )
 
     def currency(self, values: Mapping[str, Any], line: int) -> str:
-        code = self.text(values, self.mapping.fields.get("currency")) or self.options.currency
+        code = self.text(values, self.fields.get("currency")) or self.options.currency
         code = code.upper()
         if len(code) != 3 or not code.isalpha():
             raise self._fail(line, "currency", f"{code!r} is not an ISO 4217 currency code")
@@ -432,7 +434,7 @@ class Builder:
         return Decimal(0)
 
     def _include_vat(self, values: Mapping[str, Any], line: int, first_line: bool | None) -> bool:
-        value = self.boolean(values, self.mapping.fields.get("prices_include_vat"), line)
+        value = self.boolean(values, self.fields.get("prices_include_vat"), line)
         if value is not None:
             return value
         if first_line is not None:
@@ -443,7 +445,7 @@ class Builder:
               lines: Sequence[OrderLine] | Sequence[InvoiceLine], out: BuildNotes) -> Money:
         """The document's money beyond its total: what the file states, and the VAT bands of its
         lines."""
-        f = self.mapping.fields
+        f = self.fields
         if not self._money_fields:
             return Money(vat_breakdown=vat_breakdown(lines))
         dec = self.decimal
@@ -470,7 +472,7 @@ class Builder:
     def refuse_document_type(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> None:
         """A document type the profile's ``document_type`` map does not accept is refused: e.g. a
         POHODA issuedOrder is a purchase order sent to a supplier, not an order received."""
-        spec = self.mapping.fields.get("document_type")
+        spec = self.fields.get("document_type")
         raw = self.text(values, spec)
         if not raw:
             return
@@ -481,7 +483,7 @@ class Builder:
     def progress_status(self, values: Mapping[str, Any], line: int) -> str:
         """A shop status told by flags instead of a status field (POHODA isExecuted/isDelivered):
         ``delivered``, ``executed`` or ``open``; empty when the profile maps neither."""
-        f = self.mapping.fields
+        f = self.fields
         if "is_executed" not in f and "is_delivered" not in f:
             return ""
         if self.boolean(values, f.get("is_delivered"), line):
@@ -493,7 +495,7 @@ class Builder:
     # --- documents ----------------------------------------------------------------------------
 
     def order(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> Order:
-        f = self.mapping.fields
+        f = self.fields
         external_id = self.text(values, f.get("external_id"))
         if not external_id:
             raise self._fail(line, "external_id", "the order has no external id")
@@ -501,7 +503,7 @@ class Builder:
         if created is None:
             raise self._fail(line, "created_at", "the order has no date")
         items = values.get(LINES, ())
-        line_fields = self.mapping.lines.fields if self.mapping.lines else {}
+        line_fields = self.line_fields
         if (self._line_rate_map is None and "prices_include_vat" not in line_fields
                 and "line_tax" not in line_fields):
             include_vat = self._include_vat(values, line, None)
@@ -586,7 +588,7 @@ class Builder:
         return result
 
     def invoice(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> Invoice:
-        f = self.mapping.fields
+        f = self.fields
         external_id = self.text(values, f.get("external_id"))
         if not external_id:
             raise self._fail(line, "external_id", "the invoice has no external id")
@@ -640,7 +642,7 @@ class Builder:
     def products(self, values: Mapping[str, Any], line: int,
                  out: BuildNotes) -> list[tuple[Product, Decimal | None, int]]:
         """The product and its variants (flattened, parent first) with stock and source line."""
-        fields = self.mapping.fields
+        fields = self.fields
         parent, stock = self._product(values, fields, line, None)
         variants = values.get(VARIANTS) or []
         result: list[tuple[Product, Decimal | None, int]] = []
@@ -700,7 +702,7 @@ class Builder:
         return product, self.decimal(values, f.get("stock"), line)
 
     def stock(self, values: Mapping[str, Any], line: int, out: BuildNotes) -> StockLevel:
-        f = self.mapping.fields
+        f = self.fields
         code = self.text(values, f.get("product_code"))
         if not code:
             raise self._fail(line, "product_code", "the stock record has no product code")

@@ -5,7 +5,8 @@ Python, so a thread does not help. A reader process is a fresh interpreter start
 ``subprocess`` (fork + exec, safe in a process that runs threads, such as ``exchange run``) and fed
 by a pipe: it reads a job (source file, profile, kind) from its stdin and writes the records to its
 stdout in pickled batches, documents as the plain tuples of :mod:`exchange.importers.read.wire`
-(the parent takes their content hash from the same tuples). Errors pickle as they are. A file-level
+with their content hash, taken from the same tuples (the writing parent is the busier side). Errors
+pickle as they are. A file-level
 error from the reader is re-raised in the parent at the point the reader reached, so the rule
 "records are provisional until the reader finishes" is unchanged.
 
@@ -44,6 +45,8 @@ _END = "end"
 _FAIL = "fail"
 _TYPES = {cls.__name__: cls for cls in (Order, Invoice, Product, StockLevel)}
 _PR_SET_PDEATHSIG = 1
+_F_SETPIPE_SZ = 1031
+PIPE_BYTES = 1 << 20
 
 
 # -- the reader process -------------------------------------------------------------------------
@@ -80,8 +83,11 @@ def _run_job(out: IO[bytes], source: SourceFile, profile: Profile, kind: Documen
         batch: list[tuple[Any, ...]] = []
         for rec in read_records(source, profile, kind, hashed=False):
             doc = rec.document
-            packed = None if doc is None else (type(doc).__name__, encode(doc))
-            batch.append((rec.line, rec.external_id, packed, rec.error, rec.review_reasons,
+            packed = digest = None
+            if doc is not None:
+                packed = (type(doc).__name__, encode(doc))
+                digest = content_hash_of(*packed)  # here, not in the parent: it is the busier side
+            batch.append((rec.line, rec.external_id, packed, digest, rec.error, rec.review_reasons,
                           rec.warnings, rec.stock_on_hand))
             if len(batch) >= BATCH:
                 send(batch)
@@ -148,6 +154,25 @@ _IDLE: list[ReaderProcess] = []
 _IDLE_LOCK = threading.Lock()
 
 
+def _widen(fd: int) -> None:
+    """Let the reader run up to a megabyte of records ahead (Linux; elsewhere the pipe stays).
+
+    A pipe holds 64 KiB, two batches: while the parent writes a chunk to the store, the reader
+    would stop after two batches and wait, and the two processes would take turns instead of
+    working side by side (a 20,000-order import took 5.6 s for 3.5 s of CPU on each side).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import fcntl
+
+    try:
+        with open("/proc/sys/fs/pipe-max-size", encoding="ascii") as limit:
+            size = min(int(limit.read()), PIPE_BYTES)
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, size)
+    except (OSError, ValueError):
+        pass  # a smaller pipe only costs speed
+
+
 class ReaderProcess:
     """One reader process and its two pipes."""
 
@@ -155,6 +180,8 @@ class ReaderProcess:
         self.proc: subprocess.Popen[bytes] = _SPAWNER.call(lambda: subprocess.Popen(
             [sys.executable, "-m", "exchange.importers.read.process", str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True))
+        assert self.proc.stdout is not None
+        _widen(self.proc.stdout.fileno())
 
     @property
     def alive(self) -> bool:
@@ -257,13 +284,9 @@ class ProcessRecords:
                     return
                 self._finished = True  # the reader is at rest again after a file-level error
                 raise item[1]
-            for line, ext, packed, err, reasons, warnings, stock in item:
-                doc = None
-                digest = ""
-                if packed is not None:
-                    doc = decode(_TYPES[packed[0]], packed[1])
-                    digest = content_hash_of(packed[0], packed[1])  # = document_hash(doc)
-                yield Record(kind, line, ext, doc, err, reasons, warnings, stock, digest)
+            for line, ext, packed, digest, err, reasons, warnings, stock in item:
+                doc = None if packed is None else decode(_TYPES[packed[0]], packed[1])
+                yield Record(kind, line, ext, doc, err, reasons, warnings, stock, digest or "")
 
     def close(self) -> None:
         """Return a reader that finished to the warm pool; kill one stopped mid-file."""

@@ -36,6 +36,7 @@ from exchange.documents import (
 )
 from exchange.importers.report import Outcome
 from exchange.importers.write.matching import Matcher, ProductRef
+from exchange.memo import Memo
 from exchange.store.bulk import Bulk, PythonValues
 from exchange.store.customers import CUSTOMER_TEXT_LIMITS, LINK_ID_LIMIT
 from exchange.store.documents import (
@@ -162,6 +163,26 @@ def address_json(address: Address) -> dict[str, str]:
             "postcode": address.postcode, "country": address.country}
 
 
+_ADDRESS_KEYS = ("name", "company", "street", "house_number", "city", "postcode", "country")
+
+
+class _AddressValues:
+    """An address's column value, kept per distinct address: a file repeats its customers."""
+
+    def __init__(self, bulk: Bulk) -> None:
+        self._bulk = bulk
+        self._memo: Memo[tuple[str, ...], Any] = Memo(
+            lambda key: bulk.js(dict(zip(_ADDRESS_KEYS, key, strict=True))))
+
+    def value(self, values: Values, address: Address) -> Any:
+        """What ``values.js(address_json(address))`` gives, without encoding it again."""
+        if values is not self._bulk:
+            return values.js(address_json(address))
+        a = address
+        return self._memo[(a.name, a.company, a.street, a.house_number, a.city, a.postcode,
+                           a.country)]
+
+
 # -- planning -------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class Existing:
@@ -258,6 +279,7 @@ class DocumentWriter:
         # of every batch written so far, applied once at the end of the file (see flush).
         self._pending: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
         self._reservations: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        self.addresses = _AddressValues(bulk)
 
     def accept(self) -> None:
         """The last batch was written for good (its SAVEPOINT was released)."""
@@ -478,8 +500,9 @@ class OrderWriter(DocumentWriter):
                 _STATUS[OrderStatus.ON_HOLD if p.review_reasons else o.status], o.shop_status,
                 values.ts(_utc(o.created_at, ctx.timezone)), o.currency, customer_id or None,
                 o.payment_method, o.shipping_method, values.dec(o.total), o.prices_include_vat,
-                o.note, values.js(address_json(o.customer.billing)),
-                values.js(address_json(o.customer.delivery)), ctx.warehouse_id, ctx.point_of_sale,
+                o.note, self.addresses.value(values, o.customer.billing),
+                self.addresses.value(values, o.customer.delivery), ctx.warehouse_id,
+                ctx.point_of_sale,
                 p.content_hash, "; ".join(p.review_reasons), ctx.source_file, stamp, stamp,
                 *money_values(values, o.money),
                 values.ts(_utc(o.modified_at, ctx.timezone) if o.modified_at else None))
@@ -550,7 +573,8 @@ class InvoiceWriter(DocumentWriter):
                 inv.order_number, inv.currency, customer_id or None, inv.payment_method,
                 values.dec(inv.total), inv.prices_include_vat, inv.note, p.content_hash,
                 "; ".join(p.review_reasons), ctx.source_file, stamp, stamp,
-                *money_values(values, inv.money), values.js(address_json(inv.customer.delivery)))
+                *money_values(values, inv.money),
+                self.addresses.value(values, inv.customer.delivery))
 
     def line_row(self, values: Values, doc_id: int, position: int, line: InvoiceLine,
                  product_id: int | None) -> tuple[Any, ...]:
