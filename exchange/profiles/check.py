@@ -56,7 +56,11 @@ class PathStat:
     @property
     def record_path(self) -> str:
         """Where the value is read, relative to the record."""
-        return f"{self.group_path}/{self.path}" if self.group_path else self.path
+        if not self.group_path:
+            return self.path
+        # an XPath expression is evaluated on each line element: say so rather than glue it on
+        return f"{self.group_path}/{self.path}" if is_simple(self.path) \
+            else f"{self.group_path}: {self.path}"
 
     @property
     def state(self) -> str:
