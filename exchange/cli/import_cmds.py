@@ -17,6 +17,7 @@ from exchange.profiles import DocumentKind
 from exchange.store.processed_files import FileOrigin
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024  # a progress bar for files over a few MB
+RESPONSE = "pohoda-response"  # POHODA's answer to a handed-off pack (docs/erp.md)
 
 
 @contextmanager
@@ -41,11 +42,14 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
 @click.command("import")
 @click.argument("files", nargs=-1, required=False,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--profile", "-p", "profile", required=True, metavar="NAME|FILE",
-              help="Bundled profile name (shoptet, prestashop, pohoda, …) or a profile file.")
-@click.option("--as", "kind", type=click.Choice([k.value for k in DocumentKind]), default=None,
+@click.option("--profile", "-p", "profile", default=None, metavar="NAME|FILE",
+              help="Bundled profile name (shoptet, prestashop, pohoda, …) or a profile file "
+                   "(not needed for POHODA's import responses).")
+@click.option("--as", "kind", type=click.Choice([*(k.value for k in DocumentKind), RESPONSE]),
+              default=None,
               help="What the files hold (default: told by each file's root and the profile's "
-                   "record paths).")
+                   "record paths; a POHODA rsp:responsePack answering an import is "
+                   f"{RESPONSE}).")
 @click.option("--shop", help="Shop name the documents belong to (default: the profile's).")
 @click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -80,6 +84,11 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str | 
 
     if not files and not source:
         raise click.UsageError("give FILES to import, or --from ENDPOINT to pull them first")
+    responses, files = _responses(files, kind)
+    if responses:
+        _import_responses(app, responses, as_json, done=not files and not source)
+    if profile is None:
+        raise click.UsageError("give --profile for shop and POHODA document files")
     _start_reader_early(files)
     loaded = load_profile(profile)
     store = app.store()
@@ -107,6 +116,46 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str | 
             for skipped in result.skipped:
                 click.echo(f"  not taken: {skipped.name}: {skipped.reason}")
     _finish(reports, dry_run, as_json)
+
+
+def _responses(files: tuple[Path, ...], kind: str | None) -> tuple[list[Path], tuple[Path, ...]]:
+    """POHODA import responses (by --as, or by their root) apart from the other files."""
+    from exchange.handoff.responses import is_import_response
+
+    if kind == RESPONSE:
+        return list(files), ()
+    if kind is not None:
+        return [], files
+    found = [p for p in files if is_import_response(p)]
+    return found, tuple(p for p in files if p not in found)
+
+
+def _import_responses(app: AppContext, paths: list[Path], as_json: bool, *, done: bool) -> None:
+    """Store POHODA's answers with the documents; exit 4 when it refused any (when nothing else)."""
+    from exchange.handoff.responses import import_response
+    from exchange.jobs.manual import manual_run
+
+    store = app.store()
+    code = 0
+    reports = []
+    with manual_run(store, "pohoda-response") as run:
+        for path in paths:
+            report = import_response(store, path, job=run.job, run_id=run.run_id)
+            reports.append(report)
+            run.add("items", len(report.items))
+            code = max(code, report.exit_code)
+            if not as_json:
+                click.echo(report.summary())
+                for item in report.items:
+                    if item.note or item.state.value != "booked":
+                        click.echo(f"  {item.pack_item} {item.state.value}"
+                                   + (f": {item.note}" if item.note else ""))
+    if as_json:
+        echo_json({"responses": [r.as_dict() for r in reports], "exit_code": code})
+    if done and code:
+        raise click.exceptions.Exit(code)
+    if done:
+        raise click.exceptions.Exit(0)
 
 
 def _start_reader_early(files: tuple[Path, ...]) -> None:

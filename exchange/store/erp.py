@@ -196,3 +196,16 @@ def handoff_rows(conn: Connection, *, fmt: str | None = None, state: str | None 
         found += [dict(r._mapping) for r in conn.execute(query)]
     found.sort(key=lambda r: (r["sent_at"], r["id"]), reverse=True)
     return found[:limit] if limit else found
+
+
+def document_keys(conn: Connection, kind: str, ids: Sequence[int]) -> dict[int, str]:
+    """The history key (``orders:SHOP:EXTERNAL_ID``) of each document id."""
+    t = _TABLES[kind][0]
+    found: dict[int, str] = {}
+    wanted = list(ids)
+    for start in range(0, len(wanted), _IN_BATCH):
+        for doc_id, shop, external_id in conn.execute(
+                select(t.c.id, t.c.shop, t.c.external_id).where(
+                    t.c.id.in_(wanted[start:start + _IN_BATCH]))):
+            found[int(doc_id)] = f"{kind}:{shop}:{external_id}"
+    return found
