@@ -267,7 +267,9 @@ class FileImport:
         self.own_run = history.run_id is None
         self.run_id: int | None = history.run_id
         self.matcher = Matcher(platform=options.platform, shop=self.shop,
-                               create_products=options.unknown_product == "create")
+                               create_products=options.unknown_product == "create",
+                               anonymous_customer=options.anonymous_customer,
+                               update_customers=options.update_customers)
         self.warehouses: dict[str, int] = {}
         # set when the store connection is open (see _setup)
         self.bulk: Bulk | None = None

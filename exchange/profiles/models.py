@@ -470,6 +470,12 @@ class ImportOptions(Section):
         UnknownProduct.CREATE, description="an order line whose product is not in the catalogue")
     on_changed: OnChanged = Field(
         OnChanged.UPDATE, description="an order imported before comes again with new content")
+    anonymous_customer: Text = Field(
+        "", description="the one-off retail customer of orders that name no customer "
+                        "(default: none, such orders have no customer)")
+    update_customers: StrictBool = Field(
+        False, description="update a known customer's data from a newer order "
+                           "(default: the ERP's data stands)")
     price_list: Text = Field("retail", description="products import: the price list prices go to")
     warehouse: Text = Field("MAIN", description="products/stock import: the warehouse stock goes to")
     currency: CurrencyCode = Field("CZK", description="when the file states none")

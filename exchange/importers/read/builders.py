@@ -116,6 +116,7 @@ class Builder:
         self.maps: Mapping[str, ValueMap] = mapping.maps
         self.fields: Mapping[str, FieldSpec] = mapping.fields  # read once: a property per record
         self._country_cache: dict[str, str] = {}
+        self._vat_rates = frozenset(mapping.vat_rates)
         self._kind_cache: dict[str, LineKind] = {}
         self._defaults = {n: s.default for n, s in mapping.fields.items() if s.default}
         line_fields = mapping.lines.fields if mapping.lines is not None else {}
@@ -556,7 +557,7 @@ class Builder:
             modified_at=self.moment(values, f.get("modified_at"), line),
         )
         reconcile(order.total, order.money.rounding, order.lines, out)
-        hold_bad_line_values(order.lines, self.mapping.vat_rates,
+        hold_bad_line_values(order.lines, self._vat_rates,
                              order.status is OrderStatus.RETURNED, out)
         return order
 
@@ -635,7 +636,7 @@ class Builder:
             money=self.money(values, line, lines, out),
         )
         reconcile(invoice.total, invoice.money.rounding, invoice.lines, out)
-        hold_bad_line_values(invoice.lines, self.mapping.vat_rates,
+        hold_bad_line_values(invoice.lines, self._vat_rates,
                              invoice.kind is InvoiceKind.CREDIT_NOTE, out)
         return invoice
 
@@ -802,7 +803,7 @@ _NEGATIVE_KINDS = frozenset({LineKind.DISCOUNT, LineKind.ADVANCE})
 
 
 def hold_bad_line_values(lines: Sequence[OrderLine | InvoiceLine],
-                         vat_rates: Sequence[Decimal], negative_allowed: bool,
+                         vat_rates: frozenset[Decimal], negative_allowed: bool,
                          out: BuildNotes) -> None:
     """Hold a document with a negative quantity where its kind allows none, or a VAT rate outside
     the profile's ``vat_rates`` (when it lists them).
@@ -810,14 +811,15 @@ def hold_bad_line_values(lines: Sequence[OrderLine | InvoiceLine],
     Credit notes and returned orders (``negative_allowed``) and discount and advance lines may be
     negative; anything else would lower the stock reserved and the money booked without a word.
     """
-    rates = frozenset(vat_rates)
+    rates = vat_rates
     for n, ln in enumerate(lines, start=1):
-        what = f"line {n} ({ln.code or ln.name or ln.kind.value})"
         if ln.quantity < 0 and not negative_allowed and ln.kind not in _NEGATIVE_KINDS:
+            what = f"line {n} ({ln.code or ln.name or ln.kind.value})"
             out.review_reasons.append(
                 f"{what}: negative quantity {ln.quantity} on a {ln.kind.value} line (only "
                 "discounts, advances, credit notes and returns may be negative)")
         if rates and ln.vat_rate is not None and ln.vat_rate not in rates:
+            what = f"line {n} ({ln.code or ln.name or ln.kind.value})"
             listed = ", ".join(format(r.normalize(), "f") for r in sorted(rates))
             out.review_reasons.append(
                 f"{what}: VAT rate {format(ln.vat_rate.normalize(), 'f')} % is not one of the "

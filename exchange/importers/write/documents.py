@@ -215,6 +215,7 @@ class Pending:
     base_warnings: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     behind: str = ""  # why this export is older than the stored document: held, never applied
+    base_review_reasons: list[str] | None = None  # the reader's, before the matcher's notes
 
 
 @dataclass(slots=True)
@@ -252,6 +253,11 @@ _CUSTOMER_TEXTS = tuple((n, CUSTOMER_TEXT_LIMITS[n]) for n in
                         ("name", "company", "company_id", "vat_id", "email", "phone"))
 _BILLING_TEXTS = tuple((n, CUSTOMER_TEXT_LIMITS[n]) for n in
                        ("street", "house_number", "city", "postcode"))
+
+
+def _too_long(name: str, value: str, limit: int) -> tuple[str, str]:
+    shown = value[:40] + "…"
+    return name, f"{name} is {len(value)} characters long; the store keeps at most {limit} ({shown!r})"
 
 
 class DocumentWriter:
@@ -320,23 +326,30 @@ class DocumentWriter:
         Both stores are bounded the same way: what PostgreSQL would refuse is refused on SQLite too,
         as a document error naming the field, before anything of the document is written.
         """
-        checks: list[tuple[str, str, int]] = [("external_id", external_id, self._id_limit)]
-        checks += [(n, getattr(document, n), k) for n, k in self._doc_texts]
+        if len(external_id) > self._id_limit:
+            return _too_long("external_id", external_id, self._id_limit)
+        for n, k in self._doc_texts:
+            if len(value := getattr(document, n)) > k:
+                return _too_long(n, value, k)
         money = document.money
-        checks += [(n, getattr(money, n), k) for n, k in self._money_texts]
+        for n, k in self._money_texts:
+            if len(value := getattr(money, n)) > k:
+                return _too_long(n, value, k)
         customer = document.customer
         billing = customer.billing
-        checks += [(f"customer.{n}", getattr(customer, n) or getattr(billing, n, ""), k)
-                   for n, k in _CUSTOMER_TEXTS]
-        checks += [(f"billing.{n}", getattr(billing, n), k) for n, k in _BILLING_TEXTS]
-        checks.append(("customer.external_id", customer.external_id, LINK_ID_LIMIT))
+        for n, k in _CUSTOMER_TEXTS:
+            if len(value := getattr(customer, n) or getattr(billing, n, "")) > k:
+                return _too_long(f"customer.{n}", value, k)
+        for n, k in _BILLING_TEXTS:
+            if len(value := getattr(billing, n)) > k:
+                return _too_long(f"billing.{n}", value, k)
+        if len(customer.external_id) > LINK_ID_LIMIT:
+            return _too_long("customer.external_id", customer.external_id, LINK_ID_LIMIT)
+        line_texts = self._line_texts
         for pos, ln in enumerate(document.lines, start=1):
-            checks += [(f"lines[{pos}].{n}", getattr(ln, n), k) for n, k in self._line_texts]
-        for name, value, limit in checks:
-            if isinstance(value, str) and len(value) > limit:
-                shown = value[:40] + "…"
-                return name, (f"{name} is {len(value)} characters long; the store keeps at most "
-                              f"{limit} ({shown!r})")
+            for n, k in line_texts:
+                if len(value := getattr(ln, n)) > k:
+                    return _too_long(f"lines[{pos}].{n}", value, k)
         return None
 
     def clear_change_holds(self, conn: Connection, ids: Sequence[int]) -> None:
@@ -351,8 +364,14 @@ class DocumentWriter:
         # updates say what changed, as the holds do; read before the rows are overwritten
         changes = {id(p): self.diff(conn, p) for p in changing if p.action is Action.UPDATE}
         if changing:
-            customer_ids = self.ctx.matcher.customer_ids(conn, [p.document.customer
-                                                                 for p in changing])
+            matches = self.ctx.matcher.match_customers(conn, [p.document.customer
+                                                              for p in changing])
+            customer_ids = [m.id for m in matches]
+            for p, match in zip(changing, matches, strict=True):
+                # a retried chunk must not repeat the matcher's notes
+                if p.base_review_reasons is None:
+                    p.base_review_reasons = list(p.review_reasons)
+                p.review_reasons = p.base_review_reasons + ([match.note] if match.note else [])
             refs = [_ref(ln) for p in changing for ln in p.document.lines if ln.kind is _PRODUCT]
             product_ids = iter(self.ctx.matcher.product_ids(conn, refs))
             line_products: list[list[int | None]] = []
@@ -375,7 +394,8 @@ class DocumentWriter:
         by_pending = {id(w.pending): w for w in written}
         return [by_pending[id(p)] for p in batch]
 
-    def _write_changes(self, conn: Connection, batch: list[Pending], customer_ids: list[int],
+    def _write_changes(self, conn: Connection, batch: list[Pending],
+                       customer_ids: list[int | None],
                        line_products: list[list[int | None]],
                        changes: dict[int, dict[str, Any]]) -> list[Written]:
         bulk = self.bulk
@@ -451,7 +471,7 @@ class DocumentWriter:
         return changes
 
     # hooks ---------------------------------------------------------------------------------
-    def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
+    def row(self, values: Values, p: Pending, customer_id: int | None, stamp: Any) -> tuple[Any, ...]:
         """The document's row in ``tables.columns`` order (``stamp``: now, already converted)."""
         raise NotImplementedError
 
@@ -492,7 +512,7 @@ class OrderWriter(DocumentWriter):
             return f"status {o.status.value} is behind the stored {existing.status}"
         return ""
 
-    def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
+    def row(self, values: Values, p: Pending, customer_id: int | None, stamp: Any) -> tuple[Any, ...]:
         """The orders row."""
         o: Order = p.document
         ctx = self.ctx
@@ -564,7 +584,7 @@ class InvoiceWriter(DocumentWriter):
     document_type = Invoice
     line_type = InvoiceLine
 
-    def row(self, values: Values, p: Pending, customer_id: int, stamp: Any) -> tuple[Any, ...]:
+    def row(self, values: Values, p: Pending, customer_id: int | None, stamp: Any) -> tuple[Any, ...]:
         """The invoices row."""
         inv: Invoice = p.document
         ctx = self.ctx

@@ -1,7 +1,8 @@
 """Matching imported customers and products to the store's records, a chunk of documents at a time.
 
-Customers: a remembered link (platform, shop, external id), then VAT id, then company id, then e-mail;
-else a new customer is created and the link remembered. Products: code, then EAN, then exact name;
+Customers: a remembered link (platform, shop, external id), then VAT id, then company id, then
+e-mail when the name or company agrees too; else a new customer is created and the link remembered
+(see :meth:`Matcher.match_customers`). Products: code, then EAN, then exact name;
 an unknown product is created (profile ``unknown_product: create``, needs a code) or left unlinked.
 
 Lookups are cached for the whole run and missing keys are fetched with one query per chunk. The
@@ -19,8 +20,8 @@ from sqlalchemy import Connection, select
 
 from exchange.documents import Customer
 from exchange.store.catalog import insert_products
-from exchange.store.customers import insert_customers
-from exchange.store.links import insert_links
+from exchange.store.customers import insert_customers, update_customers
+from exchange.store.links import find_link, insert_links
 from exchange.store.schema import customers, links, products
 from exchange.store.types import utcnow
 
@@ -46,6 +47,43 @@ def customer_keys(customer: Customer) -> list[tuple[str, str]]:
     return keys
 
 
+ANONYMOUS_LINK = "(anonymous customer)"  # the link of a shop's one-off retail customer
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    """The local customer of a document, and what a person should know about the match."""
+
+    id: int | None
+    note: str = ""
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _who(customer: Customer) -> tuple[str, str]:
+    """(name, company) as the customer row keeps them."""
+    return (customer.name or customer.billing.name, customer.company or customer.billing.company)
+
+
+def _agrees(name: str, company: str, other_name: str, other_company: str) -> bool:
+    """Whether two people sharing an e-mail are the same: the name or the company agrees.
+
+    When either side names nobody (an e-mail alone), nothing contradicts the e-mail.
+    """
+    if not (name or company) or not (other_name or other_company):
+        return True
+    return bool((name and _norm(name) == _norm(other_name))
+                or (company and _norm(company) == _norm(other_company)))
+
+
+def _has_data(customer: Customer) -> bool:
+    """Whether the document says anything about its customer beyond the shop's id of them."""
+    return bool(customer.name or customer.company or customer.company_id or customer.vat_id
+                or customer.email or customer.phone or not customer.billing.is_empty())
+
+
 @dataclass(slots=True)
 class ProductRef:
     """What an order or invoice line tells about its product."""
@@ -60,11 +98,16 @@ class ProductRef:
 class Matcher:
     """Per-run caches of customer and product keys → local ids, filled a chunk at a time."""
 
-    def __init__(self, *, platform: str, shop: str, create_products: bool) -> None:
+    def __init__(self, *, platform: str, shop: str, create_products: bool,
+                 anonymous_customer: str = "", update_customers: bool = False) -> None:
         self.platform = platform
         self.shop = shop
         self.create_products = create_products
+        self.anonymous_customer = anonymous_customer
+        self.update_customers = update_customers
         self._customers: dict[tuple[str, str], int] = {}
+        # e-mail → the customers using it: (id, name, company)
+        self._emails: dict[str, list[tuple[int, str, str]]] = {}
         self._linked: set[str] = set()
         self._codes: dict[str, int] = {}
         self._eans: dict[str, int] = {}
@@ -81,7 +124,9 @@ class Matcher:
         """Forget every cache entry added since ``mark``."""
         while len(self._journal) > mark:
             container, key = self._journal.pop()
-            if isinstance(container, set):
+            if isinstance(container, list):
+                container.pop()
+            elif isinstance(container, set):
                 container.discard(key)
             else:
                 container.pop(key, None)
@@ -92,39 +137,112 @@ class Matcher:
             self._journal.append((container, key))
 
     # -- customers ----------------------------------------------------------------------------
-    def customer_ids(self, conn: Connection, batch: Sequence[Customer]) -> list[int]:
-        """The local id of each customer, matched or created."""
+    def customer_ids(self, conn: Connection, batch: Sequence[Customer]) -> list[int | None]:
+        """The local id of each customer, matched or created (None: no customer data at all)."""
+        return [m.id for m in self.match_customers(conn, batch)]
+
+    def match_customers(self, conn: Connection, batch: Sequence[Customer]) -> list[CustomerMatch]:
+        """Match or create each customer; a match says why a person needs to look at it.
+
+        A remembered link, the VAT id and the company id identify a customer. An e-mail does only
+        when the name or the company also agrees (people share a support address, a family one
+        inbox): otherwise a new customer is created and the match names the one sharing the e-mail.
+        A customer with no data at all becomes the profile's ``anonymous_customer``, or none.
+        """
         keyed = [customer_keys(c) for c in batch]
-        missing = {key for keys in keyed if not self._cached_customer(keys) for key in keys}
-        if missing:
-            self._fetch_customers(conn, missing)
-        result: list[int | None] = [self._cached_customer(keys) for keys in keyed]
+        strong = [[k for k in keys if k[0] != "email"] for keys in keyed]
+        emails = [next((v for kind, v in keys if kind == "email"), "") for keys in keyed]
+        unknown = [self._cached_customer(keys) is None for keys in strong]
+        missing = {key for keys, u in zip(strong, unknown, strict=True) if u for key in keys}
+        missing_emails = {e for e, u in zip(emails, unknown, strict=True)
+                          if u and e and e not in self._emails}
+        if missing or missing_emails:
+            self._fetch_customers(conn, missing, missing_emails)
+        found: list[int | None] = []
+        shared: list[tuple[str, int, str] | None] = []  # (e-mail, customer, who) sharing it
         new_rows: list[dict[str, Any]] = []
         new_keys: list[list[tuple[str, str]]] = []
-        pending: dict[tuple[str, str], int] = {}  # key → index in new_rows (one customer per key)
-        for i, keys in enumerate(keyed):
-            if result[i] is not None:
-                continue
-            same = next((pending[k] for k in keys if k in pending), None)
-            if same is None:
-                same = len(new_rows)
-                new_rows.append(self._customer_row(batch[i]))
-                new_keys.append(keys)
-            for k in keys:
-                pending.setdefault(k, same)
-            result[i] = -1 - same  # placeholder until the insert returns ids
+        new_people: list[tuple[str, str, str]] = []  # (e-mail, name, company) of new ones
+        in_batch: dict[tuple[str, str], int] = {}  # key → placeholder (-1 - index in new_rows)
+        batch_emails: dict[str, list[tuple[int, str, str]]] = {}
+        existing: list[tuple[int, Customer]] = []
+        for i, customer in enumerate(batch):
+            keys = strong[i]
+            cid = self._cached_customer(keys)
+            if cid is None:
+                cid = next((in_batch[k] for k in keys if k in in_batch), None)
+            name, company = _who(customer)
+            sharing: tuple[str, int, str] | None = None
+            if cid is None and emails[i]:
+                candidates = self._emails.get(emails[i], []) + batch_emails.get(emails[i], [])
+                cid = next((c for c, n, co in candidates if _agrees(name, company, n, co)), None)
+                if cid is None and candidates:
+                    other, other_name, other_company = candidates[0]
+                    sharing = (emails[i], other, other_name or other_company)
+            if cid is None:
+                if not _has_data(customer):
+                    found.append(self._anonymous(conn) if self.anonymous_customer else None)
+                    shared.append(None)
+                    continue
+                cid = -1 - len(new_rows)
+                new_rows.append(self._customer_row(customer))
+                new_keys.append(keys + ([("email", emails[i])] if emails[i] else []))
+                new_people.append((emails[i], name, company))
+                for k in keys:
+                    in_batch.setdefault(k, cid)
+                if emails[i]:
+                    batch_emails.setdefault(emails[i], []).append((cid, name, company))
+            elif cid > 0 and self.update_customers:
+                existing.append((cid, customer))
+            found.append(cid)
+            shared.append(sharing)
+        ids: list[int] = []
         if new_rows:
             ids = insert_customers(conn, new_rows)
             link_rows = []
             now = utcnow()
-            for keys, cid in zip(new_keys, ids, strict=True):
+            for keys, person, cid in zip(new_keys, new_people, ids, strict=True):
                 for k in keys:
-                    self._remember(self._customers, k, cid)
+                    if k[0] != "email":
+                        self._remember(self._customers, k, cid)
+                email, name, company = person
+                if email:
+                    people = self._emails.setdefault(email, [])
+                    people.append((cid, name, company))
+                    self._journal.append((people, None))
                 if keys:
                     link_rows.append(self._link_row(keys[0], cid, now))
             self._write_links(conn, link_rows)
-            result = [ids[-1 - r] if r is not None and r < 0 else r for r in result]
-        return [int(r) for r in result if r is not None]
+        if existing:
+            update_customers(conn, [self._customer_row(c) | {"id": cid} for cid, c in existing])
+
+        def real(cid: int | None) -> int | None:
+            return ids[-1 - cid] if cid is not None and cid < 0 else cid
+
+        matches = []
+        for cid, sharing in zip(found, shared, strict=True):
+            note = ""
+            if sharing is not None:
+                email, other, who = sharing
+                note = (f"customer: the e-mail {email} is also that of customer #{real(other)} "
+                        f"({who or 'no name'}), whose name and company differ; a new customer "
+                        "was created")
+            matches.append(CustomerMatch(real(cid), note))
+        return matches
+
+    def _anonymous(self, conn: Connection) -> int:
+        """The shop's one-off retail customer (``anonymous_customer``), created once."""
+        key = ("ext", ANONYMOUS_LINK)
+        cid = self._customers.get(key)
+        if cid is None:
+            cid = find_link(conn, self.platform, self.shop, "customer", ANONYMOUS_LINK)
+            if cid is None:
+                now = utcnow()
+                (cid,) = insert_customers(conn, [self._customer_row(
+                    Customer(name=self.anonymous_customer))])
+                self._write_links(conn, [self._link_row(key, cid, now)])
+            self._remember(self._customers, key, cid)
+        return cid
 
     def _cached_customer(self, keys: list[tuple[str, str]]) -> int | None:
         for key in keys:
@@ -133,7 +251,8 @@ class Matcher:
                 return found
         return None
 
-    def _fetch_customers(self, conn: Connection, keys: set[tuple[str, str]]) -> None:
+    def _fetch_customers(self, conn: Connection, keys: set[tuple[str, str]],
+                         emails: set[str]) -> None:
         by_kind: dict[str, list[str]] = {}
         for kind, value in keys:
             by_kind.setdefault(kind, []).append(value)
@@ -144,14 +263,21 @@ class Matcher:
             for ext, local_id in rows:
                 self._customers.setdefault(("ext", ext), int(local_id))
                 self._linked.add(ext)
-        for kind, column in (("vat", customers.c.vat_id), ("cid", customers.c.company_id),
-                             ("email", customers.c.email)):
-            # e-mails are compared lower-cased; customers we create store them so
+        for kind, column in (("vat", customers.c.vat_id), ("cid", customers.c.company_id)):
             for values in _batches(by_kind.get(kind, [])):
                 query = select(customers.c.id, column).where(column.in_(values)).order_by(
                     customers.c.id)
                 for cid, value in conn.execute(query):
                     self._customers.setdefault((kind, value), int(cid))
+        # e-mails are compared lower-cased; customers we create store them so
+        for values in _batches(sorted(emails)):
+            for value in values:
+                self._emails.setdefault(value, [])
+            query = select(customers.c.id, customers.c.email, customers.c.name,
+                           customers.c.company).where(customers.c.email.in_(values)).order_by(
+                customers.c.id)
+            for row in conn.execute(query):
+                self._emails[row[1]].append((int(row[0]), row[2] or "", row[3] or ""))
 
     @staticmethod
     def _customer_row(customer: Customer) -> dict[str, Any]:
