@@ -187,6 +187,11 @@ class LinesSpec(Section):
         return None
 
     @property
+    def skip_path(self) -> str | None:
+        """A path whose value marks a line that is not read (orders and invoices)."""
+        return None
+
+    @property
     def parameters(self) -> tuple[str, str, str] | None:
         """(path, name, value) of variant parameters."""
         return None
@@ -197,6 +202,15 @@ class _ClassifiedLines(LinesSpec):
         None, alias="classify",
         description="the value map that turns `fields.kind` into a line kind (its values must be "
                     "product, shipping, payment, discount or other)")
+
+    skip_when: XmlPath | None = Field(
+        None, description="a path relative to the line: a line where it has a value is not read "
+                          "(Magento 2's child rows of configurable products: `parent_item_id`)")
+
+    @property
+    def skip_path(self) -> str | None:
+        """A path whose value marks a line that is not read."""
+        return self.skip_when
 
     @field_validator("classify_map")
     @classmethod

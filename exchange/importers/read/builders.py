@@ -39,6 +39,7 @@ LINES = "lines"
 VARIANTS = "variants"
 PARAMETERS = "parameters"
 ALT = "\x01"
+SKIP = "\x02skip"  # a line's lines.skip_when value
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 _ONE = Decimal(1)
@@ -60,7 +61,10 @@ def plan(mapping: RecordMapping) -> tuple[dict[str, str], dict[str, Group]]:
                 fields[f"totals.{i}.{attr}"] = path
     groups: dict[str, Group] = {}
     if mapping.lines is not None:
-        groups[LINES] = Group(mapping.lines.path, _paths(mapping.lines.fields))
+        line_paths = _paths(mapping.lines.fields)
+        if mapping.lines.skip_path:
+            line_paths[SKIP] = mapping.lines.skip_path
+        groups[LINES] = Group(mapping.lines.path, line_paths)
     if mapping.variants is not None:
         sub: dict[str, Group] = {}
         if mapping.variants.parameters is not None:
@@ -140,6 +144,9 @@ class Builder:
         """Put each field's constant default where the file left it empty or missing."""
         if self._defaults or self._alts:
             _fill(values, self._defaults, self._alts)
+        items = values.get(LINES)
+        if items and any(item.get(SKIP) for item in items):  # lines.skip_when: not read
+            values[LINES] = items = [item for item in items if not item.get(SKIP)]
         if self._line_defaults or self._line_alts:
             for item in values.get(LINES, ()):
                 _fill(item, self._line_defaults, self._line_alts)
