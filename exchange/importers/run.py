@@ -292,7 +292,7 @@ class FileImport:
     def _execute(self, records: Iterable[Record]) -> None:
         report = self.report
         progress = self.request.progress
-        with self.store.connect() as conn:
+        with self.store.connect(write=True) as conn:
             trans = conn.begin()
             try:
                 if not report.dry_run:  # a concurrent import of this file: wait for it, then skip

@@ -1,6 +1,7 @@
 """Pull: take complete remote files into an inbox exactly once, and clean the remote up after import.
 
-A file is downloaded as ``NAME.part`` and renamed when complete; a file still being written is left
+A file is downloaded as ``NAME.PID-TOKEN.part`` (concurrent pulls into one inbox never share it) and
+linked to its final name when complete, never over a different file; a file still being written is left
 for the next run (size and mtime stable across two listings, or a done-file, per endpoint). What was
 seen is kept in the store's ``processed_files`` (source, name, size, mtime, sha256), never guessed
 from modification times: a file with an older mtime is still taken, and content already imported
@@ -14,6 +15,7 @@ import hashlib
 import logging
 import os
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -115,13 +117,46 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _local_name(inbox: Path, name: str, sha: str) -> Path:
-    """``inbox/name``, unless a different file already waits there under that name."""
-    target = inbox / name
-    if target.exists() and _sha256(target) != sha:
-        stem, dot, ext = name.rpartition(".")
-        target = inbox / (f"{stem}-{sha[:12]}.{ext}" if dot and stem else f"{name}-{sha[:12]}")
-    return target
+#: A download's temporary file left by a killed pull is deleted after this long (seconds).
+STALE_PART_SECONDS = 3600
+
+
+def part_path(inbox: Path, name: str) -> Path:
+    """Where a download is written: a name of its own, so two pulls never write one file."""
+    return inbox / f"{name}.{os.getpid()}-{secrets.token_hex(4)}.part"
+
+
+def drop_stale_parts(inbox: Path, now: float | None = None) -> None:
+    """Delete the ``.part`` files of pulls killed more than an hour ago."""
+    limit = (now if now is not None else time.time()) - STALE_PART_SECONDS
+    for path in inbox.glob("*.part"):
+        try:
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            continue  # gone meanwhile, or not ours to delete
+
+
+def settle_download(part: Path, inbox: Path, name: str, sha: str) -> Path:
+    """Give a complete download its final name: ``inbox/name``, or ``name-SHA12`` when a different
+    file already waits under that name. Linked, so a concurrent pull can never replace a file."""
+    stem, dot, ext = name.rpartition(".")
+    hashed = inbox / (f"{stem}-{sha[:12]}.{ext}" if dot and stem else f"{name}-{sha[:12]}")
+    for target in (inbox / name, hashed):
+        try:
+            os.link(part, target)
+        except FileExistsError:
+            if _sha256(target) != sha:
+                continue
+        except OSError:  # no hard links on this file system: check, then replace
+            if target.exists() and _sha256(target) != sha:
+                continue
+            os.replace(part, target)
+            return target
+        part.unlink()
+        return target
+    os.replace(part, hashed)  # a different file under our own hash: not expected
+    return hashed
 
 
 def _candidates(listing: list[RemoteFile], ep: Endpoint, out: PullOutcome) -> list[RemoteFile]:
@@ -219,6 +254,7 @@ def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], s
     ep = parse_endpoint(endpoint)
     inbox = Path(inbox_dir)
     inbox.mkdir(parents=True, exist_ok=True)
+    drop_stale_parts(inbox)
     if ep.scheme in HTTP_SCHEMES:
         from exchange.sync.pull_http import pull_http  # conditional GETs instead of listings
         from exchange.transport.http import HTTPTransport
@@ -290,7 +326,7 @@ def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f:
         out.skipped.append(Skipped(f.name, f"already {settled['status']} "
                                            f"(record {settled['id']})"))
         return None
-    part = inbox / (f.name + ".part")
+    part = part_path(inbox, f.name)
     digest: Any = _BackgroundHash() if f.size > BACKGROUND_HASH_SIZE else hashlib.sha256()
     try:
         t.download(f, part, digest.update)
@@ -312,8 +348,7 @@ def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f:
         _cleanup_remote(t, ep, f.name, True)
         out.skipped.append(Skipped(f.name, f"same content already imported (record {done['id']})"))
         return None
-    target = _local_name(inbox, f.name, sha)
-    os.replace(part, target)
+    target = settle_download(part, inbox, f.name, sha)
     waiting = seen.find(f.name, (FileStatus.DOWNLOADED,), sha256=sha)
     return _Pending(f, target, sha, int(waiting["id"]) if waiting else None)
 

@@ -9,7 +9,6 @@ the same source is recorded as a duplicate and not offered again.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from exchange.errors import TransportError
@@ -21,10 +20,11 @@ from exchange.sync.pull import (
     PullOutcome,
     Skipped,
     _BackgroundHash,
-    _local_name,
     _Pending,
     _record,
     _Seen,
+    part_path,
+    settle_download,
 )
 from exchange.transport import Endpoint, RemoteFile, check_name, open_transport
 from exchange.transport.http import HTTPTransport
@@ -91,7 +91,7 @@ def _fetch_one(t: HTTPTransport, source: str, inbox: Path, store: Store, seen: _
     name = check_name(path.rsplit("/", 1)[-1])
     url = t.url_of(path)
     before = known.get(url, Validators())
-    part = inbox / f"{name}.part"
+    part = part_path(inbox, name)
     digest = _Digest()
     try:
         fetched = t.fetch(path, part, etag=before.etag, last_modified=before.last_modified,
@@ -117,7 +117,6 @@ def _fetch_one(t: HTTPTransport, source: str, inbox: Path, store: Store, seen: _
                                      mtime=remote.mtime, report={"duplicate_of": done["id"]})])
         out.skipped.append(Skipped(name, f"same content already imported (record {done['id']})"))
         return None
-    target = _local_name(inbox, name, sha)
-    os.replace(part, target)
+    target = settle_download(part, inbox, name, sha)
     waiting = seen.find(name, (FileStatus.DOWNLOADED,), sha256=sha)
     return _Pending(remote, target, sha, int(waiting["id"]) if waiting else None)

@@ -40,19 +40,22 @@ def test_a_constraint_violation_is_not_retryable(store: Store) -> None:
 
 def test_a_locked_database_is_retryable(tmp_path: Path) -> None:
     path = tmp_path / "locked.db"
-    with Store(f"sqlite:///{path}") as store:
+    with Store(f"sqlite:///{path}", busy_seconds=0.2) as store:
         holder = sqlite3.connect(path, isolation_level=None)
         try:
             holder.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
-            with store.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA busy_timeout=1")
-                with pytest.raises(sa.OperationalError) as raw:
-                    conn.exec_driver_sql("DELETE FROM schema_version WHERE version < 0")
+            # a deferred transaction (the engine's own writers wait)
+            with store.connect() as conn, pytest.raises(sa.OperationalError) as raw:
+                conn.exec_driver_sql("DELETE FROM schema_version WHERE version < 0")
+            with pytest.raises(StoreError) as waited, store.begin() as conn:
+                conn.exec_driver_sql("DELETE FROM schema_version WHERE version < 0")
         finally:
             holder.close()
     error = store_error(raw.value)
     assert isinstance(error, StoreError) and error.retryable
     assert "locked" in str(error)
+    assert waited.value.retryable
+    assert "busy" in str(waited.value)
 
 
 def test_a_lost_connection_is_retryable() -> None:
