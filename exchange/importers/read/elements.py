@@ -17,7 +17,7 @@ from lxml import etree
 from exchange.errors import XmlSyntaxError
 from exchange.importers.read.lxml_errors import CAUGHT, translate
 from exchange.importers.read.repair import AmpersandRepair, RepairLog
-from exchange.importers.read.source import SourceFile
+from exchange.importers.read.source import SourceFile, refuse_dtd
 
 
 def _local(tag: str) -> str:
@@ -68,7 +68,9 @@ def iter_elements(source: SourceFile | Path, record_paths: tuple[str, ...], *,
             )
         except LookupError as exc:
             raise XmlSyntaxError(f"cannot open the file: {exc}", file=file) from exc
-        yield from _records(context, targets, depths)
+        yield from _records(context, targets, depths, file)
+        if context.root is not None:  # no record at all: what the whole parse saw
+            refuse_dtd(context.root.getroottree(), file)
     except CAUGHT as exc:
         raise translate(exc, file=file, schema_in_use=schema is not None) from exc
     except (OSError, UnicodeError, LookupError) as exc:
@@ -77,11 +79,15 @@ def iter_elements(source: SourceFile | Path, record_paths: tuple[str, ...], *,
         fh.close()
 
 
-def _records(context: etree.iterparse, targets: set[tuple[str, ...]], depths: set[int]
-             ) -> Iterator[etree._Element]:
+def _records(context: etree.iterparse, targets: set[tuple[str, ...]], depths: set[int],
+             file: str) -> Iterator[etree._Element]:
     last_parent: etree._Element | None = None  # parent of the last matched record
     last_tag = ""
+    checked = False
     for _event, elem in context:
+        if not checked:  # the prolog is parsed by now: refuse a DTD before the first record
+            refuse_dtd(elem.getroottree(), file)
+            checked = True
         parent = elem.getparent()
         if parent is not None and parent is last_parent and elem.tag == last_tag:
             # Same parent as the previous record: its ancestry already matched.

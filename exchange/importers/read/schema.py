@@ -18,7 +18,7 @@ from lxml import etree
 
 from exchange.errors import ConfigError, SchemaError, XmlSyntaxError
 from exchange.importers.read.lxml_errors import CAUGHT, translate
-from exchange.importers.read.source import SourceFile
+from exchange.importers.read.source import SourceFile, refuse_dtd
 
 STREAMING_THRESHOLD = 20 * 1024 * 1024
 
@@ -61,6 +61,7 @@ def validate_small(source: SourceFile, schema_path: Path) -> bytes:
         tree = etree.parse(io.BytesIO(data), parser)
     except CAUGHT as exc:
         raise translate(exc, file=str(source.path)) from exc
+    refuse_dtd(tree, str(source.path))
     try:
         # an lxml tree, so that each error knows its element's source line
         errors = list(schema.iter_errors(tree))

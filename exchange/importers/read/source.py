@@ -3,10 +3,13 @@
 :meth:`SourceFile.scan` reads the file a block at a time and finds everything the import needs to
 know before parsing: its size, its sha256 (or takes the one a download already computed), its number
 of lines (to estimate progress from a record's line), how its bytes are decoded and whether its
-prolog is acceptable. Encodings: a BOM or the XML declaration is honoured by libxml2; a file with
-neither that is not valid UTF-8 is read in the profile's ``encoding_fallback`` (e.g. windows-1250),
-or refused with the line of the first bad byte — never silently turned into mojibake. A prolog that
-declares a DOCTYPE or ENTITY is refused before parsing (XXE, billion laughs).
+prolog is acceptable. Encodings: a BOM or the XML declaration is honoured by libxml2; UTF-16 and
+UTF-32 without a BOM are told by the bytes of ``<?x`` (XML 1.0 appendix F), as libxml2 tells them,
+and a declaration that names another encoding family is refused; a file with none of these that is
+not valid UTF-8 is read in the profile's ``encoding_fallback`` (e.g. windows-1250), or refused with
+the line of the first bad byte — never silently turned into mojibake. A prolog that declares a
+DOCTYPE or ENTITY is refused before parsing (XXE, billion laughs), read in the encoding found; the
+parsers check once more what libxml2 itself saw (:func:`refuse_dtd`), so no guess decides alone.
 
 The verdict is kept, not raised, so that a refused file still has its size and sha256 for the
 report; :meth:`SourceFile.require_sound` raises it when reading starts. Parsing then opens the file
@@ -20,13 +23,30 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from exchange.errors import XmlSyntaxError
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 HEAD_BYTES = 1 << 20
 _BLOCK = 1 << 20
 _DECL_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_DECL_TEXT_RE = re.compile(r"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+#: XML 1.0 appendix F: the first four bytes of ``<?xm`` without a byte order mark.
+_NO_BOM: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+)
+#: Byte orders and encodings of appendix F that no shop sends: refused, never guessed.
+_UNUSUAL: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00<\x00", "UCS-4 in the byte order 2143"),
+    (b"\x00<\x00\x00", "UCS-4 in the byte order 3412"),
+    (b"Lo\xa7\x94", "EBCDIC"),
+)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -41,7 +61,7 @@ class SourceEncoding:
     """How a file's bytes are decoded: ``declared`` by BOM/declaration, else detected or fallback."""
 
     name: str
-    how: str  # "bom" | "declared" | "utf-8" | "fallback"
+    how: str  # "bom" | "detected" | "declared" | "utf-8" | "fallback"
     override: str | None  # passed to libxml2 when the file itself does not say
 
 
@@ -139,7 +159,36 @@ class _Utf8Check:
 
 
 def _declares_encoding(head: bytes) -> bool:
-    return head.startswith(tuple(bom for bom, _ in _BOMS)) or _DECL_RE.match(head) is not None
+    starts = tuple(bom for bom, _ in (*_BOMS, *_NO_BOM, *_UNUSUAL))
+    return head.startswith(starts) or _DECL_RE.match(head) is not None
+
+
+def _family(name: str) -> str:
+    """"utf-16" for any UTF-16 name, "utf-32" for UTF-32/UCS-4, else the name itself."""
+    canonical = codecs.lookup(name).name
+    if canonical.startswith("utf-16"):
+        return "utf-16"
+    if canonical.startswith("utf-32"):
+        return "utf-32"
+    return canonical
+
+
+def _detected(path: Path, head: bytes, name: str) -> SourceEncoding:
+    """UTF-16/32 without a BOM; its declaration, if any, must name the same encoding family."""
+    usable = len(head) - len(head) % 4
+    text = head[:usable].decode(name, errors="replace")
+    match = _DECL_TEXT_RE.match(text)
+    if match:
+        declared = match.group(1)
+        try:
+            same = _family(declared) == _family(name)
+        except LookupError:
+            raise XmlSyntaxError(f"unknown encoding {declared!r} in the XML declaration",
+                                 file=str(path), line=1) from None
+        if not same:
+            raise XmlSyntaxError(f"the XML declaration says {declared!r} but the file is "
+                                 f"{name.upper()} (by its first bytes)", file=str(path), line=1)
+    return SourceEncoding(name, "detected", None)
 
 
 def _encoding(path: Path, head: bytes, utf8: _Utf8Check | None,
@@ -147,6 +196,13 @@ def _encoding(path: Path, head: bytes, utf8: _Utf8Check | None,
     for bom, name in _BOMS:
         if head.startswith(bom):
             return SourceEncoding(name, "bom", None)
+    for start, what in _UNUSUAL:
+        if head.startswith(start):
+            raise XmlSyntaxError(f"the file is in {what}: not supported, send UTF-8 or UTF-16",
+                                 file=str(path), line=1)
+    for start, name in _NO_BOM:
+        if head.startswith(start):
+            return _detected(path, head, name)
     match = _DECL_RE.match(head)
     if match:
         declared = match.group(1).decode("ascii")
@@ -168,7 +224,10 @@ def _encoding(path: Path, head: bytes, utf8: _Utf8Check | None,
 
 def _check_prolog(path: Path, head: bytes, encoding: SourceEncoding, *, complete: bool) -> None:
     """Refuse a DOCTYPE or ENTITY declaration before the root element (XXE, billion laughs)."""
-    codec = encoding.name if encoding.name.lower().startswith(("utf-16", "utf-32")) else "latin-1"
+    wide = encoding.name.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+    codec = encoding.name if wide else "latin-1"
+    if wide:
+        head = head[:len(head) - len(head) % 4]
     text = head.decode(codec, errors="replace").lstrip("\ufeff")
     pos = 0
     while True:
@@ -189,3 +248,14 @@ def _check_prolog(path: Path, head: bytes, encoding: SourceEncoding, *, complete
                                  file=str(path), line=line)
         else:
             return
+
+
+def refuse_dtd(tree: etree._ElementTree, file: str) -> None:
+    """Refuse a document in which libxml2 saw a DOCTYPE: an internal subset (entities), an external
+    DTD or its system/public id — whatever encoding the prolog check believed the file was in."""
+    info = tree.docinfo
+    doctype = str(getattr(info, "doctype", ""))  # not in lxml-stubs
+    if (doctype or info.internalDTD is not None or info.externalDTD is not None
+            or info.system_url or info.public_id):
+        raise XmlSyntaxError("DOCTYPE/ENTITY declarations are not allowed (XXE protection); "
+                             "the parser found one", file=file, line=1)
