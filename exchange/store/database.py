@@ -136,7 +136,8 @@ class Store:
             raise ConfigError(f"unsupported database URL {parsed.render_as_string()}") from exc
         except ImportError as exc:
             raise ConfigError(
-                f"database driver missing for {parsed.drivername}: pip install 'exchange[postgres]'"
+                f"database driver missing for {parsed.drivername}: pip install 'psycopg[binary]' "
+                f"(the postgres extra of eshop-erp-exchange)"
             ) from exc
         if migrate:
             self.migrate()
