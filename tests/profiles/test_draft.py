@@ -129,3 +129,98 @@ def test_a_draft_with_at_most_three_edits_books_what_the_bundled_profile_books(
         ids = [int(r[0]) for r in conn.execute(orders.select().with_only_columns(orders.c.id))]
         booked = [_booked(document_view(conn, "orders", i)) for i in ids]
     assert booked == [_booked(d) for d in golden["documents"].values()]
+
+
+# A shape no sample has: Czech names, windows-1250, CDATA, decimal commas with a space for
+# thousands, a day-first date. Invented for this test.
+CZECH_EXPORT = """<?xml version="1.0" encoding="windows-1250"?>
+<EXPORT>
+  <OBJEDNAVKY>
+    <OBJEDNAVKA>
+      <ID_OBJEDNAVKY>501</ID_OBJEDNAVKY>
+      <CISLO_OBJEDNAVKY>2026-0501</CISLO_OBJEDNAVKY>
+      <DATUM>01.03.2026 10:15</DATUM>
+      <STAV><![CDATA[Vyřizuje se]]></STAV>
+      <MENA>CZK</MENA>
+      <CENA_CELKEM>1 834,50</CENA_CELKEM>
+      <ZPUSOB_PLATBY><![CDATA[Dobírka]]></ZPUSOB_PLATBY>
+      <ZAKAZNIK>
+        <EMAIL>petr.dvorak@example.cz</EMAIL>
+        <TELEFON>+420 602 111 222</TELEFON>
+        <JMENO>Petr</JMENO>
+        <PRIJMENI>Dvořák</PRIJMENI>
+        <ULICE>Na Příkopě 5</ULICE>
+        <MESTO>Plzeň</MESTO>
+        <PSC>301 00</PSC>
+        <ZEME>Česká republika</ZEME>
+      </ZAKAZNIK>
+      <POLOZKY>
+        <POLOZKA>
+          <KOD>CAJ-01</KOD>
+          <NAZEV><![CDATA[Čaj zelený & jasmín]]></NAZEV>
+          <MNOZSTVI>3</MNOZSTVI>
+          <CENA>511,50</CENA>
+          <SAZBA_DPH>12</SAZBA_DPH>
+        </POLOZKA>
+        <POLOZKA>
+          <KOD>HRN-02</KOD>
+          <NAZEV>Hrnek</NAZEV>
+          <MNOZSTVI>1</MNOZSTVI>
+          <CENA>300,00</CENA>
+          <SAZBA_DPH>21</SAZBA_DPH>
+        </POLOZKA>
+      </POLOZKY>
+    </OBJEDNAVKA>
+    <OBJEDNAVKA>
+      <ID_OBJEDNAVKY>502</ID_OBJEDNAVKY>
+      <CISLO_OBJEDNAVKY>2026-0502</CISLO_OBJEDNAVKY>
+      <DATUM>02.03.2026 08:00</DATUM>
+      <STAV><![CDATA[Nová]]></STAV>
+      <MENA>EUR</MENA>
+      <CENA_CELKEM>12,10</CENA_CELKEM>
+      <ZPUSOB_PLATBY><![CDATA[Převodem]]></ZPUSOB_PLATBY>
+      <ZAKAZNIK>
+        <EMAIL>anna@example.sk</EMAIL>
+        <JMENO>Anna</JMENO>
+        <PRIJMENI>Horváthová</PRIJMENI>
+        <MESTO>Košice</MESTO>
+        <ZEME>Slovensko</ZEME>
+      </ZAKAZNIK>
+      <POLOZKY>
+        <POLOZKA>
+          <KOD>HRN-02</KOD>
+          <NAZEV>Hrnek</NAZEV>
+          <MNOZSTVI>1</MNOZSTVI>
+          <CENA>12,10</CENA>
+          <SAZBA_DPH>21</SAZBA_DPH>
+        </POLOZKA>
+      </POLOZKY>
+    </OBJEDNAVKA>
+  </OBJEDNAVKY>
+</EXPORT>
+"""
+
+
+def test_a_czech_windows_1250_export_with_cdata_imports_without_an_edit(
+        sqlite_store: Store, tmp_path: Path) -> None:
+    sample = tmp_path / "objednavky.xml"
+    sample.write_bytes(CZECH_EXPORT.encode("cp1250"))
+    draft = draft_profile(sample, "mine")
+    assert (draft.record, draft.lines_path) == ("/EXPORT/OBJEDNAVKY/OBJEDNAVKA", "POLOZKY/POLOZKA")
+    assert '      created_at: {path: DATUM, format: "%d.%m.%Y %H:%M"}\n' in draft.text
+    path = tmp_path / "mine.yaml"
+    path.write_text(draft.text, encoding="utf-8")
+
+    report = import_file(sqlite_store, sample, load_profile(path), "orders",
+                         quarantine=tmp_path / "q")
+
+    assert report.counts[Outcome.IMPORTED] == 2, report.documents
+    with sqlite_store.connect() as conn:
+        first = document_view(conn, "orders", 1)
+    assert (first["number"], first["total"], first["currency"], first["status"]) == (
+        "2026-0501", "1834.5", "CZK", "processing")
+    assert first["ordered_at"] == "2026-03-01T09:15:00+00:00"
+    assert first["customer"]["email"] == "petr.dvorak@example.cz"
+    assert first["billing"]["country"] == "CZ"
+    assert [(ln["code"], ln["name"], ln["quantity"], ln["unit_price"]) for ln in first["lines"]] == [
+        ("CAJ-01", "Čaj zelený & jasmín", "3", "511.5"), ("HRN-02", "Hrnek", "1", "300")]
