@@ -69,6 +69,9 @@ class Bulk:
         self._last_ts: tuple[datetime | None, Any] = (None, None)
         # SQLite keeps Decimals as exact text; a file repeats the same few prices and quantities
         self._texts: Memo[Decimal | None, str | None] = Memo(_text, _same_text)
+        if self.sqlite:
+            # a million calls in a big import: the memo's own C lookup, not a method around it
+            self.dec = self._texts.__getitem__  # type: ignore[method-assign,assignment]
 
     def dec(self, value: Decimal | None) -> Any:
         """A Decimal for a ``Dec`` column."""
