@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 
 from exchange.config import AutoRealiseSection, DocumentType
 from exchange.documents import InvoiceKind, OrderStatus
+from exchange.handoff.money import breakdown
 from exchange.store import Store
 from exchange.store.bulk import Bulk
 from exchange.store.history import EVENT_COLUMNS, record_events
@@ -79,6 +80,7 @@ class RealiseSettings:
 
     shops: dict[str, ShopRules] = field(default_factory=dict)
     numbering: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PATTERNS))
+    home_currency: str = "CZK"  # a document in it states its total as the home-currency total
 
     def rules(self, shop: str) -> ShopRules:
         """A shop's rules (the defaults for a shop not configured)."""
@@ -314,6 +316,9 @@ def _issue(conn: Connection, bulk: Bulk, order: dict[str, Any], lines: list[dict
                order_id=full["id"],
                delivery_address=full["delivery_address"] or None)
     doc_lines = [{c: ln[c] for c in _LINE_COPIED} for ln in lines]
+    _complete_vat(row, doc_lines)
+    if row["home_currency_total"] is None and row["currency"] == settings.home_currency:
+        row["home_currency_total"] = row["total"]
     row["content_hash"] = content_hash(row, doc_lines)
     insert_issued_document(conn, row, doc_lines)
     issues = _stock_issues(full, lines, f"{kind.value} {number} (order {full['number']})")
@@ -324,6 +329,24 @@ def _issue(conn: Connection, bulk: Bulk, order: dict[str, Any], lines: list[dict
         levels[(item.product_id, item.warehouse_id)] = (on_hand - item.quantity,
                                                         max(reserved - item.reserved, Decimal(0)))
     return number
+
+
+def _complete_vat(row: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    """A tax document states its VAT per rate: from the order, else worked out from its lines."""
+    if not lines or (row["vat_breakdown"] and row["total_net"] is not None
+                     and row["total_vat"] is not None):
+        return
+    bands = breakdown(lines, bool(row["prices_include_vat"]))
+    if not row["vat_breakdown"]:
+        row["vat_breakdown"] = [{k: _plain(v) for k, v in band.items()} for band in bands]
+    if row["total_net"] is None:
+        row["total_net"] = sum((b["net"] for b in bands), Decimal(0))
+    if row["total_vat"] is None:
+        row["total_vat"] = sum((b["vat"] for b in bands), Decimal(0))
+
+
+def _plain(value: Decimal) -> str:
+    return "0" if value == 0 else format(value.normalize(), "f")
 
 
 def _stock_issues(order: dict[str, Any], lines: list[dict[str, Any]],
@@ -354,5 +377,6 @@ def settings_from_config(config: Any | None) -> RealiseSettings:
         return RealiseSettings()
     shops = {name: ShopRules(DocumentType(s.document_type), s.payment_terms_days, s.auto_realise)
              for name, s in config.shops.items()}
-    return RealiseSettings(shops=shops, numbering=dict(config.numbering))
+    home = config.company.currency if config.company is not None else "CZK"
+    return RealiseSettings(shops=shops, numbering=dict(config.numbering), home_currency=home)
 

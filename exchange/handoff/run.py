@@ -18,7 +18,7 @@ from exchange.errors import ConfigError, SchemaError
 from exchange.handoff.pohoda import PackOutcome, PackSettings, pack_items, write_pack
 from exchange.handoff.validate import load_schema, schema_dir, validate_file
 from exchange.store import Store
-from exchange.store.erp import HandoffDocument, documents_to_hand_off, record_sent
+from exchange.store.erp import HandoffDocument, Sent, documents_to_hand_off, record_sent
 from exchange.store.history import record_event
 from exchange.store.types import utcnow
 
@@ -100,8 +100,9 @@ def hand_off(store: Store, request: HandoffRequest, *, job: str = "",
         raise ConfigError("give an output (-o) or an endpoint (--to), one of them")
     schema = load_schema(request.fmt, str(schema_dir(request.fmt, request.xsd)))
     if request.fmt == "isdoc":
-        raise ConfigError("ISDOC handoff is not built yet")
-    result = _hand_off_pohoda(store, request, schema)
+        result = _hand_off_isdoc(store, request, schema)
+    else:
+        result = _hand_off_pohoda(store, request, schema)
     with store.begin() as conn:
         for name, reason in result.left_out:
             record_event(conn, kind="handoff_left_out", level="warning", job=job, run_id=run_id,
@@ -172,3 +173,65 @@ def _push(store: Store, request: HandoffRequest, result: HandoffResult, files: l
     else:
         result.push_status = "queued"
         result.push_error = next((p.entry.last_error for p in pushed if p.waiting), "")
+
+
+def _hand_off_isdoc(store: Store, request: HandoffRequest, schema: Any) -> HandoffResult:
+    """One validated ISDOC file per invoice and credit note; all written, or none recorded."""
+    from lxml import etree
+
+    from exchange.errors import DocumentError
+    from exchange.handoff.isdoc import ISDOC_KINDS, isdoc_invoice
+    from exchange.handoff.validate import validate_tree
+
+    if request.kind != "invoices":
+        raise ConfigError("ISDOC carries invoices and credit notes: hand orders off as pohoda")
+    if request.company is None:
+        raise ConfigError("ISDOC needs the supplier: add company: (name, ico, dic, address, "
+                          "bank account) to exchange.yaml")
+    result = HandoffResult(request.kind, request.fmt)
+    folder = request.output if request.output is not None else request.staging / "isdoc"
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    sent = []
+    try:
+        for doc in _documents(store, request, kinds=ISDOC_KINDS):
+            row = doc.row
+            name = f"invoices:{row['shop']}:{row['number']}"
+            try:
+                tree = isdoc_invoice(doc, request.company, home_currency=request.pack.home_currency)
+            except DocumentError as exc:
+                result.left_out.append((name, exc.message))
+                continue
+            safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in row["number"])
+            target = folder / f"{row['shop']}-{safe}.isdoc"
+            data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+            try:
+                validate_tree(etree.fromstring(data), schema, shown_as=str(target))
+            except DocumentError:
+                target.with_name(target.name + ".invalid").write_bytes(data)
+                raise
+            partial = target.with_name(target.name + ".partial")
+            partial.write_bytes(data)
+            written.append(partial)
+            if doc.previous is not None:
+                result.updates += 1
+            sent.append(Sent("invoices", int(row["id"]), row["content_hash"],
+                             f"isdoc-{row['id']}", str(target)))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    finals = []
+    for partial in written:
+        final = partial.with_name(partial.name.removesuffix(".partial"))
+        os.replace(partial, final)
+        finals.append(final)
+    result.files, result.documents = finals, len(finals)
+    if request.endpoint is not None and finals:
+        _push(store, request, result, finals)
+        if result.push_status == "failed":
+            return result
+    if sent:
+        with store.begin() as conn:
+            record_sent(conn, request.fmt, sent)
+    return result
