@@ -67,12 +67,14 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
                    "import them, then move the remote copies to processed/.")
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), default=Path("inbox"),
               show_default=True, help="Where --from puts the pulled files.")
+@click.option("--force", is_flag=True,
+              help="Import a file even though the same bytes were imported under another shop.")
 @click.pass_obj
 def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str | None,
             shop: str | None,
             dry_run: bool, as_json: bool, since: datetime | None, statuses: tuple[str, ...],
             warehouse: str | None, point_of_sale: str | None, quarantine: Path,
-            source: str | None, inbox: Path) -> None:
+            source: str | None, inbox: Path, force: bool) -> None:
     """Import orders, invoices, products or stock from shop XML FILES (or pulled --from an endpoint).
 
     Every document is imported, updated, skipped (already imported, unchanged), held for review or
@@ -100,7 +102,7 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str | 
                 path, loaded, kind, shop=shop, dry_run=dry_run, since=since,
                 statuses=list(statuses) or None, warehouse=warehouse,
                 point_of_sale=point_of_sale, progress=progress, quarantine=quarantine,
-                origin=origin))
+                origin=origin, force=force))
         reports.append(report)
         _show(report, as_json)
         return report

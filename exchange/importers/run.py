@@ -79,7 +79,12 @@ from exchange.store.bulk import Bulk
 from exchange.store.catalog import ensure_warehouse
 from exchange.store.claims import claim_file
 from exchange.store.history import finish_run, record_event, record_events, start_run
-from exchange.store.processed_files import FileOrigin, FileStatus, record_import
+from exchange.store.processed_files import (
+    FileOrigin,
+    FileStatus,
+    record_import,
+    shops_of_content,
+)
 from exchange.store.types import utcnow
 
 CHUNK_SIZE = 1000
@@ -127,6 +132,7 @@ class ImportRequest:
     origin: FileOrigin | None = None  # a pulled file: its processed_files row and sha256
     progress: Progress | None = None
     parallel: bool | None = None  # None: a reader process for files of PARALLEL_MIN_BYTES and more
+    force: bool = False  # import a file already imported under another shop
 
 
 def import_file(store: Store, path: str | Path, profile: Profile | str | Path,
@@ -297,6 +303,18 @@ class FileImport:
             try:
                 if not report.dry_run:  # a concurrent import of this file: wait for it, then skip
                     claim_file(conn, report.sha256)
+                other = self._other_shop(conn)
+                if other:
+                    trans.rollback()
+                    report.void(other, nothing_to_import=True)
+                    if not report.dry_run:
+                        # the history says so; a local file's row (maybe the very row of
+                        # its import under the other shop) stays, a pulled file's own row is
+                        # marked refused, so the file stays on the server
+                        with conn.begin():
+                            self._open_run(conn)
+                            self._finish(conn, record_file=self.request.origin is not None)
+                    return
                 self._open_run(conn)
                 self._setup(conn)
                 for chunk in _chunks(records):
@@ -327,6 +345,21 @@ class FileImport:
                 trans.rollback()
             else:
                 trans.commit()
+
+    def _other_shop(self, conn: Connection) -> str:
+        """Why the file is refused: the same bytes were imported under another shop ("" if not).
+
+        A copied profile that still names the original's shop, or a ``--shop`` mistyped, would
+        otherwise book the same documents a second time under another name.
+        """
+        if self.request.force:
+            return ""
+        others = [s for s in shops_of_content(conn, self.report.sha256) if s != self.shop]
+        if not others:
+            return ""
+        return (f"this file (sha256 {self.report.sha256[:12]}…) was already imported under shop "
+                f"{others[0]!r}; importing it as shop {self.shop!r} would book its documents "
+                "twice (check the profile's import.shop or --shop; --force imports it anyway)")
 
     def _open_run(self, conn: Connection) -> None:
         """Open a history run of our own unless the import belongs to a job's run."""
@@ -556,7 +589,7 @@ class FileImport:
         return [out[i] for i in range(len(batch))]
 
     # -- bookkeeping ------------------------------------------------------------------------
-    def _finish(self, conn: Connection) -> None:
+    def _finish(self, conn: Connection, *, record_file: bool = True) -> None:
         report = self.report
         summary = report.as_dict()["summary"]
         level = "info" if report.ok else ("error" if report.file_error else "warning")
@@ -568,9 +601,10 @@ class FileImport:
         if self.own_run and self.run_id is not None:
             finish_run(conn, self.run_id, "ok" if report.ok else (
                 "failed" if report.file_error else "warning"), summary)
-        record_import(conn, path=self.path, size=report.size, sha256=report.sha256,
-                      status=FileStatus(report.status), report=report.as_dict(),
-                      origin=self.request.origin)
+        if record_file:
+            record_import(conn, path=self.path, size=report.size, sha256=report.sha256,
+                          status=FileStatus(report.status), report=report.as_dict(),
+                          origin=self.request.origin)
 
     def _quarantine(self) -> None:
         """Copy the file to the quarantine folder with a readable NAME.error.txt; keep the original."""

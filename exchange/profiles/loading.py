@@ -74,6 +74,28 @@ def profile_text(name_or_path: str | Path) -> str:
 
 
 _NAME_LINE = re.compile(r"^name:.*$", re.MULTILINE)
+_SHOP_KEY = re.compile(r"^(?P<indent>[ \t]+)shop:(?P<value>[^#\n]*)(?P<rest>#.*)?$")
+
+
+def _with_shop(text: str, shop: str) -> str:
+    """``text`` with its ``import:`` section's ``shop:`` set to ``shop`` (added when absent)."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if re.match(r"^import:\s*(#.*)?$", line)), None)
+    if start is None:
+        return text  # no import section: the shop defaults to the profile's name
+    indent = None
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if line.strip() and not line[0].isspace():
+            break  # the next top-level key: the section ended
+        match = _SHOP_KEY.match(line.rstrip("\n"))
+        if match and (indent is None or match.group("indent") == indent):
+            lines[i] = f"{match.group('indent')}shop: {shop}\n"
+            return "".join(lines)
+        if line.strip() and indent is None:
+            indent = line[:len(line) - len(line.lstrip())]
+    lines.insert(start + 1, f"{indent or '  '}shop: {shop}\n")
+    return "".join(lines)
 
 
 def copy_profile(name_or_path: str | Path, target: Path, *, overwrite: bool = False) -> Path:
@@ -89,6 +111,8 @@ def copy_profile(name_or_path: str | Path, target: Path, *, overwrite: bool = Fa
     if target.exists() and not overwrite:
         raise ConfigError(f"{target} already exists (use --force to overwrite)")
     source = _NAME_LINE.sub(f"name: {target.stem}", source, count=1)
+    # the copy is another shop: documents it imports must not land under the original's name
+    source = _with_shop(source, target.stem)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source, encoding="utf-8")

@@ -113,6 +113,18 @@ def set_status(conn: Connection, record_id: int, status: FileStatus,
                  .values(status=status.value, report=report, updated_at=utcnow()))
 
 
+def shops_of_content(conn: Connection, sha256: str) -> list[str]:
+    """The shops a file with this content was imported under (in full or in part), oldest first."""
+    pf = processed_files
+    shops: list[str] = []
+    for (report,) in conn.execute(select(pf.c.report).where(
+            pf.c.sha256 == sha256, pf.c.status.in_([s.value for s in DONE])).order_by(pf.c.id)):
+        shop = report.get("shop") if isinstance(report, dict) else None
+        if shop and shop not in shops:
+            shops.append(shop)
+    return shops
+
+
 def record_import(conn: Connection, *, path: Path, size: int, sha256: str, status: FileStatus,
                   report: dict[str, Any], origin: FileOrigin | None = None) -> int:
     """Record an import's outcome: on the pulled file's own row, or on the local file's row."""
