@@ -78,7 +78,8 @@ def _import(store: Store, xml: Path, shop: str, tmp_path: Path) -> subprocess.Po
     env = {**os.environ, "EXCHANGE_DATABASE_URL": store.url}
     return subprocess.Popen(
         [sys.executable, "-m", "exchange", "import", str(xml), "--profile", "shoptet",
-         "--shop", shop, "--json", "--quarantine", str(tmp_path / "q")],
+         # every round imports the same bytes as a shop of its own: on purpose (--force)
+         "--shop", shop, "--force", "--json", "--quarantine", str(tmp_path / "q")],
         env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
