@@ -62,7 +62,7 @@ folders:
 # Jobs run by `exchange run` (all) or `exchange run --once NAME`, e.g.
 # jobs:
 #   pull-orders:
-#     do: import              # import | export | watch | reconcile
+#     do: import              # import | export | watch | reconcile | handoff | realise
 #     shop: myshop
 #     every: 10 minutes       # or: at: ["06:00", "18:30"]
 #     window: {hours: "06:00-22:00", weekdays: [mon, tue, wed, thu, fri]}
@@ -77,6 +77,17 @@ folders:
 #     shop: myshop
 #     shop_export: https://shop.example.com/export/productsComplete.xml
 #     at: "07:30"
+#   hand-to-pohoda:
+#     do: handoff             # new and changed documents to the ERP (docs/erp.md)
+#     shop: myshop
+#     documents: invoices     # orders | invoices
+#     format: pohoda          # pohoda | isdoc
+#     to: file:///srv/pohoda/xml-in
+#     every: 15 minutes
+#   realise-paid:
+#     do: realise             # orders realise --auto for the shop (paid, in stock, no note, not held)
+#     shop: myshop
+#     every: 10 minutes
 #   drop-folder:
 #     do: watch
 #     shop: myshop
@@ -280,6 +291,18 @@ class WindowSection(_Section):
         None, description="mon … sun (default: every day)")
 
 
+def _handoff_format(value: str) -> str:
+    if value not in ("pohoda", "isdoc"):
+        raise _problem(f"{value!r} is not a handoff format (pohoda, isdoc)")
+    return value
+
+
+def _handoff_documents(value: str) -> str:
+    if value not in ("orders", "invoices"):
+        raise _problem(f"{value!r} is not what a handoff sends (orders, invoices)")
+    return value
+
+
 def _shops_in(info: ValidationInfo) -> dict[str, bool] | None:
     context = info.context
     found = context.get("shops") if isinstance(context, dict) else None
@@ -304,6 +327,13 @@ class JobSection(_Section):
                     "safety_stock, max_stock)")
     shop_export: Text | None = Field(
         None, description="reconcile jobs: the shop's product export, a file or an endpoint URL naming it")
+    format: Annotated[str, AfterValidator(_handoff_format)] = Field(
+        "pohoda", description="handoff jobs: pohoda (dataPack) or isdoc (one file per invoice)")
+    documents: Annotated[str, AfterValidator(_handoff_documents)] = Field(
+        "invoices", description="handoff jobs: orders or invoices")
+    to: EndpointUrl | None = Field(
+        None, description="handoff jobs: the endpoint, e.g. the folder POHODA's XML import watches "
+                          "(file:///srv/pohoda/in)")
 
     @field_validator("at", mode="before")
     @classmethod
@@ -326,6 +356,10 @@ class JobSection(_Section):
             _fail(("folder",), "required for a watch job")
         if self.do is JobAction.RECONCILE and not self.shop_export:
             _fail(("shop_export",), "required for a reconcile job")
+        if self.do is JobAction.HANDOFF and not self.to:
+            _fail(("to",), "required for a handoff job: the endpoint the documents go to")
+        if self.do is JobAction.HANDOFF and self.format == "isdoc" and self.documents != "invoices":
+            _fail(("documents",), "ISDOC carries invoices only")
         shops = _shops_in(info)
         if self.do is JobAction.IMPORT and shops is not None and shops.get(self.shop) is False:
             raise _problem(f"shop {self.shop!r} has no orders_from endpoint to import from")
@@ -522,6 +556,9 @@ class JobConfig:
     folder: Path | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     shop_export: str | None = None
+    format: str = "pohoda"  # handoff jobs
+    documents: str = "invoices"
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -563,7 +600,8 @@ def _built(model: ConfigFile, path: Path) -> Config:
         jobs={name: JobConfig(name=name, action=j.do, shop=j.shop, every_seconds=j.every, at=j.at,
                               window=Window.from_section(j.window), feed=j.feed,
                               folder=(base / j.folder) if j.folder else None,
-                              options=dict(j.options), shop_export=j.shop_export)
+                              options=dict(j.options), shop_export=j.shop_export,
+                              format=j.format, documents=j.documents, to=j.to)
               for name, j in model.jobs.items()},
         broker=model.broker,
         company=model.company,

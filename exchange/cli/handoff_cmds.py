@@ -81,28 +81,6 @@ def _since(value: str | None) -> date | None:
                                  param_hint="--since") from None
 
 
-def request_from(config: Any, kind: str, fmt: str, *, output: Path | None, endpoint: str | None,
-                 shop: str | None = None, since: date | None = None, retry_failed: bool = False,
-                 xsd: str | None = None, encoding: str | None = None) -> Any:
-    """A HandoffRequest from exchange.yaml (when there is one) and the command's options."""
-    from exchange.handoff.pohoda import PackSettings
-    from exchange.handoff.run import HandoffRequest
-
-    settings = config.handoff if config is not None else None
-    company = config.company if config is not None else None
-    pack = PackSettings(
-        ico=(company.ico if company else ""),
-        encoding=encoding or (settings.encoding.value if settings else "utf-8"),
-        home_currency=(company.currency if company else "CZK"),
-        link_stock=bool(settings and settings.link_stock))
-    configured = (settings.pohoda_xsd if fmt == "pohoda" else settings.isdoc_xsd) \
-        if settings else None
-    staging = (config.folders.feeds.parent / "handoff") if config is not None else Path("handoff")
-    return HandoffRequest(kind=kind, fmt=fmt, output=output, endpoint=endpoint, staging=staging,
-                          shop=shop, since=since, retry_failed=retry_failed,
-                          xsd=xsd or configured, pack=pack, company=company)
-
-
 @click.group("handoff", invoke_without_command=True)
 @click.option("--failed", is_flag=True, help="List the documents the ERP refused, with its note.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -146,7 +124,7 @@ def _handoff_command(kind: str) -> click.Command:
     def command(app: AppContext, fmt: str, shop: str | None, since: str | None,
                 output: Path | None, endpoint: str | None, retry_failed: bool,
                 encoding: str | None, xsd: str | None, as_json: bool) -> None:
-        from exchange.handoff.run import hand_off
+        from exchange.handoff.run import hand_off, request_from
         from exchange.jobs.manual import manual_run
 
         request = request_from(_config(app), kind, fmt, output=output, endpoint=endpoint,

@@ -76,6 +76,25 @@ class HandoffResult:
                 "left_out": [{"document": d, "reason": r} for d, r in self.left_out]}
 
 
+def request_from(config: Any, kind: str, fmt: str, *, output: Path | None, endpoint: str | None,
+                 shop: str | None = None, since: date | None = None, retry_failed: bool = False,
+                 xsd: str | None = None, encoding: str | None = None) -> Any:
+    """A HandoffRequest from exchange.yaml (when there is one) and the command's options."""
+    settings = config.handoff if config is not None else None
+    company = config.company if config is not None else None
+    pack = PackSettings(
+        ico=(company.ico if company else ""),
+        encoding=encoding or (settings.encoding.value if settings else "utf-8"),
+        home_currency=(company.currency if company else "CZK"),
+        link_stock=bool(settings and settings.link_stock))
+    configured = (settings.pohoda_xsd if fmt == "pohoda" else settings.isdoc_xsd) \
+        if settings else None
+    staging = (config.folders.feeds.parent / "handoff") if config is not None else Path("handoff")
+    return HandoffRequest(kind=kind, fmt=fmt, output=output, endpoint=endpoint, staging=staging,
+                          shop=shop, since=since, retry_failed=retry_failed,
+                          xsd=xsd or configured, pack=pack, company=company)
+
+
 def _documents(store: Store, request: HandoffRequest,
                kinds: tuple[str, ...] | None = None) -> Iterator[HandoffDocument]:
     with store.connect() as conn:

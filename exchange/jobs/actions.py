@@ -1,4 +1,5 @@
-"""What jobs do: pull and import a shop's files, export and push its feed, import a watched folder's files.
+"""What jobs do: pull and import a shop's files, export and push its feed, import a watched folder's
+files (POHODA's answers to a handoff among them), hand documents to the ERP, realise orders.
 
 Registered explicitly in :data:`ACTIONS` (job ``do:`` value → function).
 """
@@ -92,13 +93,29 @@ def import_watched(ctx: JobContext) -> RunSummary:
             summary.add("warnings")
             ctx.event("refused", f"{path.name}: {refused}", level="warning", document=path.name)
             continue
-        report = importer(path, None)
-        _record(ctx, report, summary)
-        accepted = report.file_error is None
+        if _is_erp_response(path):  # POHODA's answer to a handoff, back in the watched folder
+            from exchange.handoff.responses import import_response
+
+            answer = import_response(ctx.store, path, job=ctx.job.name, run_id=ctx.run_id)
+            summary.add("erp_answers", len(answer.items))
+            if answer.exit_code:
+                summary.add("erp_refused")
+                summary.add("warnings")
+            accepted = True
+        else:
+            report = importer(path, None)
+            _record(ctx, report, summary)
+            accepted = report.file_error is None
         target = folder / ("processed" if accepted else "failed")
         target.mkdir(exist_ok=True)
         shutil.move(str(path), str(target / path.name))
     return summary
+
+
+def _is_erp_response(path: Path) -> bool:
+    from exchange.handoff.responses import is_import_response
+
+    return path.suffix.lower() == ".xml" and is_import_response(path)
 
 
 def export_and_push(ctx: JobContext) -> RunSummary:
@@ -180,9 +197,52 @@ def reconcile_shop(ctx: JobContext) -> RunSummary:
     return summary
 
 
+def hand_off_documents(ctx: JobContext) -> RunSummary:
+    """Hand the shop's new and changed documents to the ERP's endpoint (pohoda or isdoc).
+
+    The files are published atomically; while the endpoint is down they wait in the outbox, in
+    order, as feeds do. The documents count as handed off once written or queued.
+    """
+    from exchange.handoff.run import hand_off, request_from
+
+    job = ctx.job
+    request = request_from(ctx.config, job.documents, job.format, output=None, endpoint=job.to,
+                           shop=job.shop)
+    result = hand_off(ctx.store, request, job=job.name, run_id=ctx.run_id)
+    summary = RunSummary()
+    summary.add("handed_off", result.documents)
+    if result.updates:
+        summary.add("changed", result.updates)
+    if result.left_out:
+        summary.add("left_out", len(result.left_out))
+        summary.add("warnings")
+    if result.push_status == "queued":
+        summary.add("queued")
+        ctx.event("queued", result.push_error, level="warning", document=job.to or "")
+    elif result.push_status == "failed":
+        summary.add("failed")
+        ctx.event("push_failed", result.push_error, level="error", document=job.to or "")
+    return summary
+
+
+def realise_auto(ctx: JobContext) -> RunSummary:
+    """``orders realise --auto`` for the job's shop; every decision is an event with its reasons."""
+    from exchange.handoff.realise import Selection, realise_orders, settings_from_config
+
+    report = realise_orders(ctx.store, Selection.AUTO, shop=ctx.job.shop,
+                            settings=settings_from_config(ctx.config), job=ctx.job.name,
+                            run_id=ctx.run_id)
+    summary = RunSummary()
+    summary.add("realised", len(report.realised))
+    summary.add("not_realised", len(report.decisions) - len(report.realised))
+    return summary
+
+
 ACTIONS: dict[str, Action] = {
     JobAction.IMPORT.value: pull_and_import,
     JobAction.WATCH.value: import_watched,
     JobAction.EXPORT.value: export_and_push,
     JobAction.RECONCILE.value: reconcile_shop,
+    JobAction.HANDOFF.value: hand_off_documents,
+    JobAction.REALISE.value: realise_auto,
 }
