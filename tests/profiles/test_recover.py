@@ -109,15 +109,16 @@ def test_without_recover_a_raw_ampersand_refuses_the_file_with_its_line(
     assert report.counts[Outcome.IMPORTED] == 0
 
 
-@pytest.mark.parametrize(("sample", "profile", "lines"), [
-    (SHOPIFY, "shopify", [112, 129, 169]),
-    (WOO_LEGACY, "woocommerce_legacy", [33, 46, 81, 98, 111, 140, 151]),
+@pytest.mark.parametrize(("sample", "profile", "lines", "parallel"), [
+    (SHOPIFY, "shopify", [112, 129, 169], False),
+    (SHOPIFY, "shopify", [112, 129, 169], True),  # read in a reader process, as big files are
+    (WOO_LEGACY, "woocommerce_legacy", [33, 46, 81, 98, 111, 140, 151], False),
 ])
 def test_with_recover_every_repair_is_a_warning_of_its_document(
         sqlite_store: Store, shared_samples: Path, tmp_path: Path, sample: str, profile: str,
-        lines: list[int]) -> None:
+        lines: list[int], parallel: bool) -> None:
     report = import_file(sqlite_store, shared_samples / sample, profile, "orders",
-                         quarantine=tmp_path / "q")
+                         quarantine=tmp_path / "q", parallel=parallel)
 
     assert report.file_error is None
     [document] = report.documents
@@ -132,3 +133,15 @@ def test_recover_and_a_schema_do_not_go_together(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(ConfigError, match="recover cannot be combined with schema"):
         load_profile(path)
+
+
+@pytest.mark.parametrize("block", range(1, 24))
+def test_a_cdata_section_cut_by_any_block_boundary_is_left_alone(
+        monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    data = b'<r xmlns:xsi="' + repair.XSI_URI + b'">' + b"<d>x</d>" * 70 + \
+        b"<c><![CDATA[a & b]]></c><!-- c & d --><e>&amp;</e></r>"
+    monkeypatch.setattr(repair, "_TAIL", 12)  # > the longest marker: boundaries near each one
+
+    out, warnings = _repaired(data, block, monkeypatch)
+
+    assert (out, warnings) == (data, [])

@@ -26,9 +26,14 @@ from typing import BinaryIO
 BLOCK = 1 << 16
 _TAIL = 512  # bytes held back: longer than any reference or marker we look at
 XSI_URI = b"http://www.w3.org/2001/XMLSchema-instance"
-_REFERENCE = re.compile(rb"&(?:amp|lt|gt|quot|apos|#[0-9]{1,10}|#x[0-9A-Fa-f]{1,8}"
-                        rb"|[A-Za-z_:][-A-Za-z0-9._:]{0,200});")
-_NORMAL = re.compile(rb"&|<!\[CDATA\[|<!--|<\?|[\s<]xsi:")
+_REFERENCE = (rb"(?:amp|lt|gt|quot|apos|#[0-9]{1,10}|#x[0-9A-Fa-f]{1,8}"
+              rb"|[A-Za-z_:][-A-Za-z0-9._:]{0,200});")
+# a raw '&' (one that starts no reference: valid references never match, so the regex engine
+# skips them) or the start of markup whose content is left alone
+_RAW = rb"&(?!" + _REFERENCE + rb")|<!\[CDATA\[|<!--|<\?"
+_NORMAL = re.compile(_RAW)
+_RAW_AMP = re.compile(rb"&(?!" + _REFERENCE + rb")")
+_XSI_USE = re.compile(rb"[\s<]xsi:")
 _CLOSERS = {b"cdata": re.compile(rb"\]\]>"), b"comment": re.compile(rb"-->"),
             b"pi": re.compile(rb"\?>")}
 _SKIPPED = ((b"<?", b"?>"), (b"<!--", b"-->"), (b"<!", b">"))  # before the root element
@@ -55,8 +60,11 @@ class RepairLog:
     total: int = 0
 
     def add(self, repair: Repair) -> None:
-        """Log one repair."""
-        self.pending.append(repair)
+        """Log one repair (kept in line order: the xsi: report can come ahead of its block)."""
+        if self.pending and self.pending[-1].line > repair.line:
+            self.pending = deque(sorted([*self.pending, repair], key=lambda r: r.line))
+        else:
+            self.pending.append(repair)
         self.total += 1
 
     def take_until(self, line: int) -> list[str]:
@@ -111,6 +119,8 @@ class AmpersandRepair:
                 self._buffer = data  # the root's start tag is not complete yet
                 return
         cut = len(data) if self._eof else max(len(data) - _TAIL, 0)
+        if not self._xsi_declared and not self._xsi_reported:
+            self._report_xsi(data, cut)
         pos = self._scan(data, cut)  # copies data[:pos] to the output
         self._buffer = data[pos:]
         if self._eof and self._buffer:
@@ -119,6 +129,12 @@ class AmpersandRepair:
 
     def _scan(self, data: bytes, cut: int) -> int:
         """Copy ``data`` up to ``cut`` into the output with repairs; return where scanning stopped."""
+        if (self._state == b"normal" and _RAW_AMP.search(data, 0, cut) is None
+                and data.find(b"<!", 0, cut + 1) < 0 and data.find(b"<?", 0, cut + 1) < 0):
+            # nothing to repair and no markup to step over: the usual block, copied at C speed
+            self._out += data[:cut]
+            self._line += data.count(b"\n", 0, cut)
+            return cut
         pos = counted = 0
         while True:
             pattern = _NORMAL if self._state == b"normal" else _CLOSERS[self._state]
@@ -133,24 +149,27 @@ class AmpersandRepair:
             pos = match.end()
             if self._state != b"normal":
                 self._state = b"normal"
-            elif token == b"&":
-                if _REFERENCE.match(data, match.start()) is None:
-                    self._out += b"amp;"
-                    self._line += data.count(b"\n", counted, match.start())
-                    counted = match.start()
-                    self._log.add(Repair(self._line, "a raw '&' was read as '&amp;'"))
+            elif token == b"&":  # a raw one: the pattern skips references
+                self._out += b"amp;"
+                self._line += data.count(b"\n", counted, match.start())
+                counted = match.start()
+                self._log.add(Repair(self._line, "a raw '&' was read as '&amp;'"))
             elif token == b"<![CDATA[":
                 self._state = b"cdata"
             elif token == b"<!--":
                 self._state = b"comment"
             elif token == b"<?":
                 self._state = b"pi"
-            elif not self._xsi_declared and not self._xsi_reported:  # " xsi:" or "<xsi:"
-                self._xsi_reported = True
-                self._line += data.count(b"\n", counted, match.start())
-                counted = match.start()
-                self._log.add(Repair(self._line, "the prefix xsi: is used without a declaration; "
-                                                 "it is read as the XML Schema instance namespace"))
+
+    def _report_xsi(self, data: bytes, cut: int) -> None:
+        """Report the first use of an undeclared ``xsi:`` prefix (searched on its own: a rare
+        word, so the scan for ampersands stays one C-level search per block)."""
+        match = _XSI_USE.search(data, 0, cut + 4)
+        if match is not None and match.start() < cut:
+            self._xsi_reported = True
+            line = self._line + data.count(b"\n", 0, match.start())
+            self._log.add(Repair(line, "the prefix xsi: is used without a declaration; it is "
+                                       "read as the XML Schema instance namespace"))
 
     def _declare_xsi(self, data: bytes) -> bytes:
         """Give the root element ``xmlns:xsi`` when it declares no ``xsi`` prefix itself."""
