@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -58,11 +58,13 @@ folders:
 #     warehouse: MAIN                     # for new orders (default: the profile's)
 #     point_of_sale: eshop
 #     statuses: []                        # only orders in these shop statuses (empty = all)
+#     since: 2026-01-01                   # orders before this are never imported (a watermark)
+#     status_to: https://shop.example.com/api/order_histories?method=post  # do: status jobs
 
 # Jobs run by `exchange run` (all) or `exchange run --once NAME`, e.g.
 # jobs:
 #   pull-orders:
-#     do: import              # import | export | watch | reconcile | handoff | realise
+#     do: import              # import | export | watch | reconcile | handoff | realise | status
 #     shop: myshop
 #     every: 10 minutes       # or: at: ["06:00", "18:30"]
 #     window: {hours: "06:00-22:00", weekdays: [mon, tue, wed, thu, fri]}
@@ -110,6 +112,7 @@ class JobAction(StrEnum):
     RECONCILE = "reconcile"
     HANDOFF = "handoff"
     REALISE = "realise"
+    STATUS = "status"
 
 
 class DocumentType(StrEnum):
@@ -255,6 +258,13 @@ class ShopSection(_Section):
     auto_realise: AutoRealiseSection = Field(
         default_factory=lambda: AutoRealiseSection.model_validate({}),
         description="the criteria of `orders realise --auto`")
+    since: datetime | date | None = Field(
+        None, description="the first watermark: unknown orders and invoices older than this are "
+                          "skipped (a date, or a time; naive in the profile's time zone)")
+    watermark_overlap: Annotated[int, BeforeValidator(_interval)] = Field(
+        600, description="how far before the watermark documents are still taken (an interval)")
+    status_to: EndpointUrl | None = Field(
+        None, description="status jobs: the endpoint order status goes to (none: a file in feeds)")
 
     @field_validator("statuses", mode="before")
     @classmethod
@@ -508,6 +518,9 @@ class ShopConfig:
     payment_terms_days: int = 14
     auto_realise: AutoRealiseSection = field(
         default_factory=lambda: AutoRealiseSection.model_validate({}))
+    since: datetime | date | None = None
+    watermark_overlap: int = 600
+    status_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -595,7 +608,8 @@ def _built(model: ConfigFile, path: Path) -> Config:
                                 point_of_sale=s.point_of_sale, statuses=s.statuses,
                                 document_type=s.document_type.value,
                                 payment_terms_days=s.payment_terms_days,
-                                auto_realise=s.auto_realise)
+                                auto_realise=s.auto_realise, since=s.since,
+                                watermark_overlap=s.watermark_overlap, status_to=s.status_to)
                for name, s in model.shops.items()},
         jobs={name: JobConfig(name=name, action=j.do, shop=j.shop, every_seconds=j.every, at=j.at,
                               window=Window.from_section(j.window), feed=j.feed,

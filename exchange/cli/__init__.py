@@ -19,6 +19,7 @@ from exchange.cli.import_cmds import register as register_import
 from exchange.cli.job_cmds import register as register_jobs
 from exchange.cli.profile_cmds import register as register_profiles
 from exchange.cli.reconcile_cmds import register as register_reconcile
+from exchange.cli.status_cmds import register as register_status
 from exchange.cli.transport_cmds import register as register_transport
 from exchange.cli.web_cmds import register as register_web
 from exchange.cli.worker_cmds import register as register_workers
@@ -50,6 +51,7 @@ register_web(cli)
 register_alerts(cli)
 register_workers(cli)
 register_handoff(cli)
+register_status(cli)
 
 
 def main() -> None:

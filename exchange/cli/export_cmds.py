@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from exchange.cli.common import EXIT_DOCUMENT, EXIT_TRANSPORT, AppContext, echo_json, echo_table
+from exchange.cli.status_cmds import ORDER_STATUS, export_order_status
 
 
 def _list_feeds(profile_name: str | None, as_json: bool) -> None:
@@ -85,6 +86,9 @@ def feed_overrides(images: bool | None, descriptions: bool | None, stock_only: b
 @click.option("--dry-run", is_flag=True,
               help="Print the item count, the first items and the gate's verdict; change nothing.")
 @click.option("--list", "list_feeds", is_flag=True, help="List the feeds each profile offers.")
+@click.option("--shop", help="order-status: the shop whose orders (default: the profile's).")
+@click.option("--template", metavar="NAME",
+              help="order-status: another status template, e.g. native/order-status.xml.j2.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def export(app: AppContext, feed: str, profile_name: str | None, output: Path | None,
@@ -92,8 +96,12 @@ def export(app: AppContext, feed: str, profile_name: str | None, output: Path | 
            price_list: str | None, vat_included: bool | None, warehouses: tuple[str, ...],
            label: str | None, images: bool | None, descriptions: bool | None, stock_only: bool,
            prices_only: bool, safety_stock: Decimal | None, max_stock: Decimal | None,
-           force: bool, dry_run: bool, list_feeds: bool, as_json: bool) -> None:
+           force: bool, dry_run: bool, list_feeds: bool, shop: str | None, template: str | None,
+           as_json: bool) -> None:
     """Write FEED (default: pricelist) of a profile to a file (-o) or publish it (--to ENDPOINT).
+
+    FEED order-status sends the orders whose status, payment or tracking the ERP changed since
+    the destination last confirmed (see docs/shop-return.md).
 
     An empty feed, or a full feed whose item count drops more than the feed allows, is kept aside
     as FILE.held with a report (exit code 4) unless --force. A push that cannot be delivered
@@ -106,6 +114,12 @@ def export(app: AppContext, feed: str, profile_name: str | None, output: Path | 
         raise click.UsageError("--profile is required (see `exchange export --list`)")
     if (output is None) == (endpoint is None):
         raise click.UsageError("give either --output/-o FILE or --to ENDPOINT")
+    if feed == ORDER_STATUS:
+        export_order_status(app, profile_name, output=output, endpoint=endpoint, staging=staging,
+                            shop=shop, template=template, dry_run=dry_run, as_json=as_json)
+        return
+    if shop or template:
+        raise click.UsageError("--shop and --template go with FEED order-status")
     if endpoint is None and (changes or remote_name):
         raise click.UsageError("--changes and --as go with --to ENDPOINT; -o always writes a full feed")
     from exchange.jobs.manual import manual_run

@@ -75,16 +75,20 @@ def run(app: AppContext, once: str | None, verbose: bool, engine: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def status(app: AppContext, as_json: bool) -> None:
-    """Per job: last run, result, next run; and how many pushes wait in the outbox."""
+    """Per job: last run, result, next run; pushes waiting in the outbox; each shop's watermark."""
     from exchange.jobs.status import job_statuses, outbox_length, scheduler_status
 
     config = _load(app)
     store = app.store()
+    from exchange.shopreturn.watermarks import watermark_rows
+
     rows = job_statuses(store, config, datetime.now().astimezone())
     waiting = outbox_length(store)
     scheduler = scheduler_status(store)
+    watermarks = watermark_rows(store)
     if as_json:
-        echo_json({"jobs": [r.as_dict() for r in rows], "outbox": waiting, "scheduler": scheduler})
+        echo_json({"jobs": [r.as_dict() for r in rows], "outbox": waiting, "scheduler": scheduler,
+                   "watermarks": watermarks})
         return
     if scheduler is None:
         click.echo("scheduler: none running (`exchange run` starts one)")
@@ -96,6 +100,9 @@ def status(app: AppContext, as_json: bool) -> None:
                 ("last_status", "RESULT"), ("next_run", "NEXT RUN"), ("running_by", "RUNNING NOW")],
                empty="no jobs configured")
     click.echo(f"outbox: {waiting} push(es) waiting")
+    for mark in watermarks:
+        click.echo(f"watermark {mark['shop']} {mark['kind']}: {mark['watermark']:%Y-%m-%d %H:%M:%S} "
+                   f"UTC ({mark['set_by']})")
 
 
 def _since(value: str | None) -> datetime | None:

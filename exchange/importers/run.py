@@ -74,6 +74,7 @@ from exchange.importers.write.documents import (
 )
 from exchange.importers.write.matching import Matcher
 from exchange.profiles import DocumentKind, Profile, load_profile
+from exchange.shopreturn.watermarks import WatermarkGate, WatermarkSettings, as_utc
 from exchange.store import Store
 from exchange.store.bulk import Bulk
 from exchange.store.catalog import ensure_warehouse
@@ -133,6 +134,8 @@ class ImportRequest:
     progress: Progress | None = None
     parallel: bool | None = None  # None: a reader process for files of PARALLEL_MIN_BYTES and more
     force: bool = False  # import a file already imported under another shop
+    # the shop's since:/overlap (None: defaults); a shop with a stored watermark always uses it
+    watermark: WatermarkSettings | None = None
 
 
 def import_file(store: Store, path: str | Path, profile: Profile | str | Path,
@@ -282,6 +285,7 @@ class FileImport:
         self.writer: DocumentWriter | None = None
         self.product_writer: ProductWriter | None = None
         self.stock_writer: StockWriter | None = None
+        self.watermark: WatermarkGate | None = None
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self, records: Iterable[Record]) -> ImportReport:
@@ -373,6 +377,9 @@ class FileImport:
         ctx = WriteContext(shop=self.shop, source_file=self.path.name, timezone=self.tz,
                            matcher=self.matcher, point_of_sale=self.point_of_sale,
                            warehouse_id=self.warehouses.get(self.warehouse_code))
+        if self.kind in (DocumentKind.ORDERS, DocumentKind.INVOICES):
+            self.watermark = WatermarkGate.open(conn, self.shop, self.kind.value,
+                                                self.request.watermark or WatermarkSettings())
         if self.kind is DocumentKind.ORDERS:
             self.writer = OrderWriter(ctx, self.bulk)
         elif self.kind is DocumentKind.INVOICES:
@@ -471,6 +478,14 @@ class FileImport:
         reverted = []
         for p in pendings:
             ex = found.get(p.external_id)
+            if self.watermark is not None:
+                when = self._document_time(p.document)
+                skip = self.watermark.skip_reason(when) if ex is None else ""
+                if skip:
+                    results.append((DocumentResult(Outcome.SKIPPED, p.external_id, p.line, skip),
+                                    None))
+                    continue
+                self.watermark.took(when)
             if ex is None:
                 to_write.append(p)
             elif ex.content_hash == p.content_hash:
@@ -496,6 +511,10 @@ class FileImport:
                 results.append((DocumentResult(Outcome.FAILED, item.external_id, item.line,
                                                outcome, None, list(item.base_warnings)), None))
         return results
+
+    def _document_time(self, doc: Order | Invoice) -> datetime:
+        """The time a watermark compares: an order's creation, an invoice's issue date (UTC)."""
+        return as_utc(doc.created_at if isinstance(doc, Order) else doc.issued_on, self.tz)
 
     def _filtered(self, doc: Order | Invoice) -> str:
         if isinstance(doc, Order):
@@ -591,6 +610,8 @@ class FileImport:
     # -- bookkeeping ------------------------------------------------------------------------
     def _finish(self, conn: Connection, *, record_file: bool = True) -> None:
         report = self.report
+        if self.watermark is not None and report.file_error is None:
+            self.watermark.save(conn)
         summary = report.as_dict()["summary"]
         level = "info" if report.ok else ("error" if report.file_error else "warning")
         record_event(conn, kind="file", level=level, job=self.job, run_id=self.run_id,

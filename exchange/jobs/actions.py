@@ -19,6 +19,7 @@ from exchange.transport.local import refuse_reason
 
 if TYPE_CHECKING:
     from exchange.importers.report import ImportReport
+    from exchange.shopreturn.watermarks import WatermarkSettings
     from exchange.store.processed_files import FileOrigin
 
 
@@ -35,12 +36,14 @@ def _importer(ctx: JobContext) -> Callable[[Path, FileOrigin | None], ImportRepo
     profile = load_profile(shop.profile)
     history = HistoryRun(job=ctx.job.name, run_id=ctx.run_id)
 
+    watermark = watermark_settings(shop, profile.import_options.timezone)
+
     def run(path: Path, origin: FileOrigin | None = None) -> ImportReport:
         return import_file(
             ctx.store, path, profile, shop.import_as, shop=shop.name,
             statuses=list(shop.statuses) or None, warehouse=shop.warehouse,
             point_of_sale=shop.point_of_sale, quarantine=ctx.config.folders.quarantine,
-            history=history, origin=origin)
+            history=history, origin=origin, watermark=watermark)
 
     return run
 
@@ -238,6 +241,54 @@ def realise_auto(ctx: JobContext) -> RunSummary:
     return summary
 
 
+def watermark_settings(shop: ShopConfig, timezone: str) -> WatermarkSettings:
+    """The shop's ``since:`` (naive: in the profile's time zone) and overlap."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from exchange.shopreturn.watermarks import WatermarkSettings, as_utc
+
+    since = as_utc(shop.since, ZoneInfo(timezone)) if shop.since is not None else None
+    return WatermarkSettings(since, timedelta(seconds=shop.watermark_overlap))
+
+
+def send_status(ctx: JobContext) -> RunSummary:
+    """Send the shop its orders whose status, payment or tracking changed (``do: status``).
+
+    The job is the destination: it remembers what the shop confirmed. Without ``status_to`` the
+    document is written into the feeds folder.
+    """
+    from exchange.profiles import load_profile
+    from exchange.shopreturn.publish import export_order_status
+
+    shop = _shop(ctx)
+    summary = RunSummary()
+    profile = load_profile(shop.profile)
+    folder = ctx.config.folders.feeds
+    folder.mkdir(parents=True, exist_ok=True)
+    destination = f"job:{ctx.job.name}"
+    if shop.status_to:
+        result = export_order_status(ctx.store, profile, endpoint=shop.status_to, staging=folder,
+                                     shop=shop.name, destination=destination)
+    else:
+        result = export_order_status(ctx.store, profile, output=folder, shop=shop.name,
+                                     destination=destination)
+    summary.add("orders", len(result.orders))
+    for number, why in result.skipped:
+        ctx.event("order_status_skipped", why, level="warning", document=number)
+    if result.status is PublicationStatus.QUEUED:
+        summary.add("queued")
+        ctx.event("queued", result.reason, level="warning", document=destination)
+    elif result.status is PublicationStatus.FAILED:
+        summary.add("failed")
+        ctx.event("push_failed", result.reason, level="error", document=destination)
+    elif result.status is PublicationStatus.PUBLISHED:
+        summary.add("pushed" if shop.status_to else "written", len(result.documents))
+        ctx.event("order_status_sent", result.summary(), document=destination,
+                  details=result.as_dict())
+    return summary
+
+
 ACTIONS: dict[str, Action] = {
     JobAction.IMPORT.value: pull_and_import,
     JobAction.WATCH.value: import_watched,
@@ -245,4 +296,5 @@ ACTIONS: dict[str, Action] = {
     JobAction.RECONCILE.value: reconcile_shop,
     JobAction.HANDOFF.value: hand_off_documents,
     JobAction.REALISE.value: realise_auto,
+    JobAction.STATUS.value: send_status,
 }

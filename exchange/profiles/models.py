@@ -59,8 +59,11 @@ from exchange.profiles.types import (
 from exchange.profiles.vocabulary import (
     LINE_KINDS,
     MAP_TARGETS,
+    OUTGOING_ONLY_STATUSES,
+    Direction,
     DocumentKind,
     OnChanged,
+    StatusSplit,
     UnknownProduct,
 )
 
@@ -73,17 +76,34 @@ class ValueMap(Section):
         default_factory=dict, alias="values", description="shop value: canonical value")
     default: Text | None = Field(
         None, description="for a value without a mapping (none: the document is held for review)")
+    direction: dict[MapKey, Direction] = Field(
+        default_factory=dict,
+        description="shop value: in (only read), out (only sent back to the shop) or both "
+                    "(the default); status maps only (see docs/shop-return.md)")
 
     _name: str = PrivateAttr("")
     _folded: dict[str, str] = PrivateAttr(default_factory=dict)
     # keys ending in * match every value they begin (``SHIPPING*``), the longest first
     _prefixes: tuple[tuple[str, str], ...] = PrivateAttr(())
+    # canonical value → the shop value sent back for it (the first out/both entry in file order)
+    _outgoing: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         """Fold the shop values once, so a lookup is one dict access."""
-        self._folded = {raw.strip().casefold(): target for raw, target in self.entries.items()}
+        outward = {k.strip().casefold(): d for k, d in self.direction.items()}
+        self._folded = {raw.strip().casefold(): target for raw, target in self.entries.items()
+                        if outward.get(raw.strip().casefold()) is not Direction.OUT}
         self._prefixes = tuple(sorted(((k[:-1], v) for k, v in self._folded.items()
                                        if k.endswith("*")), key=lambda kv: -len(kv[0])))
+        self._outgoing = {}
+        for raw, target in self.entries.items():
+            if outward.get(raw.strip().casefold(), Direction.BOTH) is not Direction.IN \
+                    and not raw.endswith("*"):
+                self._outgoing.setdefault(target, raw)
+
+    def outgoing(self, canonical: str) -> str | None:
+        """The shop value sent back for ``canonical`` (entries of direction out or both)."""
+        return self._outgoing.get(canonical)
 
     def _prefixed(self, key: str) -> str | None:
         return next((target for prefix, target in self._prefixes if key.startswith(prefix)), None)
@@ -110,6 +130,7 @@ class ValueMap(Section):
         vmap = self.model_copy(update={"entries": {**values, **self.entries}})
         vmap._folded = {**{k.strip().casefold(): v for k, v in values.items()}, **self._folded}
         vmap._prefixes = self._prefixes
+        vmap._outgoing = self._outgoing
         return vmap
 
     def lookup(self, raw: str) -> str | None:
@@ -154,8 +175,23 @@ def _target_problems(name: str, vmap: ValueMap, raw_keys: list[Any],
                 errors.append({"type": problem("must be a number (percent)"), "loc": loc,
                                "input": target})
 
+    outward = {k.strip().casefold(): d for k, d in vmap.direction.items()}
     for raw, target in zip(raw_keys, vmap.entries.values(), strict=True):
+        if name == "status" and target in OUTGOING_ONLY_STATUSES:
+            if outward.get(str(raw).strip().casefold()) is not Direction.OUT:
+                errors.append({"type": problem(f"{target!r} is only sent back to the shop: give "
+                                               f"this value direction: out"),
+                               "loc": (name, "values", str(raw)), "input": target})
+            continue
         check(target, (name, "values", str(raw)))
+    known = {str(k).strip().casefold() for k in raw_keys}
+    for key in vmap.direction:
+        if key.strip().casefold() not in known:
+            errors.append({"type": problem(f"{key!r} is not one of this map's values"),
+                           "loc": (name, "direction", key), "input": key})
+    if vmap.direction and name != "status":
+        errors.append({"type": problem("only the status map has directions"),
+                       "loc": (name, "direction"), "input": None})
     if vmap.default is not None:
         check(vmap.default, (name, "default"))
     return errors
@@ -531,6 +567,31 @@ class ExportSpec(Section):
 _EXPORT_SPEC = TypeAdapter(ExportSpec)
 
 
+class StatusExport(Section):
+    """How the ERP's order changes go back to the shop (YAML ``order_status:``; docs/shop-return.md)."""
+
+    template: Text = Field(description="the Jinja2 template, e.g. prestashop/order_histories.xml.j2")
+    split: StatusSplit = Field(
+        StatusSplit.ALL, description="all: one document of every changed order; order: one document "
+                                     "per order (an API taking one resource a request); columns: "
+                                     "one document per set of filled columns, so that no cell is "
+                                     "ever empty (a CSV import that clears what an empty cell has)")
+    name: Text = Field("order-status-{stamp}.xml",
+                       description="the remote name; {stamp} the export's time, {number} the order's "
+                                   "(split: order), {columns} the filled columns (split: columns)")
+    columns: tuple[Text, ...] = Field(
+        ("status", "paid", "paid_at", "tracking_number"),
+        description="split: columns — the order fields whose presence decides the document")
+    template_dir: FolderBesideProfile | None = Field(
+        None, description="your own templates, relative to the profile")
+    options: dict[str, Any] = Field(default_factory=dict, description="values for the template")
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return one_or_many(value) if value is not None else ()
+
+
 def _empty_as_missing(value: Any) -> Any:
     return {} if value is None else value
 
@@ -547,6 +608,9 @@ class Profile(Section):
         None, alias="kinds", description="what the profile can read: orders, invoices, products, stock")
     exports: dict[Text, ExportSpec] = Field(
         default_factory=dict, description="feeds the profile offers (see docs/export.md)")
+    order_status: StatusExport | None = Field(
+        None, description="how order status, payment and tracking go back to the shop "
+                          "(see docs/shop-return.md)")
 
     _path: Path = PrivateAttr(Path())
     _kinds: dict[DocumentKind, RecordMapping] = PrivateAttr(default_factory=dict)

@@ -44,6 +44,25 @@ class OnChanged(StrEnum):
     REVIEW = "review"
 
 
+class Direction(StrEnum):
+    """Which way a status map entry works: read from the shop, sent back to it, or both."""
+
+    IN = "in"
+    OUT = "out"
+    BOTH = "both"
+
+
+class StatusSplit(StrEnum):
+    """How a status export is cut into documents."""
+
+    ALL = "all"
+    ORDER = "order"
+    COLUMNS = "columns"
+
+
+# Statuses the ERP sends back that no shop value is read as (an entry of direction ``out``).
+OUTGOING_ONLY_STATUSES = frozenset({"paid"})
+
 # The value maps the reader applies, and the canonical values each may produce (None: free values).
 # The map a ``classify`` names gives line kinds, whatever its name.
 MAP_TARGETS: dict[str, frozenset[str] | None] = {

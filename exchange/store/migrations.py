@@ -146,6 +146,12 @@ def _v10_erp_handoff(conn: Connection) -> None:
     schema.erp_handoffs.create(conn, checkfirst=True)
 
 
+def _v11_shop_return(conn: Connection) -> None:
+    for table in (schema.order_status_events, schema.order_status_out, schema.status_destinations,
+                  schema.import_watermarks):
+        table.create(conn, checkfirst=True)
+
+
 _MIGRATION_LOCK = 0x45584D47  # "EXMG": the advisory lock key of migrations
 
 MIGRATIONS: list[Migration] = [
@@ -163,6 +169,8 @@ MIGRATIONS: list[Migration] = [
               _v9_order_modified_at),
     Migration(10, "ERP handoff: issued documents' order link, numbering series, handoff state",
               _v10_erp_handoff),
+    Migration(11, "shop return: outgoing order status events, status destinations, import "
+                  "watermarks", _v11_shop_return),
 ]
 
 

@@ -475,3 +475,65 @@ erp_handoffs = Table(
     Index("ix_erp_handoffs_pack_item", "pack_item"),
     Index("ix_erp_handoffs_state", "erp_state"),
 )
+
+# Migration 11: shop return — the ERP's changes of each order going back to its shop, what each
+# status destination confirmed, and the import watermark per shop and document kind.
+order_status_events = Table(
+    # one row per change the ERP made to an order; its id is the cursor destinations advance over
+    "order_status_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("shop", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),  # status, tracking, paid, realised, cancelled
+    Column("status", String(30), nullable=False),  # the order's ERP status after the change
+    Column("tracking_number", String(200), nullable=False, server_default=""),
+    Column("carrier", String(200), nullable=False, server_default=""),
+    Column("paid", Boolean, nullable=True),  # set only by a payment the ERP recorded
+    Column("paid_at", UtcDateTime, nullable=True),
+    Column("amount_paid", Dec, nullable=True),
+    Column("reference", String(200), nullable=False, server_default=""),  # e.g. the issued document
+    Column("source", String(20), nullable=False),  # cli, realise, payment
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_order_status_events_order", "order_id", "id"),
+    Index("ix_order_status_events_shop", "shop", "id"),
+)
+
+order_status_out = Table(
+    # the outgoing state of each order (what its shop should show), as of its last event
+    "order_status_out",
+    metadata,
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("shop", String(100), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("tracking_number", String(200), nullable=False, server_default=""),
+    Column("carrier", String(200), nullable=False, server_default=""),
+    Column("paid", Boolean, nullable=True),
+    Column("paid_at", UtcDateTime, nullable=True),
+    Column("amount_paid", Dec, nullable=True),
+    Column("last_event_id", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_order_status_out_shop_event", "shop", "last_event_id"),
+)
+
+status_destinations = Table(
+    # per destination: the newest event it confirmed, and an export in the outbox not yet delivered
+    "status_destinations",
+    metadata,
+    Column("destination", String(1000), primary_key=True),
+    Column("confirmed_event_id", Integer, nullable=False, server_default="0"),
+    Column("pending_event_id", Integer, nullable=True),  # what the queued export carries up to
+    Column("pending_entries", JSON, nullable=True),  # its outbox entry ids
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+import_watermarks = Table(
+    # the newest document time imported per shop and kind (UTC); older unknown documents are skipped
+    "import_watermarks",
+    metadata,
+    Column("shop", String(100), primary_key=True),
+    Column("kind", String(20), primary_key=True),  # orders, invoices
+    Column("watermark", UtcDateTime, nullable=False),
+    Column("set_by", String(20), nullable=False),  # import, config, reset
+    Column("updated_at", UtcDateTime, nullable=False),
+)

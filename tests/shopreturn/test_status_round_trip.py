@@ -1,0 +1,177 @@
+"""Order status back to the shop: realise, ship with a tracking number, export — on a real store and a
+real loopback HTTP server; the PrestaShop order_histories and the Upgates CSV carry exactly the
+changed orders, and a second export carries none."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from exchange.handoff.realise import Selection, realise_orders
+from exchange.importers.run import import_file
+from exchange.profiles import load_profile
+from exchange.shopreturn.events import set_status
+from exchange.shopreturn.publish import export_order_status
+from exchange.store import Store
+from exchange.store.feeds import PublicationStatus
+from tests.transport.http_server import HTTPServerThread
+
+HERE = Path(__file__).parent.parent
+UPGATES_ORDERS = HERE / "profiles" / "fixtures" / "upgates_orders.xml"
+
+
+def import_prestashop(store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    """The shared PrestaShop order (id 1, IMCVKMUCP), and the same order as id 7 (XKBKNABJK)."""
+    sample = shared_samples / "prestashop" / "axelor_order.xml"
+    text = sample.read_text(encoding="utf-8")
+    second = tmp_path / "order-7.xml"
+    second.write_text(text.replace("<id><![CDATA[1]]></id>", "<id><![CDATA[7]]></id>", 1)
+                      .replace("IMCVKMUCP", "XKBKNABJK"), encoding="utf-8")
+    for path in (sample, second):
+        report = import_file(store, path, "prestashop")
+        assert report.ok and report.counts, report.as_dict()
+
+
+@pytest.fixture
+def http() -> Iterator[HTTPServerThread]:
+    with HTTPServerThread() as server:
+        yield server
+
+
+def _histories(server: HTTPServerThread) -> list[tuple[str, str]]:
+    """(id_order, id_order_state) of every order_history POSTed, in order."""
+    found = []
+    for seen in server.state.requests:
+        if seen.method != "POST":
+            continue
+        root = etree.fromstring(seen.body)
+        assert root.tag == "prestashop"
+        histories = root.findall("order_history")
+        assert len(histories) == 1  # one document per order
+        found.append((histories[0].findtext("id_order"), histories[0].findtext("id_order_state")))
+    return found
+
+
+def _prestashop_ids(store: Store) -> dict[str, str]:
+    from exchange.store.documents import list_orders
+
+    with store.connect() as conn:
+        return {o["number"]: o["external_id"] for o in list_orders(conn, shop="prestashop")}
+
+
+def test_prestashop_order_histories_carry_exactly_the_changed_orders(
+        store: Store, http: HTTPServerThread, shared_samples: Path, tmp_path: Path) -> None:
+    profile = load_profile("prestashop")
+    import_prestashop(store, shared_samples, tmp_path)
+    ids = _prestashop_ids(store)
+    assert len(ids) == 2
+    shipped, untouched = sorted(ids)
+    url = http.url("/api/order_histories", "method=post")
+
+    realised = realise_orders(store, Selection.NUMBERS, numbers=[shipped])
+    assert [d.order for d in realised.realised] == [shipped]
+    change = set_status(store, shipped, "shipped", tracking="Z1234567890", carrier="PPL")
+    assert change.status == "shipped" and change.events == ("status",)
+
+    first = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
+    assert first.status is PublicationStatus.PUBLISHED, first.reason
+    assert first.orders == [shipped]
+    # the order's latest outgoing state: shipped is PrestaShop's state 4
+    assert _histories(http) == [(ids[shipped], "4")]
+    assert untouched not in first.orders
+
+    http.state.requests.clear()
+    second = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
+    assert second.status is PublicationStatus.UNCHANGED
+    assert second.orders == [] and http.state.requests == []
+
+    # a later change of the other order goes out alone
+    set_status(store, untouched, "cancelled")
+    third = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
+    assert third.orders == [untouched]
+    assert _histories(http) == [(ids[untouched], "6")]
+
+
+def _csv_files(folder: Path) -> dict[str, list[dict[str, str]]]:
+    found = {}
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            found[path.name] = list(csv.DictReader(handle, delimiter=";"))
+    return found
+
+
+def test_upgates_csv_carries_exactly_the_changed_orders_and_never_an_empty_cell(
+        store: Store, tmp_path: Path) -> None:
+    profile = load_profile("upgates")
+    report = import_file(store, UPGATES_ORDERS, profile)
+    assert report.ok, report.as_dict()
+    out = tmp_path / "out"
+    out.mkdir()
+    realise_orders(store, Selection.NUMBERS, numbers=["2026000123", "2026000124"])
+    set_status(store, "2026000124", "shipped", tracking="DR0042", carrier="Zásilkovna")
+
+    first = export_order_status(store, profile, output=out)
+    assert first.status is PublicationStatus.PUBLISHED
+    assert sorted(first.orders) == ["2026000123", "2026000124"]
+    files = _csv_files(out)
+    rows = {r["[ORDER_NUMBER]"]: r for rows in files.values() for r in rows}
+    assert sorted(rows) == ["2026000123", "2026000124"]
+    # realised only: "Vyřizuje se" with no tracking column at all; shipped: both
+    assert rows["2026000123"] == {"[ORDER_NUMBER]": "2026000123", "[ORDER_STATUS]": "Vyřizuje se"}
+    assert rows["2026000124"] == {"[ORDER_NUMBER]": "2026000124", "[ORDER_STATUS]": "Odeslaná",
+                                  "[TRACKING_NUMBER]": "DR0042"}
+    assert len(files) == 2
+    assert all(value for row in rows.values() for value in row.values())
+
+    for path in out.iterdir():
+        path.unlink()
+    second = export_order_status(store, profile, output=out)
+    assert second.status is PublicationStatus.UNCHANGED
+    assert list(out.iterdir()) == []
+
+
+def test_a_payment_the_erp_records_goes_back_as_paid_yes_with_its_date(
+        store: Store, tmp_path: Path) -> None:
+    profile = load_profile("upgates")
+    import_file(store, UPGATES_ORDERS, profile)
+    out = tmp_path / "out"
+    out.mkdir()
+    from datetime import UTC, datetime
+
+    set_status(store, "2026000124", "paid", paid_at=datetime(2026, 3, 4, 23, 30, tzinfo=UTC))
+    result = export_order_status(store, profile, output=out)
+    rows = [r for rows in _csv_files(out).values() for r in rows]
+    # paid at 23:30 UTC is the 5th in Prague; the order is being processed, so its status stays
+    assert rows == [{"[ORDER_NUMBER]": "2026000124", "[ORDER_STATUS]": "Vyřizuje se",
+                     "[PAID_YN]": "1", "[PAID_DATE]": "2026-03-05"}]
+    assert result.orders == ["2026000124"]
+
+
+def test_the_generic_xml_lists_the_changes_and_leaves_out_what_is_unknown(
+        store: Store, tmp_path: Path) -> None:
+    from exchange.shopreturn.publish import with_template
+
+    profile = with_template(load_profile("upgates"), "native/order-status.xml.j2")
+    import_file(store, UPGATES_ORDERS, profile)
+    set_status(store, "2026000123", "shipped", tracking="Z99 & <1>")
+    target = tmp_path / "status.xml"
+    result = export_order_status(store, profile, output=target)
+    assert result.documents == ["status.xml"]
+    root = etree.parse(str(target)).getroot()
+    orders = root.findall("ORDER")
+    assert [o.findtext("NUMBER") for o in orders] == ["2026000123"]
+    assert orders[0].findtext("SHOP_STATUS") == "Odeslaná"
+    assert orders[0].findtext("TRACKING_NUMBER") == "Z99 & <1>"
+    assert orders[0].find("PAID") is None
+    assert orders[0].findtext("CHANGES") == "status tracking"
+
+
+def test_io_of_csv_cells_quotes_separators() -> None:
+    from exchange.shopreturn.templates import csv_cell
+
+    assert list(csv.reader(io.StringIO(csv_cell('a;b "c"')), delimiter=";")) == [['a;b "c"']]
