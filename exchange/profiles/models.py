@@ -65,6 +65,7 @@ from exchange.profiles.vocabulary import (
     OnChanged,
     StatusSplit,
     UnknownProduct,
+    WithoutLines,
 )
 
 
@@ -444,7 +445,31 @@ class RecordMapping(Section):
         return self.schema_file
 
 
-class OrdersMapping(RecordMapping):
+class DocumentMapping(RecordMapping):
+    """What orders and invoices share: how their totals are compared with their lines."""
+
+    totals_tolerance: Decimal | None = Field(
+        None, description="how far the lines plus rounding may be from the total, per line "
+                          "(default: the currency's smallest unit: 0.01, 1 for JPY, 0.001 for KWD)")
+    without_lines: WithoutLines = Field(
+        WithoutLines.WARN, description="a document with a total but no lines")
+
+    @field_validator("totals_tolerance", mode="before")
+    @classmethod
+    def _tolerance_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("totals_tolerance")
+    @classmethod
+    def _not_negative(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and (not value.is_finite() or value < 0):
+            raise problem("must be a number of 0 or more")
+        return value
+
+
+class OrdersMapping(DocumentMapping):
     """How orders are read."""
 
     kind: ClassVar[DocumentKind] = DocumentKind.ORDERS
@@ -453,7 +478,7 @@ class OrdersMapping(RecordMapping):
     lines: OrderLines | None = Field(None, description="the order's lines")
 
 
-class InvoicesMapping(RecordMapping):
+class InvoicesMapping(DocumentMapping):
     """How invoices and credit notes are read."""
 
     kind: ClassVar[DocumentKind] = DocumentKind.INVOICES

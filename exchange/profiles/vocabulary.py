@@ -37,6 +37,13 @@ class UnknownProduct(StrEnum):
     TEXT = "text"
 
 
+class WithoutLines(StrEnum):
+    """What the engine does with an order or invoice that has a total but no lines."""
+
+    WARN = "warn"
+    HOLD = "hold"
+
+
 class OnChanged(StrEnum):
     """What the engine does when an already imported document comes again with new content."""
 

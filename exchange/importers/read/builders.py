@@ -563,10 +563,20 @@ class Builder:
             money=self.money(values, line, lines, out),
             modified_at=self.moment(values, f.get("modified_at"), line),
         )
-        reconcile(order.total, order.money.rounding, order.lines, out)
+        self.reconcile(order.total, order.money.rounding, order.lines, order.currency, out)
         hold_bad_line_values(order.lines, self._vat_rates,
                              order.status is OrderStatus.RETURNED, out)
         return order
+
+    def reconcile(self, total: Decimal | None, rounding: Decimal | None,
+                  lines: Sequence[OrderLine] | Sequence[InvoiceLine], currency: str,
+                  out: BuildNotes) -> None:
+        """:func:`reconcile` with the profile's tolerance and rule for documents without lines."""
+        mapping = self.mapping
+        tolerance = getattr(mapping, "totals_tolerance", None)
+        reconcile(total, rounding, lines, out,
+                  tolerance=tolerance if tolerance is not None else smallest_unit(currency),
+                  hold_without_lines=getattr(mapping, "without_lines", "warn") == "hold")
 
     def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
                       out: BuildNotes) -> list[OrderLine]:
@@ -642,7 +652,8 @@ class Builder:
             note=self.text(values, f.get("note")),
             money=self.money(values, line, lines, out),
         )
-        reconcile(invoice.total, invoice.money.rounding, invoice.lines, out)
+        self.reconcile(invoice.total, invoice.money.rounding, invoice.lines, invoice.currency,
+                       out)
         hold_bad_line_values(invoice.lines, self._vat_rates,
                              invoice.kind is InvoiceKind.CREDIT_NOTE, out)
         return invoice
@@ -786,21 +797,37 @@ def both_bases(line: OrderLine | InvoiceLine, include_vat: bool, incl: Decimal |
     line.total_gross, line.total_net = total_gross, total_net
 
 
+# ISO 4217 currencies whose smallest unit is not the hundredth
+_MINOR_UNITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
+                     "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), Decimal(1)),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), Decimal("0.001")),
+}
+
+
+def smallest_unit(currency: str) -> Decimal:
+    """The currency's smallest unit (ISO 4217 minor unit): 0.01, 1 for JPY, 0.001 for KWD."""
+    return _MINOR_UNITS.get(currency.upper(), _CENT)
+
+
 def reconcile(total: Decimal | None, rounding: Decimal | None,
-              lines: Sequence[OrderLine] | Sequence[InvoiceLine], out: BuildNotes) -> None:
-    """Hold a document whose total is not its lines plus rounding (a cent per line of tolerance);
-    warn about a total without lines."""
+              lines: Sequence[OrderLine] | Sequence[InvoiceLine], out: BuildNotes, *,
+              tolerance: Decimal = _CENT, hold_without_lines: bool = False) -> None:
+    """Hold a document whose total is not its lines plus rounding (``tolerance`` per line); warn
+    about (or, with ``hold_without_lines``, hold) a total without lines."""
     if total is None:
         return
     if not lines:
         if total:
-            out.warnings.append(f"the total is {total} but the document has no lines")
+            text = f"the total is {total} but the document has no lines"
+            (out.review_reasons if hold_without_lines else out.warnings).append(text)
         return
     if any(ln.total_gross is None for ln in lines):
         return  # a line without both VAT bases: nothing sound to compare with
     summed = sum((ln.total_gross for ln in lines if ln.total_gross is not None), _ZERO)
     summed += rounding or _ZERO
-    if abs(summed - total) > _CENT * len(lines):
+    allowed = tolerance * len(lines)
+    if abs(summed - total) > allowed:
         out.review_reasons.append(f"the total {total} does not match the lines: they add up to "
                                   f"{summed} (rounding included)")
 
