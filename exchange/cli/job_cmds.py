@@ -25,8 +25,10 @@ def _load(app: AppContext) -> Config:
 @click.option("--verbose", "-v", is_flag=True, help="Log debug detail.")
 @click.option("--engine", type=click.Choice(["embedded", "celery"]), default="embedded", show_default=True,
               help="embedded: run the jobs in this process; celery: enqueue them for `exchange worker`.")
+@click.option("--force", is_flag=True,
+              help="With --once: an export job publishes even a feed its gate holds.")
 @click.pass_obj
-def run(app: AppContext, once: str | None, verbose: bool, engine: str) -> None:
+def run(app: AppContext, once: str | None, verbose: bool, engine: str, force: bool) -> None:
     """Run every job on its schedule until stopped (SIGTERM/SIGINT finish the file in hand)."""
     from exchange.jobs.actions import ACTIONS
     from exchange.jobs.daemon import Daemon
@@ -36,8 +38,10 @@ def run(app: AppContext, once: str | None, verbose: bool, engine: str) -> None:
     config = _load(app)
     setup_logging(config.folders.logs, verbose=verbose)
     store = app.store()
+    if force and not once:
+        raise click.UsageError("--force applies to one job: give --once JOB")
     if once:
-        outcome = run_job(store, config, config.job(once), actions=ACTIONS)
+        outcome = run_job(store, config, config.job(once), actions=ACTIONS, force=force)
         if outcome.took_over:
             click.echo(f"{outcome.job}: the lease left by {outcome.took_over} (no longer running) "
                        "was taken over", err=True)

@@ -307,8 +307,11 @@ def render_feed(store: Store, profile: ProfileLike, feed_name: str, target: Path
     with store.connect() as conn:
         plist = price_list_info(conn, chosen_list)
         withdrawn: list[str] = []
+        shown_count = 0
         if tracked:
-            withdrawn = sorted(shown_codes(conn, key, destination) - feed_codes(conn, query, plist))
+            shown = shown_codes(conn, key, destination)
+            shown_count = len(shown)
+            withdrawn = sorted(shown - feed_codes(conn, query, plist))
         sent_withdrawn = withdrawn if _withdrawn_shown(options) else []
         external = linked_ids(conn, sent_withdrawn, link_platform, options.get("link_shop")) \
             if link_platform and sent_withdrawn else {}
@@ -344,8 +347,8 @@ def render_feed(store: Store, profile: ProfileLike, feed_name: str, target: Path
     warnings: list[str] = []
     if is_full:
         decision = gate.check(last_full, count, spec.gate_max_drop)
-    else:
-        decision = gate.GateDecision(True, last_full.item_count if last_full else None, 0.0)
+    else:  # a differential that would take too much off the shop is held like a shrunken feed
+        decision = gate.check_withdrawals(shown_count, len(withdrawn), spec.gate_max_drop)
     if link_platform and count == 0 and _bool_option(options, "linked_only", False):
         with store.connect() as conn:
             any_links = feed_codes(conn, FeedQuery(

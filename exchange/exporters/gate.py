@@ -2,8 +2,10 @@
 
 Platforms drop what a feed omits (Google Merchant Center deletes items missing from a full feed), so a
 full feed whose item count falls by more than ``max_drop`` against the last published full feed is kept
-aside, and so is an empty one. Every run is recorded by ``exchange.store.feeds``; per destination, the
-last *published* run's ``started_at`` is the watermark for differential feeds.
+aside, and so is an empty one. A differential feed that would withdraw more than ``max_drop`` of what
+the destination shows is held the same way: it takes the products off the shop just as surely.
+Every run is recorded by ``exchange.store.feeds``; per destination, the last *published* run's
+``started_at`` is the watermark for differential feeds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from exchange.store.feeds import (
     record_publication,
 )
 
-__all__ = ["GateDecision", "Publication", "PublicationStatus", "check", "last_published",
+__all__ = ["GateDecision", "Publication", "PublicationStatus", "check", "check_withdrawals",
+           "last_published",
            "publications", "record_publication"]
 
 
@@ -54,3 +57,17 @@ def check(previous: Publication | None, item_count: int, max_drop: float) -> Gat
             f"the allowed {max_drop:.0%}); the last published feed stays in place — use --force to "
             f"publish anyway")
     return GateDecision(True, previous.item_count, drop)
+
+
+def check_withdrawals(shown: int, withdrawn: int, max_drop: float) -> GateDecision:
+    """Hold a differential that withdraws more than ``max_drop`` of the ``shown`` items."""
+    if shown <= 0 or withdrawn == 0:
+        return GateDecision(True, shown or None, 0.0)
+    drop = withdrawn / shown
+    if drop > max_drop:
+        return GateDecision(
+            False, shown, drop,
+            f"the changes withdraw {withdrawn} of the {shown} items the destination shows ({drop:.0%}, "
+            f"more than the allowed {max_drop:.0%}); nothing was published — use --force to "
+            f"publish anyway")
+    return GateDecision(True, shown, drop)

@@ -142,10 +142,14 @@ def export_and_push(ctx: JobContext) -> RunSummary:
         mode = differential_of(feed_spec(profile, ctx.job.feed).options or {})
         result = publish_feed(ctx.store, profile, ctx.job.feed, endpoint=shop.feed_to,
                               staging=folder, remote_name=name, destination=destination,
-                              changes=mode is not Differential.NONE, overrides=ctx.job.options)
+                              changes=mode is not Differential.NONE, overrides=ctx.job.options,
+                              force=ctx.force)
     else:  # a file others fetch: always whole
         result = export_feed(ctx.store, profile, ctx.job.feed, folder / name,
-                             destination=destination, overrides=ctx.job.options)
+                             destination=destination, overrides=ctx.job.options, force=ctx.force)
+    if ctx.force and result.published:
+        ctx.event("feed_forced", "; ".join(result.warnings) or "published past the feed gate",
+                  level="warning", document=result.remote_name or name)
     summary.add("items", result.item_count)
     if result.withdrawn_count:
         summary.add("withdrawn", result.withdrawn_count)

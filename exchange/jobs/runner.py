@@ -29,6 +29,7 @@ class JobContext:
     lease: JobLease
     stop: threading.Event
     files: list[Path] | None = None  # a watch job hands over the files that settled
+    force: bool = False  # an export publishes even what its feed gate would hold (by hand only)
 
     def event(self, kind: str, message: str = "", *, level: str = "info", document: str = "",
               details: dict[str, Any] | None = None) -> None:
@@ -79,12 +80,17 @@ class RunOutcome:
 
 def run_job(store: Store, config: Config, job: JobConfig, *, actions: dict[str, Action],
             stop: threading.Event | None = None, holder: str | None = None,
-            files: list[Path] | None = None) -> RunOutcome:
-    """Run ``job`` once under its lease; LockHeldError when it runs elsewhere."""
+            files: list[Path] | None = None, force: bool = False) -> RunOutcome:
+    """Run ``job`` once under its lease; LockHeldError when it runs elsewhere.
+
+    ``force`` (asked for by a person: ``run --once JOB --force`` or the console's "publish anyway")
+    lets an export job publish a feed its gate holds.
+    """
     with JobLease(store, job.name, holder=holder) as lease:
         with store.begin() as conn:
             run_id = start_run(conn, job.name, holder=lease.holder)
-        ctx = JobContext(store, config, job, run_id, lease, stop or threading.Event(), files)
+        ctx = JobContext(store, config, job, run_id, lease, stop or threading.Event(), files,
+                         force)
         if lease.took_over is not None:
             gone = lease.took_over
             ctx.event("lease_taken_over", f"the lease of {gone.holder} was taken over: "

@@ -288,3 +288,26 @@ def stock_page(conn: Connection, *, search: str = "", limit: int = 100, offset: 
     for r in rows:
         r["available"] = r["on_hand"] - r["reserved"]
     return Page(rows, total, limit, offset)
+
+
+def publication_row(conn: Connection, publication_id: int) -> dict[str, Any] | None:
+    """One recorded feed run (publication or hold) by id, with ``newest``: no later run of its feed
+    reached its destination."""
+    fp = feed_publications.c
+    found = _rows(conn, select(feed_publications).where(fp.id == publication_id))
+    if not found:
+        return None
+    row = found[0]
+    later = conn.execute(select(func.count()).where(
+        fp.feed == row["feed"], fp.destination == row["destination"], fp.id > publication_id)).scalar()
+    row["newest"] = not later
+    return row
+
+
+def latest_reconciliations(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest drift report of every shop export compared (``reconciled`` events), newest first."""
+    e = events.c
+    newest = (select(func.max(e.id).label("id")).where(e.kind == "reconciled")
+              .group_by(e.document).subquery())
+    return _rows(conn, select(e.id, e.document, e.level, e.message, e.details, e.at)
+                 .join(newest, newest.c.id == e.id).order_by(e.id.desc()).limit(limit))

@@ -26,7 +26,7 @@ from exchange.web.auth import (
     session_user,
     verify_user,
 )
-from exchange.web.pages import dashboard, documents, quarantine, records, review
+from exchange.web.pages import dashboard, documents, feeds, quarantine, records, review
 from exchange.web.render import STATIC, page, templates, wants_json
 from exchange.web.settings import WebSettings
 
@@ -96,7 +96,8 @@ def routes() -> list[BaseRoute]:
         *_twin("/quarantine/{name}/retry", quarantine.quarantine_retry, methods=["POST"]),
         Route("/quarantine/{name}", quarantine.quarantine_detail),
         *_twin("/history", records.history),
-        *_twin("/feeds", records.feeds),
+        *_twin("/feeds", feeds.feeds),
+        *_twin("/feeds/{publication_id:int}/publish", feeds.publish_anyway, methods=["POST"]),
         *_twin("/products", records.products),
         Route("/login", login_page),
         Route("/login", login, methods=["POST"]),

@@ -57,6 +57,7 @@ def page(request: Request, template: str, data: dict[str, Any], *, status_code: 
     found: Jinja2Templates = request.app.state.templates
     path = request.url.path.rstrip("/") or "/dashboard"
     query = f"?{request.url.query}" if request.url.query else ""
-    context = {**data, **(extra or {}), "user": current_user(request), "json_url": f"{path}.json{query}",
+    context = {"flash": request.session.pop("flash", None),  # what the last form did (once)
+               **data, **(extra or {}), "user": current_user(request), "json_url": f"{path}.json{query}",
                "csrf_field": CSRF_FIELD, "csrf_token": csrf_token(request)}
     return found.TemplateResponse(request, template, context, status_code=status_code)

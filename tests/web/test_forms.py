@@ -28,7 +28,8 @@ def test_every_post_route_is_csrf_protected() -> None:
 def test_a_post_without_the_token_is_refused(client: TestClient, path: str) -> None:
     client.get("/")  # a session with a token exists; the form just does not carry it
     concrete = (path.replace("{kind}", "orders").replace("{doc_id:int}", "1")
-                .replace("{decision_id:int}", "1").replace("{name}", "x.xml"))
+                .replace("{decision_id:int}", "1").replace("{name}", "x.xml")
+                .replace("{publication_id:int}", "1"))
     answer = client.post(concrete, data={"csrf_token": "forged", "shop": "shoptet", "field": "status",
                                          "value": UNMAPPED, "target": "delivered"},
                          follow_redirects=False)

@@ -1,4 +1,4 @@
-"""History, feeds and products: read-only pages over the store."""
+"""History and products: read-only pages over the store."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from exchange.store.console import history_jobs, history_page, last_publications, stock_page
+from exchange.store.console import history_jobs, history_page, stock_page
 from exchange.web.params import query_int
 from exchange.web.render import page
 
@@ -47,13 +47,6 @@ async def history(request: Request) -> Response:
         params = {k: v for k, v in q.items() if k != "offset"}
         data["next"] = f"?{urlencode({**params, 'offset': offset + limit})}"
     return page(request, "history.html", data, extra={"jobs": jobs, "levels": LEVELS})
-
-
-async def feeds(request: Request) -> Response:
-    """The last publication (or hold) of every feed, with its item count."""
-    with request.app.state.settings.store.connect() as conn:
-        rows = last_publications(conn)
-    return page(request, "feeds.html", {"feeds": rows})
 
 
 async def products(request: Request) -> Response:
