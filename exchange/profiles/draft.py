@@ -616,6 +616,10 @@ def _render(name: str, sample: Path, kind: DocumentKind, record: str, namespaces
         out.append(f"      {required}: {{default: '', path: []}}  # map me: required")
     out.extend(_field_line(c, chosen[c], "      ") for c in sorted(chosen, key=_field_order))
     mapped_paths = {leaf.path for leaf in chosen.values()}
+    if fit.shipping is not None:  # read by the shipping line below
+        mapped_paths.add(fit.shipping[0].path)
+        if fit.shipping_tax is not None:
+            mapped_paths.add(fit.shipping_tax.path)
     rest = [leaf for p, leaf in leaves.items() if p not in mapped_paths and p not in line_leaves]
     out.extend(_unmapped(rest, "      "))
     if lines_path is not None:
