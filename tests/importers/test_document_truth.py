@@ -155,3 +155,19 @@ def test_pohoda_invoices_with_a_total_but_no_lines_are_warned_about(
     warned = {d.external_id for d in report.documents
               if any("but the document has no lines" in w for w in d.warnings)}
     assert len(warned) == 7 and "250100013" in warned
+
+
+def test_a_pohoda_advance_deduction_is_a_line_of_its_own_kind(store: Store, shared_samples: Path,
+                                                              tmp_path: Path) -> None:
+    report = import_file(store, shared_samples.joinpath(*VITEX), "pohoda", "invoices",
+                         quarantine=tmp_path)
+
+    view = _view(store, "invoices", "250100005")
+    # the −7,140 deducted for advance invoice 250800001 was dropped
+    (advance,) = [ln for ln in view["lines"] if ln["kind"] == "advance"]
+    assert (advance["unit_price"], advance["total"], advance["vat_rate"]) == ("-7140", "-7140", "0")
+    # the document's total (7,260) is before the deduction: not a mismatch, and not in its VAT bands
+    assert view["total"] == "7260" and view["review_reason"] is None
+    assert view["vat_breakdown"] == [{"rate": "21", "net": "6000", "vat": "1260"}]
+    assert "250100005" not in {d.external_id for d in report.documents
+                               if d.outcome is Outcome.HELD}

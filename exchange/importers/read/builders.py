@@ -632,6 +632,12 @@ class Builder:
                 line_total=r["total"])
             both_bases(invoice_line, include_vat, r["incl"], r["excl"], r["total_excl"])
             lines.append(invoice_line)
+        # record-level amounts as lines of their own (POHODA advance deductions)
+        lines += [InvoiceLine(kind=t.kind, name=t.name, quantity=t.quantity, unit_price=t.unit_price,
+                              vat_rate=t.vat_rate, unit_price_gross=t.unit_price_gross,
+                              unit_price_net=t.unit_price_net, total_gross=t.total_gross,
+                              total_net=t.total_net)
+                  for t in self._totals_lines(values, line, include_vat, out)]
         payment = self.text(values, f.get("payment_method"))
         invoice = Invoice(
             external_id=external_id,
@@ -824,7 +830,9 @@ def reconcile(total: Decimal | None, rounding: Decimal | None,
         return
     if any(ln.total_gross is None for ln in lines):
         return  # a line without both VAT bases: nothing sound to compare with
-    summed = sum((ln.total_gross for ln in lines if ln.total_gross is not None), _ZERO)
+    # an advance deducted is a payment already made: the document's total is before it
+    summed = sum((ln.total_gross for ln in lines
+                  if ln.total_gross is not None and ln.kind is not LineKind.ADVANCE), _ZERO)
     summed += rounding or _ZERO
     allowed = tolerance * len(lines)
     if abs(summed - total) > allowed:
@@ -864,6 +872,8 @@ def vat_breakdown(lines: Sequence[OrderLine] | Sequence[InvoiceLine]) -> list[Va
     """The lines' net and VAT per rate; empty when a line with money has no rate."""
     bands: dict[Decimal, list[Decimal]] = {}
     for ln in lines:
+        if ln.kind is LineKind.ADVANCE:
+            continue  # taxed on its own advance invoice, not in this document's bands
         if ln.total_gross is None or ln.total_net is None:
             if ln.unit_price:
                 return []
