@@ -16,6 +16,7 @@ from typing import Any
 
 from lxml import etree
 
+from exchange.documents import LineKind
 from exchange.errors import MappingError
 from exchange.importers.read.builders import ALT, LINES, VARIANTS, Builder, BuildNotes, plan
 from exchange.importers.read.elements import iter_elements
@@ -349,6 +350,12 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
             for item in values.get(LINES) or []:
                 raw = item.get("kind") or ""
                 raw_values[("line type", mapping.lines.classify, raw)] += 1
+            # a method the record does not state is the first payment/shipping line's name
+            for what, key, map_name, line_kind in _FROM_LINES:
+                if not values.get(key):
+                    raw = _first_line_name(builder, values, line_kind)
+                    if raw:
+                        raw_values[(f"{what} (from a line)", map_name, raw)] += 1
         out = BuildNotes()
         try:
             documents = _build(builder, mapping.kind, values, line, out)
@@ -375,6 +382,19 @@ def _check_kind(profile: Profile, mapping: RecordMapping, sample: Path,
         for (what, map_name, value), count in sorted(raw_values.items())
     ]
     return result
+
+
+_FROM_LINES = (("payment", "payment_method", "payment", LineKind.PAYMENT),
+               ("shipping", "shipping_method", "shipping", LineKind.SHIPPING))
+
+
+def _first_line_name(builder: Builder, values: dict[str, Any], kind: LineKind) -> str:
+    """The name of the record's first line of ``kind``, as the builder would take it."""
+    notes = BuildNotes()  # unmapped line types are reported by the build itself
+    for item in values.get(LINES) or []:
+        if builder.line_kind(item.get("kind") or "", 0, notes) is kind:
+            return str(item.get("name") or "")
+    return ""
 
 
 def _build(builder: Builder, kind: DocumentKind, values: dict[str, Any], line: int,

@@ -65,6 +65,11 @@ def test_a_payment_taken_from_a_line_that_would_be_held_fails_strict(tmp_path: P
     [orders] = check_profile(load_profile(profile), fixture).kinds
     assert orders.held == 2
     assert orders.review_reasons["payment 'Dobírka' has no mapping and the profile has no default"] == 1
+    # the methods taken from the lines are listed with the values seen, and what they become
+    seen = {(v.what, v.value): v.outcome for v in orders.values}
+    assert seen[("payment (from a line)", "Dobírka")] == "no mapping and no default: held for review"
+    assert seen[("shipping (from a line)", "Zásilkovna - výdejní místo")] == (
+        "kept as is (the profile has no map)")
     result = CliRunner().invoke(cli, ["profiles", "check", str(profile), str(fixture), "--strict"])
     assert result.exit_code == 1
     assert "HELD  2 of 2 document(s) would be held for review:" in result.output
