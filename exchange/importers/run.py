@@ -74,12 +74,14 @@ from exchange.importers.write.documents import (
 )
 from exchange.importers.write.matching import Matcher
 from exchange.profiles import DocumentKind, Profile, load_profile
+from exchange.shopreturn.payments import settle as settle_payment
 from exchange.shopreturn.watermarks import WatermarkGate, WatermarkSettings, as_utc
 from exchange.store import Store
 from exchange.store.bulk import Bulk
 from exchange.store.catalog import ensure_warehouse
 from exchange.store.claims import claim_file
 from exchange.store.history import finish_run, record_event, record_events, start_run
+from exchange.store.order_status import save_payment_terms
 from exchange.store.processed_files import (
     FileOrigin,
     FileStatus,
@@ -286,6 +288,7 @@ class FileImport:
         self.product_writer: ProductWriter | None = None
         self.stock_writer: StockWriter | None = None
         self.watermark: WatermarkGate | None = None
+        self.payments = profile.payments if kind is DocumentKind.ORDERS else None
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self, records: Iterable[Record]) -> ImportReport:
@@ -449,6 +452,7 @@ class FileImport:
                    ) -> list[tuple[DocumentResult, dict[str, Any] | None]]:
         results: list[tuple[DocumentResult, dict[str, Any] | None]] = []
         pendings: list[Pending] = []
+        terms: dict[str, tuple[str, str, str, bool]] = {}  # the payment map's verdict per order
         for rec in chunk:
             doc = rec.document
             if rec.error is not None or not isinstance(doc, Order | Invoice):
@@ -469,10 +473,16 @@ class FileImport:
             if too_long is not None:
                 results.append(self._failed(rec, too_long[1], too_long[0]))
                 continue
+            reasons, warnings = list(rec.review_reasons), list(rec.warnings)
+            if self.payments is not None and isinstance(doc, Order):
+                settled = settle_payment(doc, self.payments)
+                reasons += [settled.hold] if settled.hold else []
+                warnings += [settled.warning] if settled.warning else []
+                if settled.kind:
+                    terms[ext] = (ext, settled.kind, settled.sync, settled.mapped)
             pendings.append(Pending(rec.line, ext, doc, rec.content_hash, Action.INSERT,
-                                    review_reasons=list(rec.review_reasons),
-                                    base_warnings=list(rec.warnings),
-                                    warnings=list(rec.warnings)))
+                                    review_reasons=reasons, base_warnings=list(warnings),
+                                    warnings=warnings))
         found = writer.existing(conn, [p.external_id for p in pendings]) if pendings else {}
         to_write = []
         reverted = []
@@ -484,6 +494,7 @@ class FileImport:
                 if skip:
                     results.append((DocumentResult(Outcome.SKIPPED, p.external_id, p.line, skip),
                                     None))
+                    terms.pop(p.external_id, None)
                     continue
                 self.watermark.took(when)
             if ex is None:
@@ -501,6 +512,7 @@ class FileImport:
                     and not p.behind else Action.REVIEW
                 to_write.append(p)
         writer.clear_change_holds(conn, reverted)
+        save_payment_terms(conn, self.shop, list(terms.values()))
         for item, outcome in self._isolated(conn, writer.write, to_write, writer.accept,
                                             writer.discard):
             if isinstance(outcome, Written):

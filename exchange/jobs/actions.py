@@ -66,7 +66,8 @@ def pull_and_import(ctx: JobContext) -> RunSummary:
     if not shop.orders_from:
         raise ConfigError(f"shop {shop.name!r} has no orders_from endpoint")
     summary = RunSummary()
-    result = pipeline(ctx.store, shop.orders_from, ctx.config.folders.inbox, _importer(ctx),
+    source = _source_url(ctx, shop, shop.orders_from)
+    result = pipeline(ctx.store, source, ctx.config.folders.inbox, _importer(ctx),
                       stop=ctx.stop,
                       after_each=lambda _pulled, report: _record(ctx, report, summary))
     summary.add("pulled", len(result.imported) + len(result.deferred))
@@ -75,6 +76,22 @@ def pull_and_import(ctx: JobContext) -> RunSummary:
     for skipped in result.skipped:
         ctx.event("not_taken", skipped.reason, document=skipped.name)
     return summary
+
+
+def _source_url(ctx: JobContext, shop: ShopConfig, url: str) -> str:
+    """The shop's export URL with ``{since}`` (its watermark) and ``{until}`` (now) filled in."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from exchange.profiles import load_profile
+    from exchange.shopreturn.watermarks import has_range, ranged_url, since_for
+
+    if not has_range(url):
+        return url
+    zone = load_profile(shop.profile).import_options.timezone
+    settings = watermark_settings(shop, zone)
+    return ranged_url(url, since=since_for(ctx.store, shop.name, shop.import_as, settings),
+                      until=datetime.now(UTC), tz=ZoneInfo(zone), overlap=settings.overlap)
 
 
 def import_watched(ctx: JobContext) -> RunSummary:

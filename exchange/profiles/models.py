@@ -63,8 +63,10 @@ from exchange.profiles.vocabulary import (
     Direction,
     DocumentKind,
     OnChanged,
+    PaymentSync,
     StatusSplit,
     UnknownProduct,
+    UnmappedPayment,
     WithoutLines,
 )
 
@@ -621,6 +623,66 @@ def _empty_as_missing(value: Any) -> Any:
     return {} if value is None else value
 
 
+class PaymentKind(Section):
+    """The ERP payment kind of a payment, and where it is settled."""
+
+    kind: Text = Field(description="the ERP's payment kind, e.g. draft (transfer), cash, delivery "
+                                   "(cash on delivery), creditcard, advance")
+    sync: PaymentSync = Field(description="shop: the shop's paid flag and amount mark the document "
+                                          "paid; erp: the shop's paid flag is ignored and the "
+                                          "ERP's payment is sent back as paid")
+
+
+class PaymentEntry(PaymentKind):
+    """One shop payment (optionally with one delivery) → ERP payment kind and sync mode."""
+
+    payment: Text = Field(description="the shop's payment name or code (case-insensitive; "
+                                      "PREFIX* by prefix)")
+    shipping: Text | None = Field(None, description="only with this delivery name or code")
+
+    def matches(self, names: tuple[str, ...], shippings: tuple[str, ...]) -> int:
+        """0 for no match; 2 for a match with its shipping, 1 without one (the more specific wins)."""
+        if not _any_matches(self.payment, names):
+            return 0
+        if self.shipping is None:
+            return 1
+        return 2 if _any_matches(self.shipping, shippings) else 0
+
+
+def _any_matches(pattern: str, values: tuple[str, ...]) -> bool:
+    key = pattern.strip().casefold()
+    if key.endswith("*"):
+        return any(v.startswith(key[:-1]) for v in values)
+    return key in values
+
+
+class Payments(Section):
+    """The payment map (YAML ``payments:``; see docs/shop-return.md)."""
+
+    methods: tuple[PaymentEntry, ...] = Field((), description="shop payment (and delivery) → kind, sync")
+    default: PaymentKind | None = Field(None, description="for a payment that is not listed")
+    unmapped: UnmappedPayment = Field(
+        UnmappedPayment.HOLD, description="a payment not listed: default (with a warning) or hold "
+                                          "the order for review")
+
+    @model_validator(mode="after")
+    def _default_when_taken(self) -> Payments:
+        if self.unmapped is UnmappedPayment.DEFAULT and self.default is None:
+            fail(("default",), "required when unmapped: default")
+        return self
+
+    def lookup(self, payment: tuple[str, ...], shipping: tuple[str, ...]) -> PaymentEntry | None:
+        """The most specific entry for the order's payment (names/codes) and shipping, if any."""
+        names = tuple(v.strip().casefold() for v in payment if v)
+        ships = tuple(v.strip().casefold() for v in shipping if v)
+        best, score = None, 0
+        for entry in self.methods:
+            found = entry.matches(names, ships)
+            if found > score:
+                best, score = entry, found
+        return best
+
+
 class Profile(Section):
     """A validated platform profile."""
 
@@ -635,6 +697,9 @@ class Profile(Section):
         default_factory=dict, description="feeds the profile offers (see docs/export.md)")
     order_status: StatusExport | None = Field(
         None, description="how order status, payment and tracking go back to the shop "
+                          "(see docs/shop-return.md)")
+    payments: Payments | None = Field(
+        None, description="shop payments → ERP payment kind and where each is settled "
                           "(see docs/shop-return.md)")
 
     _path: Path = PrivateAttr(Path())

@@ -67,6 +67,20 @@ class StatusSplit(StrEnum):
     COLUMNS = "columns"
 
 
+class PaymentSync(StrEnum):
+    """Where an order's payment is settled, so which side's paid flag counts."""
+
+    SHOP = "shop"  # in the shop (card, PayPal): the shop's paid flag and amount mark it paid
+    ERP = "erp"  # in the ERP (transfer, cash on delivery): the ERP's payment goes back as paid
+
+
+class UnmappedPayment(StrEnum):
+    """What an order whose payment is not in ``payments:`` gets."""
+
+    DEFAULT = "default"  # the default, with a warning
+    HOLD = "hold"  # held for review
+
+
 # Statuses the ERP sends back that no shop value is read as (an entry of direction ``out``).
 OUTGOING_ONLY_STATUSES = frozenset({"paid"})
 

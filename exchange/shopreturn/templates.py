@@ -66,6 +66,8 @@ class OrderView:
     payment_method: str
     shipping_method: str
     currency: str
+    payment_kind: str = ""  # the ERP's payment kind the payment map gave the order
+    payment_sync: str = ""  # shop | erp ('' without a payment map)
 
     def filled(self, column: str) -> bool:
         """True when the order has a value for ``column`` (an empty cell must never be written)."""
@@ -92,4 +94,6 @@ def order_view(row: dict[str, Any], shop_status: str, timezone: str) -> OrderVie
         amount_paid=row.get("amount_paid"), changes=tuple(row.get("changes") or ()),
         changed_at=row["created_at"], payment_method=str(row.get("payment_method") or ""),
         shipping_method=str(row.get("shipping_method") or ""),
-        currency=str(row.get("currency") or ""))
+        currency=str(row.get("currency") or ""),
+        payment_kind=str(row.get("payment_kind") or ""),
+        payment_sync=str(row.get("payment_sync") or ""))

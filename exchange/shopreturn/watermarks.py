@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from exchange.errors import ConfigError
 from exchange.store import Store
 from exchange.store.order_status import list_watermarks, save_watermark, watermark_of
 
@@ -108,3 +109,49 @@ def watermark_rows(store: Store) -> list[dict[str, Any]]:
     with store.connect() as conn:
         return [{"shop": r["shop"], "kind": r["kind"], "watermark": r["watermark"],
                  "set_by": r["set_by"]} for r in list_watermarks(conn)]
+
+
+class _Moment:
+    """A time for a URL placeholder: ``{since}`` is ISO local time, ``{since:%d.%m.%Y}`` strftime."""
+
+    def __init__(self, value: datetime) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.strftime(spec or "%Y-%m-%dT%H:%M:%S")
+
+
+def has_range(url: str) -> bool:
+    """True when an endpoint URL asks for a date range (``{since}``, ``{until}``)."""
+    return "{since" in url or "{until" in url
+
+
+def ranged_url(url: str, *, since: datetime | None, until: datetime, tz: tzinfo,
+               overlap: timedelta = DEFAULT_OVERLAP) -> str:
+    """The URL with ``{since}`` (the watermark less the overlap) and ``{until}`` (now) filled in,
+    in the shop's time zone.
+
+    Raises:
+        ConfigError: ``{since}`` without a watermark or ``since:``, or a malformed placeholder.
+    """
+    if "{since" in url and since is None:
+        raise ConfigError(f"{redacted(url)}: {{since}} needs a watermark: set since: for the shop "
+                          "or run `exchange shops reset NAME --since DATE`")
+    start = (since - overlap).astimezone(tz) if since is not None else until.astimezone(tz)
+    try:
+        return url.format(since=_Moment(start), until=_Moment(until.astimezone(tz)))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"{redacted(url)}: only {{since}} and {{until}} can be filled in "
+                          f"({exc})") from exc
+
+
+def redacted(url: str) -> str:
+    """The URL without its query (a shop key may be in it)."""
+    return url.split("?", 1)[0]
+
+
+def since_for(store: Store, shop: str, kind: str, settings: WatermarkSettings) -> datetime | None:
+    """The shop's stored watermark of ``kind``, else its ``since:``."""
+    with store.connect() as conn:
+        stored = watermark_of(conn, shop, kind)
+    return stored if stored is not None else settings.since

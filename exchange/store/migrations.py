@@ -152,6 +152,10 @@ def _v11_shop_return(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v12_order_payments(conn: Connection) -> None:
+    schema.order_payments.create(conn, checkfirst=True)
+
+
 _MIGRATION_LOCK = 0x45584D47  # "EXMG": the advisory lock key of migrations
 
 MIGRATIONS: list[Migration] = [
@@ -171,6 +175,7 @@ MIGRATIONS: list[Migration] = [
               _v10_erp_handoff),
     Migration(11, "shop return: outgoing order status events, status destinations, import "
                   "watermarks", _v11_shop_return),
+    Migration(12, "shop return: each order's ERP payment kind and sync mode", _v12_order_payments),
 ]
 
 

@@ -22,6 +22,7 @@ from exchange.store.schema import (
     import_watermarks,
     invoices,
     order_lines,
+    order_payments,
     order_status_events,
     order_status_out,
     orders,
@@ -158,9 +159,13 @@ def changed_orders(conn: Connection, shop: str, after: int, upto: int) -> list[d
               .where(e.shop == shop, e.id > after, e.id <= upto).group_by(e.order_id).subquery())
     # the state as of the newest event in range (a later event is the next export's)
     query = (select(order_status_events, orders.c.number, orders.c.external_id,
-                    orders.c.payment_method, orders.c.shipping_method, orders.c.currency)
+                    orders.c.payment_method, orders.c.shipping_method, orders.c.currency,
+                    order_payments.c.kind.label("payment_kind"),
+                    order_payments.c.sync.label("payment_sync"))
              .join(latest, and_(latest.c.event_id == e.id))
              .join(orders, orders.c.id == e.order_id)
+             .outerjoin(order_payments, and_(order_payments.c.shop == orders.c.shop,
+                                             order_payments.c.external_id == orders.c.external_id))
              .order_by(e.id))
     rows = []
     for row in conn.execute(query):
@@ -265,3 +270,29 @@ def list_watermarks(conn: Connection) -> list[dict[str, Any]]:
     """Every stored watermark, by shop and kind."""
     return [dict(r._mapping) for r in conn.execute(
         select(import_watermarks).order_by(import_watermarks.c.shop, import_watermarks.c.kind))]
+
+
+# -- payment terms -------------------------------------------------------------------------------
+def save_payment_terms(conn: Connection, shop: str, terms: Sequence[tuple[str, str, str, bool]]
+                       ) -> None:
+    """(external id, kind, sync, mapped) of each order of ``shop``, replacing what was stored."""
+    if not terms:
+        return
+    now = utcnow()
+    p = order_payments.c
+    ids = list(dict.fromkeys(t[0] for t in terms))
+    for start in range(0, len(ids), _IN_BATCH):
+        conn.execute(order_payments.delete().where(p.shop == shop,
+                                                   p.external_id.in_(ids[start:start + _IN_BATCH])))
+    latest = {t[0]: t for t in terms}
+    conn.execute(insert(order_payments), [
+        {"shop": shop, "external_id": ext, "kind": kind, "sync": sync, "mapped": mapped,
+         "updated_at": now} for ext, kind, sync, mapped in latest.values()])
+
+
+def payment_terms(conn: Connection, shop: str, external_id: str) -> dict[str, Any] | None:
+    """The order's payment kind and sync mode, None when no payment map gave it one."""
+    p = order_payments.c
+    row = conn.execute(select(order_payments).where(p.shop == shop, p.external_id == external_id)
+                       ).first()
+    return dict(row._mapping) if row else None

@@ -537,3 +537,15 @@ import_watermarks = Table(
     Column("set_by", String(20), nullable=False),  # import, config, reset
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Migration 12: shop return — the ERP payment kind and sync mode the payment map gave each order.
+order_payments = Table(
+    "order_payments",
+    metadata,
+    Column("shop", String(100), primary_key=True),
+    Column("external_id", String(100), primary_key=True),
+    Column("kind", String(50), nullable=False),  # the ERP's payment kind (draft, delivery, …)
+    Column("sync", String(10), nullable=False),  # shop | erp
+    Column("mapped", Boolean, nullable=False),  # False: the default was taken
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,7 +16,8 @@ from exchange.cli.common import run_cli
 from exchange.config import load_config
 from exchange.importers.report import Outcome
 from exchange.importers.run import import_file
-from exchange.jobs.actions import watermark_settings
+from exchange.jobs.actions import ACTIONS, watermark_settings
+from exchange.jobs.runner import run_job
 from exchange.shopreturn.watermarks import WatermarkSettings, reset_watermark, watermark_rows
 from exchange.store import Store
 from tests.importers.engine_support import rows
@@ -100,3 +102,31 @@ def test_since_in_exchange_yaml_shops_reset_and_status(
     assert [(w["shop"], w["kind"], w["set_by"]) for w in shown] == [("upgates", "orders", "import")]
     assert run_cli(cli, ["status"]) == 0
     assert "watermark upgates orders: 2026-03-29 00:30:00 UTC (import)" in capsys.readouterr().out
+
+
+def test_an_import_job_fills_since_and_until_into_the_export_url(store: Store,
+                                                                 tmp_path: Path) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.transport.http_server import Doc, HTTPServerThread
+
+    with HTTPServerThread() as server:
+        server.put("/export/orders.xml", Doc(UPGATES_ORDERS.read_bytes()))
+        (tmp_path / "exchange.yaml").write_text(
+            "folders: {inbox: inbox, quarantine: quarantine, feeds: feeds, logs: logs}\n"
+            "shops:\n  upgates:\n    profile: upgates\n    since: 2026-03-15\n"
+            f"    orders_from: '{server.url('/export/orders.xml')}?from={{since}}"
+            "&to={until:%d.%m.%Y}'\n"
+            "jobs:\n  pull: {do: import, shop: upgates, every: 5 minutes}\n", encoding="utf-8")
+        config = load_config(tmp_path / "exchange.yaml")
+        first = run_job(store, config, config.job("pull"), actions=ACTIONS)
+        assert first.status in ("ok", "warning"), first
+        assert (first.counts.get("imported"), first.counts.get("skipped")) == (1, 1)
+        asked = parse_qs(urlsplit(server.gets("/export/orders.xml")[0].path).query)
+        # since: 2026-03-15 in Prague, less the 10 minutes' overlap; until: today, as asked
+        assert asked["from"] == ["2026-03-14T23:50:00"]
+        assert asked["to"] == [datetime.now(ZoneInfo("Europe/Prague")).strftime("%d.%m.%Y")]
+        run_job(store, config, config.job("pull"), actions=ACTIONS)
+        again = parse_qs(urlsplit(server.gets("/export/orders.xml")[-1].path).query)
+        # the newest order imported (2026-03-29 01:30 Prague), less the overlap
+        assert again["from"] == ["2026-03-29T01:20:00"]
