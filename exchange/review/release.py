@@ -7,12 +7,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
 
 from exchange.errors import ConfigError, ExchangeError
+from exchange.importers.read.builders import ACCEPTED_TOTALS, total_text
 from exchange.profiles import MAP_TARGETS, DocumentKind, OnChanged, Profile, load_profile
+from exchange.review.causes import CauseKind, causes_of
 from exchange.review.overlay import decisions_for, replaced
 from exchange.review.queue import waiting_on
 from exchange.store import Store
@@ -169,9 +172,28 @@ def _held(conn: Connection, kind: str, doc_id: int) -> dict[str, Any]:
 
 def accept(store: Store, kind: str, doc_id: int, *, who: str,
            resolve: ProfileResolver = bundled_or_path) -> ReleaseReport:
-    """Accept what the file says for one held document: write it from its original."""
+    """Accept what the file says for one held document: write it from its original.
+
+    A document held because its total does not match its lines has that total remembered as
+    accepted (for this document and this total only), so this and later imports book it.
+    """
     with store.connect() as conn:
         doc = _held(conn, kind, doc_id)
+        original = original_of(conn, doc["source_file"]) if doc["source_file"] else None
+    if doc["total"] is not None and any(c.kind is CauseKind.TOTALS
+                                        for c in causes_of(doc["review_reason"])):
+        profile = str(((original or {}).get("report") or {}).get("profile") or "")
+        if not profile:
+            raise ConfigError(f"{kind[:-1]} {doc['number']}: the store does not know the profile "
+                              "it was read with, so the accepted total cannot be remembered")
+        total = total_text(Decimal(doc["total"]))
+        with store.begin() as conn:
+            save_decision(conn, shop=doc["shop"], profile=profile, field=ACCEPTED_TOTALS,
+                          value=doc["external_id"], target=total, decided_by=who)
+            record_event(conn, kind="review", level="info",
+                         document=f"{kind}:{doc['shop']}:{doc['external_id']}",
+                         message=f"total {total} accepted by {who} although the lines differ",
+                         details={"total": total, "profile": profile})
     return reprocess(store, [doc], who=who, resolve=resolve)
 
 

@@ -74,10 +74,11 @@ def held_documents(conn: Connection, kind: str | None = None, *, shop: str | Non
 
 
 def held_document(conn: Connection, kind: str, doc_id: int) -> dict[str, Any] | None:
-    """One document's review fields, held or not."""
+    """One document's review fields, held or not (with its total, for a totals decision)."""
     table = _TABLES[kind]
     row = conn.execute(select(table.c.id, table.c.shop, table.c.external_id, table.c.number,
-                              table.c.review_reason, table.c.source_file, table.c.content_hash)
+                              table.c.review_reason, table.c.source_file, table.c.content_hash,
+                              table.c.total)
                        .where(table.c.id == doc_id)).first()
     return dict(row._mapping, kind=kind) if row else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,47 @@ def test_a_later_import_applies_the_decision(held_store: Store, tmp_path: Path) 
     later.write_text(text, encoding="utf-8")
     report = import_file(held_store, later, "shoptet", "orders", quarantine=tmp_path / "q")
     assert report.counts[Outcome.HELD] == 0
+
+
+def raised_total(folder: Path, total: str, name: str = "orders.xml") -> Path:
+    """The demo's Shoptet export with order 10481's total raised (its lines add up to 1046.00)."""
+    from exchange.resources import samples_dir
+
+    text = (samples_dir() / "shoptet" / "orders-export.xml").read_text(encoding="utf-8")
+    old = "<TOTAL_PRICE><WITH_VAT>1046.00</WITH_VAT>"
+    assert text.count(old) == 1
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text.replace(old, f"<TOTAL_PRICE><WITH_VAT>{total}</WITH_VAT>"),
+                    encoding="utf-8")
+    return path
+
+
+def test_accepting_a_total_books_it_and_remembers_it_for_that_total_only(
+        store: Store, tmp_path: Path) -> None:
+    from exchange.review.release import accept
+    from exchange.store.documents import list_orders
+
+    first = import_file(store, raised_total(tmp_path / "in1", "1146.00"), "shoptet", "orders",
+                        quarantine=tmp_path / "q")
+    assert first.counts[Outcome.HELD] == 1
+    with store.connect() as conn:
+        (held,) = held_documents(conn)
+    assert [c.kind for c in causes_of(held["review_reason"])] == [CauseKind.TOTALS]
+    report = accept(store, "orders", held["id"], who="tester")
+    assert report.released == ["orders:shoptet:10481"] and not report.still_held
+    with store.connect() as conn:
+        assert held_documents(conn) == []
+        booked = {o["external_id"]: o for o in list_orders(conn)}
+        decisions = [(d["field"], d["value"], d["target"], d["decided_by"])
+                     for d in list_decisions(conn)]
+    assert booked["10481"]["total"] == Decimal("1146.00")  # what the file says, as accepted
+    assert decisions == [("accepted_totals", "10481", "1146", "tester")]
+    # the same file again: nothing to hold, nothing changed
+    again = import_file(store, raised_total(tmp_path / "in2", "1146.00", "again.xml"), "shoptet",
+                        "orders", quarantine=tmp_path / "q")
+    assert again.counts[Outcome.HELD] == 0
+    # a later export with yet another total is held again: the decision was for 1146.00 only
+    later = import_file(store, raised_total(tmp_path / "in3", "1246.00", "later.xml"), "shoptet",
+                        "orders", quarantine=tmp_path / "q")
+    assert later.counts[Outcome.HELD] == 1

@@ -563,20 +563,35 @@ class Builder:
             money=self.money(values, line, lines, out),
             modified_at=self.moment(values, f.get("modified_at"), line),
         )
-        self.reconcile(order.total, order.money.rounding, order.lines, order.currency, out)
+        self.reconcile(order.total, order.money.rounding, order.lines, order.currency, out,
+                       external_id)
         hold_bad_line_values(order.lines, self._vat_rates,
                              order.status is OrderStatus.RETURNED, out)
         return order
 
     def reconcile(self, total: Decimal | None, rounding: Decimal | None,
                   lines: Sequence[OrderLine] | Sequence[InvoiceLine], currency: str,
-                  out: BuildNotes) -> None:
-        """:func:`reconcile` with the profile's tolerance and rule for documents without lines."""
+                  out: BuildNotes, external_id: str = "") -> None:
+        """:func:`reconcile` with the profile's tolerance and rule for documents without lines.
+
+        A total accepted in the review queue (the ``accepted_totals`` decisions: external id →
+        total) is not held again while the file states that same total; a warning says so.
+        """
         mapping = self.mapping
         tolerance = getattr(mapping, "totals_tolerance", None)
-        reconcile(total, rounding, lines, out,
+        checked = BuildNotes()
+        reconcile(total, rounding, lines, checked,
                   tolerance=tolerance if tolerance is not None else smallest_unit(currency),
                   hold_without_lines=getattr(mapping, "without_lines", "warn") == "hold")
+        out.warnings += checked.warnings
+        if not checked.review_reasons:
+            return
+        accepted = self.maps.get(ACCEPTED_TOTALS)
+        if (accepted is not None and total is not None and external_id
+                and accepted.lookup(external_id) == total_text(total)):
+            out.warnings += [f"{reason}; accepted in review" for reason in checked.review_reasons]
+            return
+        out.review_reasons += checked.review_reasons
 
     def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
                       out: BuildNotes) -> list[OrderLine]:
@@ -659,7 +674,7 @@ class Builder:
             money=self.money(values, line, lines, out),
         )
         self.reconcile(invoice.total, invoice.money.rounding, invoice.lines, invoice.currency,
-                       out)
+                       out, invoice.external_id)
         hold_bad_line_values(invoice.lines, self._vat_rates,
                              invoice.kind is InvoiceKind.CREDIT_NOTE, out)
         return invoice
@@ -814,6 +829,14 @@ _MINOR_UNITS = {
 def smallest_unit(currency: str) -> Decimal:
     """The currency's smallest unit (ISO 4217 minor unit): 0.01, 1 for JPY, 0.001 for KWD."""
     return _MINOR_UNITS.get(currency.upper(), _CENT)
+
+
+ACCEPTED_TOTALS = "accepted_totals"  # the review decisions "this document's total stands"
+
+
+def total_text(total: Decimal) -> str:
+    """A total as an accepted-totals decision keeps it (plain, normalized)."""
+    return format(total.normalize(), "f")
 
 
 def reconcile(total: Decimal | None, rounding: Decimal | None,
