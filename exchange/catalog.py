@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -33,6 +35,7 @@ class CatalogReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
+    encoding: str = ""  # how the file was read (given, or detected)
 
     def summary(self) -> str:
         """One line for people."""
@@ -42,7 +45,44 @@ class CatalogReport:
     def as_dict(self) -> dict[str, Any]:
         """The report as plain data."""
         return {"file": self.file, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "errors": self.errors}
+                "unchanged": self.unchanged, "errors": self.errors, "encoding": self.encoding}
+
+
+#: What Czech Excel saves a CSV in when it is not told "UTF-8".
+LEGACY_ENCODING = "windows-1250"
+
+
+def detect_csv_encoding(data: bytes) -> str:
+    """UTF-8 with or without a BOM, UTF-16 (BOM, or the zero bytes of ASCII text), else windows-1250."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4 and not sample[0::2].count(0):
+        return "utf-16-le"
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4 and not sample[1::2].count(0):
+        return "utf-16-be"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return LEGACY_ENCODING
+    return "utf-8"
+
+
+def _decoded(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the encoding it was read in; ConfigError naming the line of a bad byte."""
+    name = encoding or detect_csv_encoding(data)
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise ConfigError(f"unknown encoding {name!r} (e.g. utf-8, windows-1250, utf-16)") from None
+    try:
+        return data.decode(name), name
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not valid {name} ({exc.reason}); "
+                          "give the file's encoding with --encoding") from None
 
 
 def _decimal(value: str, column: str) -> Decimal:
@@ -104,14 +144,19 @@ def _row_to_product(row: dict[str, str], currency: str) -> tuple[Product, dict[s
     return product, stock
 
 
-def load_catalog_csv(store: Store, path: Path, *, currency: str = "CZK") -> CatalogReport:
-    """Create or update products from a CSV; each good row is committed, each bad row reported."""
+def load_catalog_csv(store: Store, path: Path, *, currency: str = "CZK",
+                     encoding: str | None = None) -> CatalogReport:
+    """Create or update products from a CSV; each good row is committed, each bad row reported.
+
+    The encoding is ``encoding`` if given, else detected (:func:`detect_csv_encoding`).
+    """
     report = CatalogReport(file=str(path))
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
-    with handle:
+    text, report.encoding = _decoded(path, data, encoding)
+    with io.StringIO(text.lstrip("\ufeff"), newline="") as handle:
         dialect = _sniff_dialect(handle.read(4096))
         handle.seek(0)
         reader = csv.DictReader(handle, dialect=dialect)

@@ -169,6 +169,12 @@ def _endpoint(value: str) -> str:
         raise _problem(f"{value!r} is not an endpoint URL (ftp://, ftps://, sftp://, file://)")
     if _PASSWORD_RE.search(value):
         raise _problem("a password in the URL is not allowed: use the environment or the keyring")
+    from exchange.transport.endpoint import parse_endpoint
+
+    try:
+        parse_endpoint(value)  # scheme, host, port range and every option, now rather than at run time
+    except ConfigError as exc:
+        raise _problem(str(exc)) from None
     return value
 
 
@@ -373,7 +379,32 @@ class JobSection(_Section):
         shops = _shops_in(info)
         if self.do is JobAction.IMPORT and shops is not None and shops.get(self.shop) is False:
             raise _problem(f"shop {self.shop!r} has no orders_from endpoint to import from")
+        if self.do in (JobAction.EXPORT, JobAction.RECONCILE):
+            offered = _feeds_of(info, self.shop)
+            if offered is not None and self.feed not in offered:
+                _fail(("feed",), f"the profile of shop {self.shop!r} has no feed {self.feed!r}; "
+                                 f"it offers: {', '.join(sorted(offered)) or 'none'}")
         return self
+
+
+def _feeds_of(info: ValidationInfo, shop: str) -> set[str] | None:
+    """The feeds the shop's profile offers; None when the profile does not load (told at run time)."""
+    context = info.context
+    if not isinstance(context, dict):
+        return None
+    profile = context.get("profiles", {}).get(shop)
+    if not isinstance(profile, str):
+        return None
+    cache: dict[str, set[str] | None] = context.setdefault("feeds", {})
+    if profile not in cache:
+        from exchange.errors import ExchangeError
+        from exchange.profiles import load_profile
+
+        try:
+            cache[profile] = set(load_profile(profile).exports)
+        except ExchangeError:
+            cache[profile] = None
+    return cache[profile]
 
 
 def _fail(loc: tuple[str | int, ...], reason: str) -> None:
@@ -481,6 +512,9 @@ class ConfigFile(_Section):
             info.context["shops"] = {
                 str(name): isinstance(body, dict) and bool(body.get("orders_from"))
                 for name, body in shops.items()} if isinstance(shops, dict) else {}
+            info.context["profiles"] = {
+                str(name): body.get("profile") for name, body in shops.items()
+                if isinstance(body, dict)} if isinstance(shops, dict) else {}
         return data
 
     @field_validator("folders", "shops", "jobs", mode="before")
@@ -635,7 +669,8 @@ def load_config(path: Path) -> Config:
     problems = Problems(path)
     data = load_with_lines(raw, path, problems)
     if data is None and not problems:
-        data = LineDict()
+        raise ConfigError(f"{path}: nothing configured (the file is empty or holds only comments); "
+                          "`exchange init --force` writes a commented starter")
     if not problems and not isinstance(data, LineDict):
         problems.add(1, "(file)", "expected a mapping at the top level")
     if problems:

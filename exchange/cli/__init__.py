@@ -31,12 +31,14 @@ from exchange.cli.worker_cmds import register as register_workers
               help="Store URL (default: database in exchange.yaml, else sqlite:///exchange.db).")
 @click.option("--config", "config_path", envvar="EXCHANGE_CONFIG", default="exchange.yaml",
               show_default=True, type=click.Path(dir_okay=False), help="Configuration file.")
+@click.option("--create", is_flag=True,
+              help="Create the SQLite store the URL names if it does not exist (else refused).")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str | None, config_path: str) -> None:
+def cli(ctx: click.Context, database_url: str | None, config_path: str, create: bool) -> None:
     """Move orders, invoices, price lists and stock between e-shops and an ERP."""
     from exchange.cli.common import AppContext
 
-    ctx.obj = app = AppContext(database_url=database_url, config_path=config_path)
+    ctx.obj = app = AppContext(database_url=database_url, config_path=config_path, create=create)
     ctx.call_on_close(app.close)
 
 

@@ -28,6 +28,7 @@ class AppContext:
 
     database_url: str | None = None
     config_path: str = "exchange.yaml"
+    create: bool = False  # --create: a SQLite store named but not there yet is made
     _store: Store | None = field(default=None, repr=False)
 
     def resolved_database_url(self) -> str | None:
@@ -41,10 +42,17 @@ class AppContext:
             return read_database_url(path)
         return None
 
-    def store(self) -> Store:
-        """The store, opened (and migrated) on first use."""
+    def store(self, *, create: bool = False) -> Store:
+        """The store, opened (and migrated) on first use.
+
+        A SQLite file named by --db (or EXCHANGE_DATABASE_URL) that does not exist is refused (a
+        typo would start an empty store) unless ``create`` (`exchange init`) or --create.
+        """
         if self._store is None:
-            self._store = Store(self.resolved_database_url())
+            url = self.resolved_database_url()
+            if self.database_url and not (create or self.create):
+                _refuse_a_missing_sqlite_file(self.database_url)
+            self._store = Store(url)
         return self._store
 
     def close(self) -> None:
@@ -52,6 +60,23 @@ class AppContext:
         store, self._store = self._store, None
         if store is not None:
             store.close()
+
+
+def _refuse_a_missing_sqlite_file(url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # Store says what is wrong with it
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or \
+            database.startswith("file:"):
+        return
+    if not Path(database).exists():
+        raise ConfigError(f"no store at {database}: check the name, or pass --create to start a new "
+                          "one there (`exchange init` creates the first one)")
 
 
 def exit_code_for(exc: ExchangeError) -> int:

@@ -19,7 +19,7 @@ def init(app: AppContext, force: bool) -> None:
 
     path = Path(app.config_path)
     write_template(path, force=force)
-    store = app.store()
+    store = app.store(create=True)
     click.echo(f"wrote {path}")
     click.echo(f"database ready: {store!r}")
 
@@ -32,9 +32,13 @@ def catalog() -> None:
 @catalog.command("load")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--currency", default="CZK", show_default=True, help="Currency of the prices.")
+@click.option("--encoding", default=None, metavar="CODEC",
+              help="The file's encoding (default: detected: UTF-8 with or without BOM, UTF-16, "
+                   "else windows-1250).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def catalog_load(app: AppContext, csv_file: Path, currency: str, as_json: bool) -> None:
+def catalog_load(app: AppContext, csv_file: Path, currency: str, encoding: str | None,
+                 as_json: bool) -> None:
     """Load products, prices and stock from a CSV file.
 
     Columns: code, ean, name, unit, vat_rate, labels, price:<list> (one per price list),
@@ -45,7 +49,7 @@ def catalog_load(app: AppContext, csv_file: Path, currency: str, as_json: bool) 
 
     store = app.store()
     with manual_run(store, "catalog-load") as run:
-        report = load_catalog_csv(store, csv_file, currency=currency)
+        report = load_catalog_csv(store, csv_file, currency=currency, encoding=encoding)
         for key in ("created", "updated", "unchanged"):
             run.add(key, getattr(report, key))
         run.add("rejected", len(report.errors))

@@ -72,7 +72,7 @@ def test_user_mistake_is_one_line_without_traceback(workdir: Path, capsys: pytes
 
 def test_console_script_runs_as_a_real_process(workdir: Path) -> None:
     env = {**os.environ, "EXCHANGE_DATABASE_URL": f"sqlite:///{workdir / 'p.db'}"}
-    done = subprocess.run([sys.executable, "-m", "exchange", "orders", "list", "--json"],
+    done = subprocess.run([sys.executable, "-m", "exchange", "--create", "orders", "list", "--json"],
                           capture_output=True, text=True, env=env, cwd=workdir, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []

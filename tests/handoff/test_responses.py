@@ -72,7 +72,7 @@ def test_denied_pack_carries_its_note_and_is_detected_by_the_cli(
     assert not is_import_response(shared_samples / "pohoda" / "vitex_all-invoices-response_cp1250.xml")
     db = f"sqlite:///{tmp_path / 'r.db'}"
 
-    out = CliRunner().invoke(cli, ["--db", db, "import", "--json", str(shared_samples / "pohoda" /
+    out = CliRunner().invoke(cli, ["--db", db, "--create", "import", "--json", str(shared_samples / "pohoda" /
                                                                        DENIED)])
 
     assert out.exit_code == 4

@@ -94,7 +94,7 @@ def test_a_batch_goes_on_after_a_file_with_an_over_long_id(tmp_path: Path) -> No
     bad = write_orders(tmp_path / "a.xml", order_xml("7" * 300))
     good = write_orders(tmp_path / "b.xml", order_xml("2"))
 
-    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "import", str(bad), str(good),
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "--create", "import", str(bad), str(good),
                                       "--profile", "shoptet", "--as", "orders",
                                       "--quarantine", str(tmp_path / "q")])
 

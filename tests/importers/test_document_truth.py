@@ -71,7 +71,7 @@ def test_orders_show_json_has_every_key(tmp_path: Path) -> None:
     path = write_orders(tmp_path / "orders.xml", order_xml("7", code="2026007"))
     db = f"sqlite:///{tmp_path / 'x.db'}"
     runner = CliRunner()
-    assert runner.invoke(cli, ["--db", db, "import", str(path), "-p", "shoptet", "--as", "orders",
+    assert runner.invoke(cli, ["--db", db, "--create", "import", str(path), "-p", "shoptet", "--as", "orders",
                                "--quarantine", str(tmp_path / "q")]).exit_code == 0
 
     shown = runner.invoke(cli, ["--db", db, "orders", "show", "2026007", "--json"])

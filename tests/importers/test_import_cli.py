@@ -13,7 +13,7 @@ from tests.importers.engine_support import order_xml, write_orders
 
 def _run(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    return CliRunner().invoke(cli, ["--db", db, "import", *args], catch_exceptions=False)
+    return CliRunner().invoke(cli, ["--db", db, "--create", "import", *args], catch_exceptions=False)
 
 
 def test_import_json_then_again_skips(tmp_path: Path) -> None:
@@ -70,6 +70,6 @@ def test_unknown_profile_is_one_line_and_exit_3(tmp_path: Path) -> None:
     from exchange.cli.common import run_cli
 
     path = write_orders(tmp_path / "orders.xml", order_xml("1"))
-    code = run_cli(cli, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "import", str(path),
+    code = run_cli(cli, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--create", "import", str(path),
                          "--profile", "no-such-shop"])
     assert code == 3

@@ -54,7 +54,7 @@ def test_products_given_as_orders_in_the_cli_exit_non_zero(shared_samples: Path,
     item = (shared_samples / "shoptet" / "SHOPITEM-with-variants.xml").read_text(encoding="utf-8")
     shop.write_text("<SHOP>" + re.sub(r"^<\?xml[^>]*\?>", "", item.strip()) + "</SHOP>",
                     encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "import", str(shop),
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--create", "import", str(shop),
                                       "-p", "shoptet", "--as", "orders",
                                       "--quarantine", str(tmp_path / "q")])
     assert result.exit_code != 0
@@ -141,7 +141,7 @@ def test_without_as_the_cli_reads_the_kind_from_the_file(shared_samples: Path,
                                                          tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'x.db'}"
     runner = CliRunner()
-    invoices = runner.invoke(cli, ["--db", db, "import", "-p", "pohoda", "--quarantine",
+    invoices = runner.invoke(cli, ["--db", db, "--create", "import", "-p", "pohoda", "--quarantine",
                                    str(tmp_path / "q"), str(shared_samples / "pohoda" /
                                                             "vitex_all-invoices-response_cp1250.xml")])
     denied = runner.invoke(cli, ["--db", db, "import", "-p", "pohoda", "--quarantine",

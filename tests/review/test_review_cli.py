@@ -14,7 +14,7 @@ from tests.review.conftest import UNMAPPED, held_export
 
 
 def _run(db: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--db", db, "--config", "absent.yaml", *args], env=env)
+    result = CliRunner().invoke(cli, ["--db", db, "--create", "--config", "absent.yaml", *args], env=env)
     return result.exit_code, result.output
 
 

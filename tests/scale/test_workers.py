@@ -144,6 +144,7 @@ def test_without_a_broker_the_celery_engine_says_what_to_configure(tmp_path: Pat
     text = (tmp_path / "exchange.yaml").read_text().splitlines()
     (tmp_path / "exchange.yaml").write_text("\n".join(text[1:]) + "\n")  # no broker: line
     db = f"sqlite:///{tmp_path / 'exchange.db'}"
+    Store(db).close()
     for args in (("run", "--engine", "celery"), ("worker",)):
         done = run_cli(tmp_path, db, *args)
         assert done.returncode == 3, done.stderr

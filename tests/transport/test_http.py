@@ -273,7 +273,7 @@ def test_exchange_pull_and_import_from_https(https: HTTPServerThread, certs: Cer
     url = https.url("/export/orders.xml", f"cafile={certs.ca}")
     assert run_cli(cli, ["catalog", "load", str(samples_dir() / "catalog.csv")]) == 0
     # A pull on its own store: the import below must not see its 304.
-    assert run_cli(cli, ["--db", "sqlite:///pulls.db", "pull", url, "--to", "pulled"]) == 0
+    assert run_cli(cli, ["--db", "sqlite:///pulls.db", "--create", "pull", url, "--to", "pulled"]) == 0
     assert "pulled orders.xml" in capsys.readouterr().out
     assert (tmp_path / "pulled" / "orders.xml").read_bytes() == sample
     code = run_cli(cli, ["import", "--from", url, "--profile", "shoptet"])
