@@ -59,7 +59,7 @@ def test_the_same_file_under_another_shop_is_refused_unless_forced(
 def test_the_cli_refuses_another_shops_file_and_force_imports_it(
         shared_samples: Path, tmp_path: Path) -> None:
     sample = str(shared_samples.joinpath(*AXELOR))
-    base = ["--db", f"sqlite:///{tmp_path / 'exchange.db'}", "import", sample, "--profile",
+    base = ["--db", f"sqlite:///{tmp_path / 'exchange.db'}", "--create", "import", sample, "--profile",
             "prestashop", "--as", "orders", "--quarantine", str(tmp_path / "q")]
     runner = CliRunner()
     assert runner.invoke(cli, base).exit_code == 0
