@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 _CENT = Decimal("0.01")
 
 
-def line_money(ln: dict[str, Any], include_vat: bool) -> tuple[Decimal, Decimal, Decimal,
+def line_money(ln: Mapping[str, Any], include_vat: bool) -> tuple[Decimal, Decimal, Decimal,
                                                                  Decimal, Decimal]:
     """(net, gross, VAT, unit net, unit gross) of one line, in the document's currency."""
     rate = ln["vat_rate"] or Decimal(0)
@@ -36,7 +36,7 @@ def line_money(ln: dict[str, Any], include_vat: bool) -> tuple[Decimal, Decimal,
 
 
 
-def breakdown(lines: Iterable[dict[str, Any]], include_vat: bool) -> list[dict[str, Decimal]]:
+def breakdown(lines: Iterable[Mapping[str, Any]], include_vat: bool) -> list[dict[str, Decimal]]:
     """The VAT bands (rate, net, VAT) of stored lines, by rate."""
     bands: dict[Decimal, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for ln in lines:

@@ -15,10 +15,11 @@ sent again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,19 @@ def q(name: str) -> str:
 _CZ_2024 = date(2024, 1, 1)
 
 
+_RATE_NAMES: dict[tuple[Decimal | None, bool], str] = {}
+
+
 def vat_rate_name(rate: Decimal | None, on: date) -> str:
+    """POHODA's name of a Czech VAT rate on a date (memoised; see :func:`_vat_rate_name`)."""
+    key = (rate, on >= _CZ_2024)
+    found = _RATE_NAMES.get(key)
+    if found is None:
+        found = _RATE_NAMES[key] = _vat_rate_name(rate, on)
+    return found
+
+
+def _vat_rate_name(rate: Decimal | None, on: date) -> str:
     """POHODA's name of a Czech VAT rate on a date (``high``, ``low``, ``third``, ``none``).
 
     Raises:
@@ -77,6 +90,7 @@ _PAYMENT_WORDS = (("delivery", ("dobír", "dobir", "cod", "cash_on_delivery", "o
                   ("draft", ("transfer", "převod", "prevod", "bank", "účet", "ucet", "qr")))
 
 
+@lru_cache(maxsize=1024)
 def payment_type(code: str, name: str) -> str:
     """POHODA's payment type for a shop's payment method (bank transfer when nothing fits)."""
     text = f"{code} {name}".lower()
@@ -87,11 +101,12 @@ def payment_type(code: str, name: str) -> str:
 
 
 def _num(value: Decimal | Any) -> str:
-    if not isinstance(value, Decimal):
-        value = Decimal(str(value))
-    if value == 0:
-        return "0"
-    return format(value.normalize(), "f")
+    text = str(value)
+    if "E" in text or "e" in text:  # Decimal's scientific form: xsd:double takes it, people less
+        text = format(Decimal(text).normalize(), "f")
+    if "." in text:  # PostgreSQL gives NUMERIC(21, 6): 27.680000 is 27.68
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("", "-", "-0") else "0"
 
 
 def _cut(value: Any, length: int) -> str:
@@ -144,24 +159,37 @@ def _opt(parent: Any, name: str, text: str) -> None:
         etree.SubElement(parent, q(name)).text = text
 
 
+_ADDRESS_FIELDS = (("typ:company", "company", 255), ("typ:name", "name", 64),
+                   ("typ:city", "city", 45))
+
+
 def _address(parent: Any, name: str, addr: dict[str, Any], ids: dict[str, str] | None) -> None:
     """A typ:addressType (``ids``: ico, dic, email, phone for the partner) or shipToAddressType."""
-    el = _sub(parent, name)
-    street = " ".join(p for p in (addr.get("street") or "", addr.get("house_number") or "") if p)
-    _opt(el, "typ:company", _cut(addr.get("company"), 255))
-    _opt(el, "typ:name", _cut(addr.get("name"), 64))
-    _opt(el, "typ:city", _cut(addr.get("city"), 45))
-    _opt(el, "typ:street", _cut(street, 64))
-    _opt(el, "typ:zip", _cut(addr.get("postcode"), 15))
+    sub = etree.SubElement
+    el = sub(parent, q(name))
+    for tag, key, length in _ADDRESS_FIELDS:
+        value = addr.get(key)
+        if value:
+            sub(el, q(tag)).text = value.strip()[:length]
+    street, house = addr.get("street") or "", addr.get("house_number") or ""
+    if street or house:
+        sub(el, q("typ:street")).text = f"{street} {house}".strip()[:64]
+    postcode = addr.get("postcode")
+    if postcode:
+        sub(el, q("typ:zip")).text = postcode.strip()[:15]
     if ids is not None:
-        _opt(el, "typ:ico", _cut(ids.get("ico"), 15))
-        _opt(el, "typ:dic", _cut(ids.get("dic"), 18))
-    country = _cut(addr.get("country"), 19)
+        if ids["ico"]:
+            sub(el, q("typ:ico")).text = ids["ico"].strip()[:15]
+        if ids["dic"]:
+            sub(el, q("typ:dic")).text = ids["dic"].strip()[:18]
+    country = addr.get("country")
     if country:
-        _sub(_sub(el, "typ:country"), "typ:ids", country)
+        sub(sub(el, q("typ:country")), q("typ:ids")).text = country.strip()[:19]
     if ids is not None:
-        _opt(el, "typ:phone", _cut(ids.get("phone"), 40))
-        _opt(el, "typ:email", _cut(ids.get("email"), 98))
+        if ids["phone"]:
+            sub(el, q("typ:phone")).text = ids["phone"].strip()[:40]
+        if ids["email"]:
+            sub(el, q("typ:email")).text = ids["email"].strip()[:98]
 
 
 def _partner(parent: Any, name: str, billing: dict[str, Any], ids: dict[str, str],
@@ -201,27 +229,35 @@ class _Builder:
         return bool(row["currency"]) and row["currency"] != self.settings.home_currency
 
     def items(self, parent: Any, prefix: str, row: dict[str, Any],
-              lines: list[dict[str, Any]], on: date) -> None:
+              lines: Sequence[Mapping[str, Any]], on: date) -> None:
+        """The document's items (the hot loop: element names resolved once per document)."""
         foreign = self.foreign(row)
         include_vat = bool(row["prices_include_vat"])
+        sub = etree.SubElement
+        t_item = q(f"{prefix}:{'orderItem' if prefix == 'ord' else 'invoiceItem'}")
+        t_text, t_qty, t_unit = q(f"{prefix}:text"), q(f"{prefix}:quantity"), q(f"{prefix}:unit")
+        t_pay, t_rate = q(f"{prefix}:payVAT"), q(f"{prefix}:rateVAT")
+        t_disc = q(f"{prefix}:discountPercentage")
+        t_money = q(f"{prefix}:{'foreignCurrency' if foreign else 'homeCurrency'}")
+        t_price = q("typ:unitPrice")
+        pay = "true" if include_vat else "false"
+        price_key = "unit_price_gross" if include_vat else "unit_price_net"
         for ln in lines:
-            item = _sub(parent, f"{prefix}:{'orderItem' if prefix == 'ord' else 'invoiceItem'}")
-            text = ln["name"] + (f" {ln['variant']}" if ln.get("variant") else "")
-            _sub(item, f"{prefix}:text", _cut(text, 90))
-            _sub(item, f"{prefix}:quantity", _num(ln["quantity"]))
+            item = sub(parent, t_item)
+            name = ln["name"] or ""
+            variant = ln.get("variant")
+            sub(item, t_text).text = (f"{name} {variant}" if variant else name).strip()[:90]
+            sub(item, t_qty).text = _num(ln["quantity"])
             if ln.get("unit"):
-                _sub(item, f"{prefix}:unit", _cut(ln["unit"], 10))
-            gross, net = ln.get("unit_price_gross"), ln.get("unit_price_net")
-            if include_vat:
-                price = gross if gross is not None else ln["unit_price"]
-            else:
-                price = net if net is not None else ln["unit_price"]
-            _sub(item, f"{prefix}:payVAT", "true" if include_vat else "false")
-            _sub(item, f"{prefix}:rateVAT", vat_rate_name(ln["vat_rate"], on))
+                sub(item, t_unit).text = ln["unit"].strip()[:10]
+            price = ln.get(price_key)
+            if price is None:
+                price = ln["unit_price"]
+            sub(item, t_pay).text = pay
+            sub(item, t_rate).text = vat_rate_name(ln["vat_rate"], on)
             if ln["discount_percent"]:
-                _sub(item, f"{prefix}:discountPercentage", _num(ln["discount_percent"]))
-            money = _sub(item, f"{prefix}:{'foreignCurrency' if foreign else 'homeCurrency'}")
-            _sub(money, "typ:unitPrice", _num(price))
+                sub(item, t_disc).text = _num(ln["discount_percent"])
+            sub(sub(item, t_money), t_price).text = _num(price)
             if self.settings.link_stock and ln["kind"] == "product" and ln.get("code"):
                 stock = _sub(_sub(item, f"{prefix}:stockItem"), "typ:stockItem")
                 _sub(stock, "typ:ids", _cut(ln["code"], 64))
@@ -350,12 +386,43 @@ def _item(tag: str) -> Any:
     return etree.Element(q("dat:dataPackItem"), id=tag, version="2.0", nsmap=NS)
 
 
-def write_pack(target: Any, items: Iterable[Any], *, pack_id: str, settings: PackSettings,
-               note: str, on_item: Callable[[], None] | None = None) -> int:
-    """Stream a dataPack of ``items`` into ``target`` (a path or binary file); returns the count."""
+def pack_attributes(pack_id: str, settings: PackSettings, note: str) -> dict[str, str]:
+    """The dataPack's attributes."""
     attrs = {"id": pack_id, "application": settings.application, "version": "2.0", "note": note}
     if settings.ico:
         attrs["ico"] = settings.ico
+    return attrs
+
+
+FIRST_ITEM_LINE = 3  # the prolog, then the dataPack's start tag, then one item per line
+
+
+@dataclass
+class ItemCheck:
+    """Validates each item under a copy of the pack's root before it is written; the first failure."""
+
+    schema: Any
+    attrs: dict[str, str]
+    failure: tuple[int, str] | None = None
+
+    def items(self, items: Iterable[Any]) -> Iterator[Any]:
+        """The items, each validated; the first invalid one is still written (then no more)."""
+        tag = q("dat:dataPack")
+        for n, item in enumerate(items):
+            wrapper = etree.Element(tag, self.attrs, nsmap=NS)
+            wrapper.append(item)
+            if not self.schema.validate(wrapper):
+                # its line, as long as no earlier text holds a line break
+                self.failure = (FIRST_ITEM_LINE + n, f"dataPackItem {item.get('id')}: "
+                                                     f"{self.schema.error_log[0].message}")
+                yield item
+                return
+            yield item
+
+
+def write_pack(target: Any, items: Iterable[Any], *, attrs: dict[str, str], settings: PackSettings,
+               on_item: Callable[[], None] | None = None) -> int:
+    """Stream a dataPack of ``items`` into ``target`` (a path or binary file); returns the count."""
     count = 0
     with etree.xmlfile(target, encoding=ENCODINGS[settings.encoding]) as xf:
         xf.write_declaration()

@@ -15,8 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from exchange.errors import ConfigError, SchemaError
-from exchange.handoff.pohoda import PackOutcome, PackSettings, pack_items, write_pack
-from exchange.handoff.validate import load_schema, schema_dir, validate_file
+from exchange.handoff.pohoda import (
+    ItemCheck,
+    PackOutcome,
+    PackSettings,
+    pack_attributes,
+    pack_items,
+    write_pack,
+)
+from exchange.handoff.validate import load_schema, schema_dir
 from exchange.store import Store
 from exchange.store.erp import HandoffDocument, Sent, documents_to_hand_off, record_sent
 from exchange.store.history import record_event
@@ -144,24 +151,26 @@ def _hand_off_pohoda(store: Store, request: HandoffRequest, schema: Any) -> Hand
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     outcome = PackOutcome()
-    items = pack_items(_documents(store, request), request.pack, outcome, str(target))
+    attrs = pack_attributes(f"exchange-{stamp}"[:64], request.pack,
+                            f"exchange: {request.kind} {stamp}")
+    # every item is validated against the official XSDs under the pack's root before it is written
+    check = ItemCheck(schema, attrs)
+    items = check.items(pack_items(_documents(store, request), request.pack, outcome, str(target)))
     try:
-        write_pack(partial, items, pack_id=f"exchange-{stamp}"[:64], settings=request.pack,
-                           note=f"exchange: {request.kind} {stamp}")
+        write_pack(partial, items, attrs=attrs, settings=request.pack)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     result.left_out = outcome.left_out
+    if check.failure is not None:
+        invalid = target.with_name(target.name + ".invalid")
+        os.replace(partial, invalid)
+        line, message = check.failure
+        raise SchemaError(f"{message} (the pack is kept as {invalid.name}; nothing was sent)",
+                          file=str(invalid), line=line)
     if not outcome.sent:
         partial.unlink(missing_ok=True)
         return result
-    try:
-        validate_file(partial, schema, shown_as=str(target))
-    except SchemaError as exc:
-        invalid = target.with_name(target.name + ".invalid")
-        os.replace(partial, invalid)
-        raise SchemaError(f"{exc.reason} (the pack is kept as {invalid.name}; nothing was sent)",
-                          file=str(invalid), line=exc.line) from exc
     os.replace(partial, target)
     result.files = [target]
     result.documents, result.updates = len(outcome.sent), outcome.updates

@@ -51,8 +51,11 @@ def load_schema(fmt: str, folder: str) -> Any:
         raise ConfigError(f"{path}: not a usable XSD: {exc}") from exc
 
 
-def validate_file(path: Path, schema: Any, *, shown_as: str | None = None) -> int:
-    """Validate a written file against ``schema`` while streaming through it; returns its elements.
+def validate_file(path: Path, schema: Any, *, item: str, shown_as: str | None = None) -> int:
+    """Validate a written file against ``schema`` while streaming through it; returns its items.
+
+    ``item`` is the tag of the root's children (``{ns}dataPackItem``): each is dropped once read,
+    so memory stays flat, and only they come up to Python.
 
     Raises:
         SchemaError: the first problem, with its line.
@@ -60,15 +63,14 @@ def validate_file(path: Path, schema: Any, *, shown_as: str | None = None) -> in
     count = 0
     try:
         with path.open("rb") as stream:
-            for _event, element in etree.iterparse(stream, events=("end",), schema=schema,
-                                                   resolve_entities=False, no_network=True,
-                                                   huge_tree=True):
+            for _event, element in etree.iterparse(stream, events=("end",), tag=item,
+                                                   schema=schema, resolve_entities=False,
+                                                   no_network=True, huge_tree=True):
                 count += 1
+                element.clear()
                 parent = element.getparent()
-                if parent is not None and parent.getparent() is None:
-                    element.clear()  # a finished item: keep memory flat
-                    while element.getprevious() is not None:
-                        del parent[0]
+                while element.getprevious() is not None:
+                    del parent[0]
     except etree.XMLSyntaxError as exc:
         line, message = exc.lineno or None, exc.msg
         if not line:  # streaming validation knows no lines: find the item that fails, alone

@@ -7,7 +7,7 @@ from the one sent (it changed since). The ERP's answer (POHODA's response pack) 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -64,8 +64,21 @@ class HandoffDocument:
 
     kind: str
     row: dict[str, Any]
-    lines: list[dict[str, Any]]
+    lines: list[Mapping[str, Any]]
     previous: Previous | None
+
+
+# what the writers read of a document and of its lines (fewer columns: a faster read of 100,000)
+_HEAD = ("id", "shop", "external_id", "number", "currency", "payment_method", "payment_code",
+         "total", "prices_include_vat", "note", "content_hash", "rounding", "exchange_rate",
+         "vat_breakdown", "delivery_address", "total_net", "total_vat", "customer_id")
+_HEAD_OF = {"orders": (*_HEAD, "ordered_at", "billing_address"),
+            "invoices": (*_HEAD, "kind", "issued_on", "tax_date", "due_on", "variable_symbol",
+                         "order_number")}
+_LINE = ("position", "kind", "code", "name", "quantity", "unit", "unit_price", "vat_rate",
+         "discount_percent", "unit_price_gross", "unit_price_net")
+_LINE_SUMS = ("line_total", "line_total_gross", "line_total_net")  # ISDOC states each line's sums
+_LINE_OF = {"orders": (*_LINE, "variant"), "invoices": _LINE}
 
 
 def _pending_ids(conn: Connection, kind: str, fmt: str, *, shop: str | None,
@@ -102,13 +115,15 @@ def documents_to_hand_off(conn: Connection, kind: str, fmt: str, *, shop: str | 
     h = erp_handoffs
     for start in range(0, len(ids), batch):
         part = ids[start:start + batch]
-        heads = {r.id: dict(r._mapping) for r in conn.execute(
-            select(t, *_CUSTOMER).outerjoin(customers, customers.c.id == t.c.customer_id)
-            .where(t.c.id.in_(part)))}
-        lines: dict[int, list[dict[str, Any]]] = {i: [] for i in part}
-        for r in conn.execute(select(lt).where(lt.c[fk].in_(part))
-                              .order_by(lt.c[fk], lt.c.position)):
-            lines[r._mapping[fk]].append(dict(r._mapping))
+        heads = {r.id: r._asdict() for r in conn.execute(
+            select(*(t.c[c] for c in _HEAD_OF[kind]), *_CUSTOMER)
+            .outerjoin(customers, customers.c.id == t.c.customer_id).where(t.c.id.in_(part)))}
+        lines: dict[int, list[Mapping[str, Any]]] = {i: [] for i in part}
+        for r in conn.execute(select(lt.c[fk].label("document_id"),
+                                     *(lt.c[c] for c in _LINE_OF[kind]),
+                                     *(lt.c[c] for c in (_LINE_SUMS if fmt == "isdoc" else ())))
+                              .where(lt.c[fk].in_(part)).order_by(lt.c[fk], lt.c.position)):
+            lines[r[0]].append(r._mapping)  # type: ignore[arg-type]  # a read-only mapping
         previous = {r.document_id: Previous(r.content_hash, r.erp_state, r.erp_id, r.erp_number)
                     for r in conn.execute(select(h).where(h.c.kind == kind, h.c.format == fmt,
                                                           h.c.document_id.in_(part)))}
