@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from exchange.errors import ConfigError
+from exchange.errors import ConfigError, DocumentError
 from exchange.exporters.render import FILTERS
 
 _CSV_SPECIAL = (";", ",", '"', "\n", "\r")
@@ -45,6 +45,23 @@ def build_environment(template_dir: Path | None = None) -> jinja2.Environment:
     env.filters.update(FILTERS)
     env.filters["csv"] = csv_cell
     return env
+
+
+def render_plain(template: jinja2.Template, context: dict[str, Any], target: Path) -> None:
+    """Render a small document into ``target`` in one write (no temporary file, no fsync).
+
+    Raises:
+        ConfigError: the template refers to something undefined.
+        DocumentError: the template raised while rendering.
+    """
+    try:
+        text = template.render(**context)
+    except jinja2.UndefinedError as exc:
+        raise ConfigError(f"{template.filename or template.name}: template error: {exc.message}") \
+            from exc
+    except jinja2.TemplateError as exc:
+        raise DocumentError(str(exc), file=template.filename or template.name) from exc
+    target.write_text(text, encoding="utf-8", newline="\n")
 
 
 @dataclass(frozen=True)

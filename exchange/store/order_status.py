@@ -158,22 +158,35 @@ def changed_orders(conn: Connection, shop: str, after: int, upto: int) -> list[d
     latest = (select(e.order_id, func.max(e.id).label("event_id"))
               .where(e.shop == shop, e.id > after, e.id <= upto).group_by(e.order_id).subquery())
     # the state as of the newest event in range (a later event is the next export's)
+    out = order_status_out.c
     query = (select(order_status_events, orders.c.number, orders.c.external_id,
                     orders.c.payment_method, orders.c.shipping_method, orders.c.currency,
                     order_payments.c.kind.label("payment_kind"),
-                    order_payments.c.sync.label("payment_sync"))
+                    order_payments.c.sync.label("payment_sync"),
+                    out.last_event_id.label("out_event_id"),
+                    out.tracking_number.label("out_tracking_number"),
+                    out.carrier.label("out_carrier"), out.paid.label("out_paid"),
+                    out.paid_at.label("out_paid_at"), out.amount_paid.label("out_amount_paid"))
              .join(latest, and_(latest.c.event_id == e.id))
              .join(orders, orders.c.id == e.order_id)
+             .join(order_status_out, out.order_id == e.order_id)
              .outerjoin(order_payments, and_(order_payments.c.shop == orders.c.shop,
                                              order_payments.c.external_id == orders.c.external_id))
              .order_by(e.id))
     rows = []
     for row in conn.execute(query):
         found = dict(row._mapping)
-        found.update(_state_at(conn, found["order_id"], found["id"]))
+        if found["out_event_id"] == found["id"]:
+            # the usual case: the outgoing state is as this event left it
+            found.update({k: found[f"out_{k}"] for k in _STATE})
+        else:  # a change after the export began: the state as of the newest event in range
+            found.update(_state_at(conn, found["order_id"], found["id"]))
         found["changes"] = kinds[found["order_id"]]
         rows.append(found)
     return rows
+
+
+_STATE = ("tracking_number", "carrier", "paid", "paid_at", "amount_paid")
 
 
 def _state_at(conn: Connection, order_id: int, event_id: int) -> dict[str, Any]:

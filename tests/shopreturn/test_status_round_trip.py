@@ -175,3 +175,29 @@ def test_io_of_csv_cells_quotes_separators() -> None:
     from exchange.shopreturn.templates import csv_cell
 
     assert list(csv.reader(io.StringIO(csv_cell('a;b "c"')), delimiter=";")) == [['a;b "c"']]
+
+
+def test_many_documents_in_one_export_are_recorded(store: Store, http: HTTPServerThread,
+                                                   tmp_path: Path) -> None:
+    import re
+
+    text = UPGATES_ORDERS.read_text(encoding="utf-8")
+    order = re.search(r"<ORDER>.*?</ORDER>", text, re.S)
+    assert order is not None
+    many = tmp_path / "many.xml"
+    many.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<ORDERS version="1.0">' + "".join(
+        order.group(0).replace("2026000123", f"77{i:08d}") for i in range(60)) + "</ORDERS>\n",
+        encoding="utf-8")
+    assert import_file(store, many, "upgates").ok
+    for i in range(60):
+        set_status(store, f"77{i:08d}", "shipped")
+    result = export_order_status(store, load_profile("prestashop"), shop="upgates",
+                                 endpoint=http.url("/api/order_histories", "method=post"),
+                                 staging=tmp_path / "staging")
+    assert result.status is PublicationStatus.PUBLISHED
+    assert len(result.documents) == 60 == len(http.state.requests)
+    from tests.importers.engine_support import rows
+
+    [recorded] = [r for r in rows(store, "feed_publications") if r["feed"] == "order-status:prestashop"]
+    assert recorded["item_count"] == 60
+    assert recorded["output"].endswith("(60 documents)")
