@@ -145,6 +145,7 @@ class OrderLine:
     unit_price_net: Decimal | None = None  # per unit without VAT
     total_gross: Decimal | None = None  # the line with VAT
     total_net: Decimal | None = None  # the line without VAT
+    product_link: str = ""  # the shop's id of the product ("10", a combination "10-3")
 
 
 @dataclass(slots=True)

@@ -356,6 +356,10 @@ class OrderLineFields(LineFields):
     variant: FieldSpec | None = canonical(_T, "")
     line_total: FieldSpec | None = canonical(_D, "the line's total, on the basis of its prices")
     line_tax: FieldSpec | None = canonical(_D, "the line's VAT amount")
+    product_id: FieldSpec | None = canonical(
+        _T, "the shop's id of the product, remembered as a link (stock imports and feeds match it)")
+    combination_id: FieldSpec | None = canonical(
+        _T, "the shop's id of the variant (PrestaShop combination; `0`: none): linked as `ID-COMBINATION`")
 
 
 class InvoiceLineFields(LineFields):

@@ -455,6 +455,9 @@ class DocumentMapping(RecordMapping):
                           "(default: the currency's smallest unit: 0.01, 1 for JPY, 0.001 for KWD)")
     without_lines: WithoutLines = Field(
         WithoutLines.WARN, description="a document with a total but no lines")
+    round_unit_prices: StrictBool = Field(
+        False, description="round unit prices to the currency's smallest unit (PrestaShop keeps "
+                           "10.00 as 9.999999); line totals are taken from the exact prices")
 
     @field_validator("totals_tolerance", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -121,6 +121,7 @@ class Builder:
         self.fields: Mapping[str, FieldSpec] = mapping.fields  # read once: a property per record
         self._country_cache: dict[str, str] = {}
         self._vat_rates = frozenset(mapping.vat_rates)
+        self._round_prices = bool(getattr(mapping, "round_unit_prices", False))
         self._kind_cache: dict[str, LineKind] = {}
         self._defaults = {n: s.default for n, s in mapping.fields.items() if s.default}
         line_fields = mapping.lines.fields if mapping.lines is not None else {}
@@ -381,6 +382,7 @@ class Builder:
             "total_excl": dec(g("line_total_excl"), line, "lines.line_total_excl"),
             "include": include,
             "tax": dec(g("line_tax"), line, "lines.line_tax"),
+            "link": product_link(g("product_id"), g("combination_id")),
         }
 
     def _fast_order_line(self, item: Mapping[str, Any], include_vat: bool, out: BuildNotes) -> OrderLine:
@@ -416,7 +418,8 @@ class Builder:
         else:
             price = self._unit_price(incl, excl, rate, include_vat, f"line at {line}", out)
         result = OrderLine(kind, g("name") or "", quantity, price, rate, g("code") or "",
-                           g("ean") or "", g("unit") or "", g("variant") or "", discount, total)
+                           g("ean") or "", g("unit") or "", g("variant") or "", discount, total,
+                           product_link=product_link(g("product_id"), g("combination_id")))
         both_bases(result, include_vat, incl, excl, total_excl)
         return result
 
@@ -531,7 +534,8 @@ class Builder:
                     unit_price=self._unit_price(r["incl"], r["excl"], r["rate"], include_vat,
                                                 f"line at {r['line']}", out),
                     vat_rate=r["rate"], code=r["code"], ean=r["ean"], unit=r["unit"],
-                    variant=r["variant"], discount_percent=r["discount"], line_total=r["total"])
+                    variant=r["variant"], discount_percent=r["discount"], line_total=r["total"],
+                    product_link=r["link"])
                 both_bases(order_line, include_vat, r["incl"], r["excl"], r["total_excl"])
                 lines.append(order_line)
         lines.extend(self._totals_lines(values, line, include_vat, out))
@@ -563,6 +567,8 @@ class Builder:
             money=self.money(values, line, lines, out),
             modified_at=self.moment(values, f.get("modified_at"), line),
         )
+        if self._round_prices:
+            round_unit_prices(order.lines, order.currency)
         self.reconcile(order.total, order.money.rounding, order.lines, order.currency, out,
                        external_id)
         hold_bad_line_values(order.lines, self._vat_rates,
@@ -673,6 +679,8 @@ class Builder:
             note=self.text(values, f.get("note")),
             money=self.money(values, line, lines, out),
         )
+        if self._round_prices:
+            round_unit_prices(invoice.lines, invoice.currency)
         self.reconcile(invoice.total, invoice.money.rounding, invoice.lines, invoice.currency,
                        out, invoice.external_id)
         hold_bad_line_values(invoice.lines, self._vat_rates,
@@ -786,6 +794,15 @@ _MONEY_FIELDS = ("total_net", "total_vat", "rounding", "exchange_rate", "home_cu
                  "pickup_point_id", "pickup_point_name", "tracking_number")
 
 
+def product_link(product_id: str | None, combination_id: str | None) -> str:
+    """The shop's id of a line's product: ``10``, or ``10-3`` for a combination (``0``: none)."""
+    if not product_id:
+        return ""
+    if combination_id and combination_id.strip("0"):
+        return f"{product_id}-{combination_id}"
+    return product_id
+
+
 def both_bases(line: OrderLine | InvoiceLine, include_vat: bool, incl: Decimal | None,
                excl: Decimal | None, total_excl: Decimal | None) -> None:
     """Set a line's unit price and total with and without VAT: as stated, else derived (to cents)
@@ -824,6 +841,18 @@ _MINOR_UNITS = {
                      "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), Decimal(1)),
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), Decimal("0.001")),
 }
+
+
+def round_unit_prices(lines: Sequence[OrderLine | InvoiceLine], currency: str) -> None:
+    """Unit prices to the currency's smallest unit, half up (their line totals stay as computed
+    from the exact prices)."""
+    unit = smallest_unit(currency)
+    for ln in lines:
+        ln.unit_price = ln.unit_price.quantize(unit, ROUND_HALF_UP)
+        if ln.unit_price_gross is not None:
+            ln.unit_price_gross = ln.unit_price_gross.quantize(unit, ROUND_HALF_UP)
+        if ln.unit_price_net is not None:
+            ln.unit_price_net = ln.unit_price_net.quantize(unit, ROUND_HALF_UP)
 
 
 def smallest_unit(currency: str) -> Decimal:

@@ -386,6 +386,13 @@ class DocumentWriter:
                             "in the catalogue; kept as a text line")
                     ids.append(pid)
                 line_products.append(ids)
+            # the shop's product ids of order lines (invoice lines have none)
+            links: list[tuple[str, int]] = [
+                (ln.product_link, pid) for p, pids in zip(changing, line_products, strict=True)
+                for ln, pid in zip(p.document.lines, pids, strict=True)
+                if pid is not None and isinstance(ln, OrderLine) and ln.product_link]
+            if links:
+                self.ctx.matcher.link_products(conn, links)
             written += self._write_changes(conn, changing, customer_ids, line_products, changes)
         for p in batch:
             if p.action is Action.REVIEW:

@@ -110,6 +110,7 @@ class Matcher:
         self._emails: dict[str, list[tuple[int, str, str]]] = {}
         self._linked: set[str] = set()
         self._codes: dict[str, int] = {}
+        self._product_links: dict[str, int] = {}  # the shop's product id → product
         self._eans: dict[str, int] = {}
         self._names: dict[str, int] = {}
         self._absent: set[tuple[str, str]] = set()
@@ -348,6 +349,26 @@ class Matcher:
         if code not in self._codes and ("code", code) not in self._absent:
             self._prefetch_products(conn, [ProductRef(code=code, ean="", name="")])
         return self._codes.get(code)
+
+    def link_products(self, conn: Connection, pairs: Sequence[tuple[str, int]]) -> None:
+        """Remember the shop's product ids (``10``, ``10-3``) of matched products: one query for
+        those not known yet, one insert for the new ones. A link already held keeps its product."""
+        fresh = {ext: pid for ext, pid in pairs if ext and ext not in self._product_links}
+        if not fresh:
+            return
+        for values in _batches(sorted(fresh)):
+            rows = conn.execute(select(links.c.external_id, links.c.local_id).where(
+                links.c.platform == self.platform, links.c.shop == self.shop,
+                links.c.kind == "product", links.c.external_id.in_(values)))
+            for ext, local_id in rows:
+                self._remember(self._product_links, ext, int(local_id))
+        now = utcnow()
+        new = [(ext, pid) for ext, pid in fresh.items() if ext not in self._product_links]
+        for ext, pid in new:
+            self._remember(self._product_links, ext, pid)
+        insert_links(conn, [{"platform": self.platform, "shop": self.shop, "kind": "product",
+                             "external_id": ext, "local_id": pid, "created_at": now}
+                            for ext, pid in new])
 
     def linked_product(self, conn: Connection, external_id: str) -> int | None:
         """The product remembered for this platform's id (e.g. a PrestaShop ``id_product``)."""
