@@ -1,15 +1,22 @@
-"""Rows of the outbox: pushes that wait for a server, kept in queue order (id) per endpoint."""
+"""Rows of the outbox: pushes that wait for a server, kept in queue order (id) per endpoint.
+
+The head of an endpoint's queue is claimed before anything is delivered to it: the claim is a lease
+row (``job_locks``, named ``:outbox:<endpoint>``), so one process at a time, on any host, delivers to
+an endpoint, oldest entry first. A claim left by a killed process is taken over as a job lease is.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from exchange.store import leases
 from exchange.store.database import Store
 from exchange.store.schema import outbox
 
@@ -85,3 +92,37 @@ def save_delivered(store: Store, entries: Iterable[OutboxEntry]) -> None:
         for e in entries:
             conn.execute(update(outbox).where(outbox.c.id == e.id).values(
                 status=e.status, attempts=e.attempts, delivered_at=e.delivered_at, last_error=""))
+
+
+def pending_for(store: Store, endpoint: str, *, after: int = 0) -> list[OutboxEntry]:
+    """The pending entries of one endpoint queued after entry ``after``, oldest first."""
+    query = (select(outbox).where(outbox.c.endpoint == endpoint, outbox.c.status == OutboxStatus.PENDING,
+                                  outbox.c.id > after).order_by(outbox.c.id))
+    with store.connect() as conn:
+        return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
+
+
+CLAIM_PREFIX = ":outbox:"  # job names are plain words: no job lease can be named so
+
+
+def claim_name(endpoint: str) -> str:
+    """The lease row that claims ``endpoint``'s queue (hashed when the URL is too long for the row)."""
+    name = CLAIM_PREFIX + endpoint
+    if len(name) <= 200:
+        return name
+    return f"{CLAIM_PREFIX}sha256:{hashlib.sha256(endpoint.encode()).hexdigest()}"
+
+
+def claim_endpoint(store: Store, endpoint: str, holder: str, ttl: timedelta) -> bool:
+    """Take the claim on ``endpoint``'s queue; False while another live process holds it."""
+    return leases.acquire(store, claim_name(endpoint), holder, ttl)
+
+
+def renew_claim(store: Store, endpoint: str, holder: str, ttl: timedelta) -> bool:
+    """Extend a claim we hold (between files of a long delivery)."""
+    return leases.renew(store, claim_name(endpoint), holder, ttl)
+
+
+def release_claim(store: Store, endpoint: str, holder: str) -> None:
+    """Give the claim on ``endpoint`` back."""
+    leases.release(store, claim_name(endpoint), holder)

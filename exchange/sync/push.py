@@ -2,7 +2,9 @@
 
 When nothing waits for the endpoint, files are published straight from where they are (no spool
 copy) and recorded as delivered. From the first retryable failure on, the file and every later
-one are copied into the spool and queued, so the order holds when the server is back.
+one are copied into the spool and queued, so the order holds when the server is back. All of it
+happens under the claim on the endpoint's queue, so pushes from several workers to one endpoint
+leave one after another, oldest first.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from exchange.store import Store
 from exchange.store.outbox import add_entries, has_pending
 from exchange.store.types import utcnow
 from exchange.sync.outbox import (
+    Claim,
+    Delivery,
     OutboxEntry,
     OutboxStatus,
     backoff,
+    claimed,
     deliver,
+    deliver_claimed,
     enqueue_many,
     mark_attempt,
 )
@@ -65,12 +71,13 @@ def push_many(local_files: Sequence[str | os.PathLike[str]], endpoint: str | End
     return _push([(f, None) for f in local_files], endpoint, store, spool_dir, connect)
 
 
-def _record(store: Store, url: str, rows: list[dict[str, object]],
-            results: list[PushResult]) -> None:
+def _record(store: Store, rows: list[dict[str, object]], results: list[PushResult],
+            claim: Claim) -> None:
     if not rows:
         return
     results += [PushResult(e) for e in add_entries(store, rows)]
     rows.clear()
+    claim.renew()
 
 
 def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str | Endpoint,
@@ -83,12 +90,28 @@ def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str 
         if not path.is_file():
             raise ExchangeError(f"{path}: no such file to push")
         pairs.append((path, check_name(name or path.name)))
-    if has_pending(store, ep.url):
-        # Earlier pushes wait: queue behind them, then deliver the whole queue in order.
-        entries = enqueue_many(store, pairs, ep, spool_dir=spool_dir)
-        result = deliver(store, endpoint=ep.url, force=True, connect=connect)
-        by_id = {e.id: e for e in (*result.delivered, *result.failed, *result.waiting)}
-        return [PushResult(by_id.get(e.id, e)) for e in entries]
+    with claimed(store, ep.url) as claim:
+        if claim is None:
+            # Another process has delivered to this endpoint for long: queue behind it. It reads
+            # the queue again before it lets go; if it let go meanwhile, deliver now.
+            entries = enqueue_many(store, pairs, ep, spool_dir=spool_dir)
+            return _queued(entries, deliver(store, endpoint=ep.url, force=True, connect=connect))
+        if has_pending(store, ep.url):
+            # Earlier pushes wait: queue behind them, then deliver the whole queue in order.
+            entries = enqueue_many(store, pairs, ep, spool_dir=spool_dir)
+            return _queued(entries, deliver_claimed(claim, ep, force=True, connect=connect))
+        return _publish(pairs, ep, store, spool_dir, connect, claim)
+
+
+def _queued(entries: list[OutboxEntry], result: Delivery) -> list[PushResult]:
+    by_id = {e.id: e for e in (*result.delivered, *result.failed, *result.waiting)}
+    return [PushResult(by_id.get(e.id, e)) for e in entries]
+
+
+def _publish(pairs: list[tuple[Path, str]], ep: Endpoint, store: Store,
+             spool_dir: str | os.PathLike[str], connect: Callable[[Endpoint], Transport],
+             claim: Claim) -> list[PushResult]:
+    """Nothing waits for the endpoint: publish straight from where the files are."""
     results: list[PushResult] = []
     rows: list[dict[str, object]] = []
     transport: Transport | None = None
@@ -110,14 +133,14 @@ def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str 
                         "attempts": 1, "next_attempt_at": now, "last_error": "",
                         "created_at": now, "delivered_at": now})
                     if len(rows) >= RECORD_BATCH:
-                        _record(store, url, rows, results)
+                        _record(store, rows, results, claim)
                     i += 1
                 start = len(pairs)
             except TransportError as exc:
                 failed = start + i
                 if exc.retryable:
                     # The server is away: this file and all later ones wait, in order.
-                    _record(store, ep.url, rows, results)
+                    _record(store, rows, results, claim)
                     entries = enqueue_many(store, pairs[failed:], ep, spool_dir=spool_dir)
                     head = mark_attempt(store, entries[0], str(exc), now + backoff(1))
                     results += [PushResult(head)] + [PushResult(e) for e in entries[1:]]
@@ -129,7 +152,7 @@ def _push(files: list[tuple[str | os.PathLike[str], str | None]], endpoint: str 
                     "last_error": str(exc), "created_at": now, "delivered_at": None})
                 start = failed + 1
     finally:
-        _record(store, ep.url, rows, results)
+        _record(store, rows, results, claim)
         if transport is not None:
             transport.close()
     return results
