@@ -53,7 +53,8 @@ COMMON_OPTIONS = {
     "timeout": "network timeout in seconds (default 30)",
 }
 _HTTP_OPTIONS = {
-    "auth": "basic|bearer: how the secret is sent (default basic when the URL has a user)",
+    "auth": "basic|bearer|key: how the secret is sent (default basic when the URL has a user; "
+            "key: an API key as the basic-auth user with no password, as PrestaShop takes it)",
     "method": "put|post: how push sends a file (default put)",
     "paths": "comma-separated documents under the URL's folder that pull takes",
     "max_size": "largest download accepted, in bytes (default 268435456)",
@@ -284,7 +285,7 @@ def _check_http(scheme: str, host: str, root: str, options: dict[str, str],
                         "can read and change what is sent")
     if options.get("after", After.KEEP) != After.KEEP:
         problems.append("option after: an http(s) source is only read; after=keep is the only choice")
-    choices = {"auth": ("basic", "bearer"), "method": ("put", "post"), "expect": ("xml", "any")}
+    choices = {"auth": ("basic", "bearer", "key"), "method": ("put", "post"), "expect": ("xml", "any")}
     for key, allowed in choices.items():
         if key in options and options[key].lower() not in allowed:
             problems.append(f"option {key}={options[key]!r}: expected one of {', '.join(allowed)}")

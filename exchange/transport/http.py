@@ -204,7 +204,8 @@ class HTTPTransport(Transport):
 
     def _auth(self) -> httpx.Auth | None:
         ep = self.endpoint
-        if ep.option("auth").lower() == "bearer":
+        how = ep.option("auth").lower()
+        if how in ("bearer", "key"):
             holder = ep if ep.user else Endpoint(ep.scheme, ep.host, ep.port, "token", ep.root,
                                                 ep.options, ep.secret, ep.query)
             token = resolve_password(holder)
@@ -212,7 +213,8 @@ class HTTPTransport(Transport):
                 raise AuthError(f"{ep}: no token; set {password_env_name(holder)} or store it "
                                 f"in the OS keyring (service exchange:{ep.host}, user "
                                 f"{holder.user})")
-            return _Bearer(token)
+            # key: the API key as the basic-auth user, no password (PrestaShop's webservice)
+            return _Bearer(token) if how == "bearer" else httpx.BasicAuth(token, "")
         if not ep.user:
             return None
         password = resolve_password(ep)

@@ -201,3 +201,18 @@ def test_many_documents_in_one_export_are_recorded(store: Store, http: HTTPServe
     [recorded] = [r for r in rows(store, "feed_publications") if r["feed"] == "order-status:prestashop"]
     assert recorded["item_count"] == 60
     assert recorded["output"].endswith("(60 documents)")
+
+
+def test_prestashop_key_is_sent_as_the_basic_user_from_the_environment(
+        store: Store, http: HTTPServerThread, shared_samples: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import_prestashop(store, shared_samples, tmp_path)
+    http.state.basic = ("WSKEY123", "")
+    set_status(store, "IMCVKMUCP", "delivered")
+    url = http.url("/api/order_histories", "method=post&auth=key")
+    assert "WSKEY123" not in url
+    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_TOKEN", "WSKEY123")
+    result = export_order_status(store, load_profile("prestashop"), endpoint=url,
+                                 staging=tmp_path / "staging")
+    assert result.status is PublicationStatus.PUBLISHED, result.reason
+    assert _histories(http) == [("1", "5")]
