@@ -75,6 +75,10 @@ def _parse_decimal(text: str) -> Decimal:
     return value
 
 
+#: the years a document's date and time may fall in (anything else is a broken export)
+_FIRST_YEAR, _LAST_YEAR = 1900, 2199
+
+
 def to_datetime(text: str, fmt: str | None, zone: tzinfo) -> datetime | None:
     """A tz-aware datetime; naive text is taken in ``zone``; ``0000-00-00 00:00:00`` gives None."""
     if text in _NULL_DATES:
@@ -89,6 +93,8 @@ def to_datetime(text: str, fmt: str | None, zone: tzinfo) -> datetime | None:
         raise ValueError(f"{text!r} is not a date/time in the format {expected}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
+    if not _FIRST_YEAR <= value.year <= _LAST_YEAR:  # year 1 in UTC+1 overflowed the store's UTC
+        raise ValueError(f"{text!r} is out of range: a date/time from {_FIRST_YEAR} to {_LAST_YEAR}")
     return value
 
 
