@@ -72,6 +72,7 @@ class Address:
     city: str = ""
     postcode: str = ""
     country: str = ""
+    state: str = ""  # state, county, region (WooCommerce, Magento, US/UK addresses)
 
     def is_empty(self) -> bool:
         """True when no field carries a value."""

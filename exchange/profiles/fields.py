@@ -214,6 +214,7 @@ class BuyerFields(Vocabulary):
     billing_city: FieldSpec | None = canonical(_T, "", alias="billing.city")
     billing_postcode: FieldSpec | None = canonical(_T, "", alias="billing.postcode")
     billing_country: FieldSpec | None = canonical(_C, "", alias="billing.country")
+    billing_state: FieldSpec | None = canonical(_T, "state, county or region", alias="billing.state")
     delivery_name: FieldSpec | None = canonical(
         _T, "(default: first_name and last_name)", alias="delivery.name")
     delivery_first_name: FieldSpec | None = canonical(_T, "", alias="delivery.first_name")
@@ -226,6 +227,8 @@ class BuyerFields(Vocabulary):
     delivery_city: FieldSpec | None = canonical(_T, "", alias="delivery.city")
     delivery_postcode: FieldSpec | None = canonical(_T, "", alias="delivery.postcode")
     delivery_country: FieldSpec | None = canonical(_C, "", alias="delivery.country")
+    delivery_state: FieldSpec | None = canonical(_T, "state, county or region",
+                                                 alias="delivery.state")
 
 
 class DocumentFields(BuyerFields):

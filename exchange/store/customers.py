@@ -21,7 +21,7 @@ def insert_customers(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
 
 
 _UPDATED = ("name", "company", "company_id", "vat_id", "email", "phone", "street", "house_number",
-            "city", "postcode", "country")
+            "city", "postcode", "country", "state")
 
 
 def update_customers(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -23,7 +23,8 @@ VIEW_KEYS = ("number", "external_id", "shop", "status", "shop_status", "ordered_
 LINE_KEYS = ("kind", "code", "name", "quantity", "unit", "unit_price", "unit_price_net", "vat_rate",
              "discount_percent", "total", "total_net")
 CUSTOMER_KEYS = ("name", "company", "company_id", "vat_id", "email", "phone")
-ADDRESS_KEYS = ("name", "company", "street", "house_number", "city", "postcode", "country")
+ADDRESS_KEYS = ("name", "company", "street", "house_number", "city", "postcode", "country",
+                "state")
 
 _TABLES = {"orders": (orders, order_lines, "order_id"),
            "invoices": (invoices, invoice_lines, "invoice_id")}
@@ -130,7 +131,8 @@ def _customer_address(conn: Connection, doc: dict[str, Any]) -> dict[str, str] |
     m = row._mapping
     return _address({"name": m["name"], "company": m["company"], "street": m["street"],
                      "house_number": m["house_number"], "city": m["city"],
-                     "postcode": m["postcode"], "country": m["country"]})
+                     "postcode": m["postcode"], "country": m["country"],
+                     "state": m["state"]})
 
 
 def _line(row: dict[str, Any]) -> dict[str, Any]:

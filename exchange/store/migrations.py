@@ -156,6 +156,11 @@ def _v12_order_payments(conn: Connection) -> None:
     schema.order_payments.create(conn, checkfirst=True)
 
 
+def _v13_customer_state(conn: Connection) -> None:
+    add_column_if_missing(conn, "customers",
+                          Column("state", String(100), nullable=False, server_default=""))
+
+
 _MIGRATION_LOCK = 0x45584D47  # "EXMG": the advisory lock key of migrations
 
 MIGRATIONS: list[Migration] = [
@@ -176,6 +181,7 @@ MIGRATIONS: list[Migration] = [
     Migration(11, "shop return: outgoing order status events, status destinations, import "
                   "watermarks", _v11_shop_return),
     Migration(12, "shop return: each order's ERP payment kind and sync mode", _v12_order_payments),
+    Migration(13, "customers: the state, county or region of the address", _v13_customer_state),
 ]
 
 

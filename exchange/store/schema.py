@@ -47,6 +47,7 @@ customers = Table(
     Column("country", String(2), nullable=False, default=""),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("state", String(100), nullable=False, server_default=""),  # migration 13
     Index("ix_customers_vat_id", "vat_id"),
     Index("ix_customers_company_id", "company_id"),
     Index("ix_customers_email", "email"),

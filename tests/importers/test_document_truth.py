@@ -12,7 +12,7 @@ from exchange.importers.report import Outcome
 from exchange.importers.run import import_file
 from exchange.store import Store
 from exchange.store.document_view import LINE_KEYS, VIEW_KEYS, document_view, find_document_id
-from tests.importers.engine_support import order_xml, shoptet, write_orders
+from tests.importers.engine_support import order_xml, rows, shoptet, write_orders
 
 VITEX = ("pohoda", "vitex_all-invoices-response_cp1250.xml")
 
@@ -171,3 +171,17 @@ def test_a_pohoda_advance_deduction_is_a_line_of_its_own_kind(store: Store, shar
     assert view["vat_breakdown"] == [{"rate": "21", "net": "6000", "vat": "1260"}]
     assert "250100005" not in {d.external_id for d in report.documents
                                if d.outcome is Outcome.HELD}
+
+
+def test_a_woocommerce_address_keeps_its_county(store: Store, shared_samples: Path,
+                                                tmp_path: Path) -> None:
+    import_file(store, shared_samples / "woocommerce" / "zynk_woocommerce_v3_orders.xml",
+                "woocommerce", "orders", quarantine=tmp_path)
+
+    view = _view(store, "orders", "20")
+
+    assert view["billing"]["state"] == "Tyne & Wear"
+    assert view["billing"]["country"] == "GB"
+    assert view["delivery"]["state"] == "Tyne & Wear"
+    (customer,) = rows(store, "customers")
+    assert customer["state"] == "Tyne & Wear"

@@ -137,7 +137,7 @@ class Builder:
         self._addr_keys = {
             prefix: tuple(f"{prefix}.{k}" for k in ("name", "first_name", "last_name", "company",
                                                    "street", "street2", "house_number", "city",
-                                                   "postcode", "country"))
+                                                   "postcode", "country", "state"))
             for prefix in ("billing", "delivery")
         }
 
@@ -270,14 +270,14 @@ class Builder:
                  vat_country: str = "") -> Address:
         g = values.get
         (k_name, k_first, k_last, k_company, k_street, k_street2, k_house, k_city, k_postcode,
-         k_country) = self._addr_keys[prefix]
+         k_country, k_state) = self._addr_keys[prefix]
         name = g(k_name) or " ".join(p for p in (g(k_first), g(k_last)) if p)
         street = g(k_street) or ""
         street2 = g(k_street2)
         if street2:
             street = f"{street}, {street2}" if street else street2
         address = Address(name, g(k_company) or "", street, g(k_house) or "", g(k_city) or "",
-                          g(k_postcode) or "")
+                          g(k_postcode) or "", state=g(k_state) or "")
         raw_country = g(k_country) or ""
         if not raw_country and vat_country and not address.is_empty():
             # no country in the address: the VAT id's prefix tells it before the profile default

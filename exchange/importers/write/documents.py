@@ -160,10 +160,11 @@ def address_json(address: Address) -> dict[str, str]:
     """An address as stored in the order's JSON column."""
     return {"name": address.name, "company": address.company, "street": address.street,
             "house_number": address.house_number, "city": address.city,
-            "postcode": address.postcode, "country": address.country}
+            "postcode": address.postcode, "country": address.country, "state": address.state}
 
 
-_ADDRESS_KEYS = ("name", "company", "street", "house_number", "city", "postcode", "country")
+_ADDRESS_KEYS = ("name", "company", "street", "house_number", "city", "postcode", "country",
+                 "state")
 
 
 class _AddressValues:
@@ -180,7 +181,7 @@ class _AddressValues:
             return values.js(address_json(address))
         a = address
         return self._memo[(a.name, a.company, a.street, a.house_number, a.city, a.postcode,
-                           a.country)]
+                           a.country, a.state)]
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -252,7 +253,7 @@ def _ref(line: OrderLine | InvoiceLine) -> ProductRef:
 _CUSTOMER_TEXTS = tuple((n, CUSTOMER_TEXT_LIMITS[n]) for n in
                         ("name", "company", "company_id", "vat_id", "email", "phone"))
 _BILLING_TEXTS = tuple((n, CUSTOMER_TEXT_LIMITS[n]) for n in
-                       ("street", "house_number", "city", "postcode"))
+                       ("street", "house_number", "city", "postcode", "state"))
 
 
 def _too_long(name: str, value: str, limit: int) -> tuple[str, str]:

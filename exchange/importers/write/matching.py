@@ -290,7 +290,7 @@ class Matcher:
             "vat_id": customer.vat_id.replace(" ", "").upper(),
             "email": customer.email.strip().lower(), "phone": customer.phone,
             "street": billing.street, "house_number": billing.house_number, "city": billing.city,
-            "postcode": billing.postcode, "country": billing.country[:2],
+            "postcode": billing.postcode, "country": billing.country[:2], "state": billing.state,
             "created_at": now, "updated_at": now,
         }
 
