@@ -37,7 +37,6 @@ from exchange.store.issued import (
     insert_issued_document,
     order_lines_of,
     order_row,
-    start_writing,
     stock_of,
 )
 from exchange.store.numbering import take_number
@@ -218,10 +217,9 @@ def realise_orders(store: Store, selection: Selection, *, numbers: Sequence[str]
     settings = settings or RealiseSettings()
     today = today or utcnow().date()
     report = RealiseReport(dry_run=dry_run)
-    with store.connect() as conn:
+    with store.connect(write=True) as conn:  # SQLite: BEGIN IMMEDIATE, a writer waits its turn
         transaction = conn.begin()
         try:
-            start_writing(conn)
             _run(conn, selection, numbers, shop, settings, today, report, job, run_id)
         except BaseException:
             transaction.rollback()

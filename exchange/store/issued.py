@@ -31,20 +31,6 @@ _CANDIDATE_COLUMNS = (
 )
 
 
-def start_writing(conn: Connection) -> None:
-    """Make sure the outer transaction is open in the database before a SAVEPOINT is taken.
-
-    Python's sqlite3 begins a transaction only before the first INSERT/UPDATE/DELETE; a SAVEPOINT
-    taken before that opens (and its RELEASE commits) a transaction of its own, so a rollback of
-    the outer one (a dry run) would not undo it.
-    """
-    if conn.dialect.name != "sqlite":
-        return
-    dbapi = conn.connection.dbapi_connection
-    if dbapi is not None and not getattr(dbapi, "in_transaction", True):
-        conn.exec_driver_sql("BEGIN")
-
-
 def candidate_orders(conn: Connection, *, shop: str | None = None,
                      numbers: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Orders with what realising needs to decide, oldest first, and the document already issued.

@@ -167,3 +167,29 @@ def test_cli_realise_and_invoice_list_by_kind(tmp_path: Path) -> None:
 
     refused = runner.invoke(cli, [*base, "orders", "realise", "20261"])
     assert refused.exit_code == 4 and "already realised as FV" in refused.output
+
+
+def test_concurrent_realisers_take_gap_free_numbers(store: Store, tmp_path: Path) -> None:
+    import threading
+
+    load_stock(store, tmp_path, {"P1": "100"})
+    import_orders(store, tmp_path, *(ShopOrder(str(i), company_id="12345678") for i in range(1, 9)))
+    numbers = [f"2026{i}" for i in range(1, 9)]
+    errors: list[BaseException] = []
+
+    def realise(part: list[str]) -> None:
+        try:
+            for number in part:
+                _realise(store, Selection.NUMBERS, number)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=realise, args=(numbers[i::2],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    issued = sorted(r["number"] for r in rows(store, "invoices"))
+    assert issued == [f"FV2026/{n:05d}" for n in range(1, 9)]
