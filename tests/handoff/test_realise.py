@@ -181,7 +181,7 @@ def test_concurrent_realisers_take_gap_free_numbers(store: Store, tmp_path: Path
         try:
             for number in part:
                 _realise(store, Selection.NUMBERS, number)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=realise, args=(numbers[i::2],)) for i in range(2)]
