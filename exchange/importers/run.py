@@ -74,6 +74,7 @@ from exchange.importers.write.documents import (
 )
 from exchange.importers.write.matching import Matcher
 from exchange.profiles import DocumentKind, Profile, load_profile
+from exchange.shopreturn.events import keep_erp_status
 from exchange.shopreturn.payments import settle as settle_payment
 from exchange.shopreturn.watermarks import WatermarkGate, WatermarkSettings, as_utc
 from exchange.store import Store
@@ -81,7 +82,7 @@ from exchange.store.bulk import Bulk
 from exchange.store.catalog import ensure_warehouse
 from exchange.store.claims import claim_file
 from exchange.store.history import finish_run, record_event, record_events, start_run
-from exchange.store.order_status import save_payment_terms
+from exchange.store.order_status import outgoing_statuses, save_payment_terms
 from exchange.store.processed_files import (
     FileOrigin,
     FileStatus,
@@ -484,10 +485,15 @@ class FileImport:
                                     review_reasons=reasons, base_warnings=list(warnings),
                                     warnings=warnings))
         found = writer.existing(conn, [p.external_id for p in pendings]) if pendings else {}
+        # statuses the ERP set (orders set-status, realise), which a shop behind them must not undo
+        erp_set = outgoing_statuses(conn, [e.id for e in found.values()]) \
+            if found and self.kind is DocumentKind.ORDERS else {}
         to_write = []
         reverted = []
         for p in pendings:
             ex = found.get(p.external_id)
+            if ex is not None and ex.id in erp_set:
+                keep_erp_status(p, erp_set[ex.id])
             if self.watermark is not None:
                 when = self._document_time(p.document)
                 skip = self.watermark.skip_reason(when) if ex is None else ""

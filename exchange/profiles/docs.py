@@ -36,9 +36,12 @@ from exchange.profiles.models import (
     OrderLines,
     OrdersMapping,
     Parameters,
+    PaymentEntry,
+    Payments,
     ProductsMapping,
     Profile,
     RecordMapping,
+    StatusExport,
     StockMapping,
     TotalsLine,
     ValueMap,
@@ -153,6 +156,9 @@ def reference() -> str:
         parts.append(f"| `{name}` | {values} |")
     parts.append("")
     parts += _section("`exports.NAME:`", ExportSpec.__doc__, _keys(ExportSpec))
+    parts += _section("`order_status:`", StatusExport.__doc__, _keys(StatusExport))
+    parts += _section("`payments:`", Payments.__doc__, _keys(Payments))
+    parts += _section("`payments.methods:` (a list)", PaymentEntry.__doc__, _keys(PaymentEntry))
     parts.append(END)
     return "\n".join(parts) + "\n"
 

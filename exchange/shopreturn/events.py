@@ -165,3 +165,23 @@ def collect_changes(conn: Connection) -> int:
                                   reference=str(order["document"] or "")))
     record_status_events(conn, events)
     return len(events)
+
+
+def keep_erp_status(pending: Any, erp_status: str) -> None:
+    """An import of an order the ERP moved on: a shop status behind the ERP's does not undo it.
+
+    The shop has not taken the change yet (``export order-status`` sends it); the order's other
+    changes apply, its status stays the ERP's, and the import says so in a warning.
+    """
+    from exchange.importers.write.documents import STATUS_ORDER
+
+    order = pending.document
+    shop = STATUS_ORDER.get(order.status.value)
+    erp = STATUS_ORDER.get(erp_status)
+    if shop is None or erp is None or shop >= erp:
+        return
+    said = (f"the shop still says {order.status.value} ({order.shop_status}); the ERP's "
+            f"{erp_status} stands (export order-status sends it)")
+    pending.base_warnings.append(said)  # what a write retried one by one starts from
+    pending.warnings.append(said)
+    order.status = OrderStatus(erp_status)

@@ -121,6 +121,17 @@ def outgoing_state(conn: Connection, order_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def outgoing_statuses(conn: Connection, order_ids: Sequence[int]) -> dict[int, str]:
+    """The outgoing status of each of the orders the ERP has changed (others are absent)."""
+    found: dict[int, str] = {}
+    ids = list(order_ids)
+    for start in range(0, len(ids), _IN_BATCH):
+        rows = conn.execute(select(order_status_out.c.order_id, order_status_out.c.status)
+                            .where(order_status_out.c.order_id.in_(ids[start:start + _IN_BATCH])))
+        found.update({int(i): str(s) for i, s in rows})
+    return found
+
+
 def realised_without_event(conn: Connection) -> list[dict[str, Any]]:
     """Orders realised (a document issued from them) that have no ``realised`` event yet."""
     done = select(order_status_events.c.order_id).where(order_status_events.c.kind == "realised")

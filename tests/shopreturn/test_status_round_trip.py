@@ -216,3 +216,29 @@ def test_prestashop_key_is_sent_as_the_basic_user_from_the_environment(
                                  staging=tmp_path / "staging")
     assert result.status is PublicationStatus.PUBLISHED, result.reason
     assert _histories(http) == [("1", "5")]
+
+
+def test_a_shop_export_behind_the_erps_status_does_not_undo_it(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from tests.importers.engine_support import rows
+
+    import_prestashop(store, shared_samples, tmp_path)
+    set_status(store, "IMCVKMUCP", "shipped", tracking="Z1")
+    # the shop changed the order later (date_upd) but still shows state 2 (payment accepted)
+    text = (shared_samples / "prestashop" / "axelor_order.xml").read_text(encoding="utf-8")
+    later = tmp_path / "later.xml"
+    later.write_text(text.replace("2018-02-13 09:36:22", "2018-02-14 08:00:00"), encoding="utf-8")
+    report = import_file(store, later, "prestashop")
+    [doc] = report.documents
+    assert doc.outcome.value == "updated", report.as_dict()
+    assert any("the ERP's shipped stands" in w for w in doc.warnings)
+    [order] = [o for o in rows(store, "orders") if o["number"] == "IMCVKMUCP"]
+    assert order["status"] == "shipped"
+    # a shop that has moved past the ERP wins
+    delivered = tmp_path / "delivered.xml"
+    delivered.write_text(text.replace("2018-02-13 09:36:22", "2018-02-15 08:00:00")
+                         .replace("order_states/2\"><![CDATA[2]]>", "order_states/5\"><![CDATA[5]]>"),
+                         encoding="utf-8")
+    import_file(store, delivered, "prestashop")
+    [order] = [o for o in rows(store, "orders") if o["number"] == "IMCVKMUCP"]
+    assert order["status"] == "delivered"
