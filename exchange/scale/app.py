@@ -12,7 +12,9 @@ from exchange.config import JobAction
 TASK = "exchange.run_job"
 # a queue per job kind, so that slow imports never starve exports (or the ERP handoff)
 QUEUE_OF: dict[str, str] = {JobAction.IMPORT: "import", JobAction.WATCH: "import",
-                            JobAction.EXPORT: "export", JobAction.RECONCILE: "export"}
+                            JobAction.EXPORT: "export", JobAction.RECONCILE: "export",
+                            JobAction.STATUS: "export",  # status events back to the shop
+                            JobAction.HANDOFF: "handoff", JobAction.REALISE: "handoff"}
 QUEUES = ("import", "export", "handoff")
 # hard time limits per queue; the soft limit (SoftTimeLimitExceeded) comes 30 s before. They stay under
 # RabbitMQ's consumer_timeout (30 minutes by default), which closes the channel of an unacked message.
