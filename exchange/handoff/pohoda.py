@@ -10,7 +10,8 @@ POHODA's XML import creates invoices but never updates them (order.xsd keeps onl
 order that POHODA booked is sent as a ``delete`` of POHODA's record (by the id its answer gave)
 followed by the new version; a changed invoice that POHODA booked is not sent again but reported:
 a booked invoice is corrected by a credit note. A changed document POHODA never booked is simply
-sent again.
+sent again. A cancelled (or returned) order is never sent; one cancelled after it was handed off is
+withdrawn by a ``delete`` of POHODA's record.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from lxml import etree
 
 from exchange.documents import InvoiceKind
 from exchange.errors import DocumentError
-from exchange.store.erp import ErpState, HandoffDocument, Sent
+from exchange.store.erp import WITHDRAWN_STATUSES, ErpState, HandoffDocument, Sent
 
 NS = {
     "dat": "http://www.stormware.cz/schema/version_2/data.xsd",
@@ -363,6 +364,20 @@ def pack_items(documents: Iterable[HandoffDocument], settings: PackSettings,
                                            f"import cannot update an invoice; issue a credit note"))
             continue
         tag = f"{'O' if doc.kind == 'orders' else 'I'}{row['id']}-{row['content_hash'][:12]}"
+        if doc.kind == "orders" and row.get("status") in WITHDRAWN_STATUSES:
+            # cancelled after it was handed off: POHODA's record is deleted, nothing added
+            if booked and prev is not None and prev.erp_id:
+                delete = _item(f"D{row['id']}-{row['content_hash'][:12]}")
+                builder.order_delete(delete, prev.erp_id)
+                outcome.updates += 1
+                outcome.sent.append(Sent(doc.kind, int(row["id"]), row["content_hash"],
+                                         delete.get("id"), output))
+                yield delete
+            else:
+                outcome.left_out.append((name, f"{row['status']} after it was handed off, and "
+                                               f"POHODA has not booked it (no id to delete): "
+                                               f"withdraw it in POHODA by hand"))
+            continue
         item = _item(tag)
         try:
             if doc.kind == "orders":

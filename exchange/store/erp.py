@@ -27,6 +27,7 @@ from exchange.store.schema import (
 from exchange.store.types import utcnow
 
 _IN_BATCH = 900
+WITHDRAWN_STATUSES = ("cancelled", "returned")  # orders the ERP should not (or no longer) hold
 BATCH = 500
 
 _TABLES = {"orders": (orders, order_lines, "order_id", "ordered_at"),
@@ -72,7 +73,7 @@ class HandoffDocument:
 _HEAD = ("id", "shop", "external_id", "number", "currency", "payment_method", "payment_code",
          "total", "prices_include_vat", "note", "content_hash", "rounding", "exchange_rate",
          "vat_breakdown", "delivery_address", "total_net", "total_vat", "customer_id")
-_HEAD_OF = {"orders": (*_HEAD, "ordered_at", "billing_address"),
+_HEAD_OF = {"orders": (*_HEAD, "ordered_at", "billing_address", "status"),
             "invoices": (*_HEAD, "kind", "issued_on", "tax_date", "due_on", "variable_symbol",
                          "order_number")}
 _LINE = ("position", "kind", "code", "name", "quantity", "unit", "unit_price", "vat_rate",
@@ -89,6 +90,9 @@ def _pending_ids(conn: Connection, kind: str, fmt: str, *, shop: str | None,
     changed = or_(h.c.id.is_(None), h.c.content_hash != t.c.content_hash)
     if retry_failed:
         changed = or_(changed, h.c.erp_state == ErpState.ERROR.value)
+    if kind == "orders":  # a cancelled order goes only to withdraw one that was handed off
+        changed = and_(changed, or_(h.c.id.is_not(None),
+                                    t.c.status.not_in(list(WITHDRAWN_STATUSES))))
     query = (select(t.c.id).outerjoin(h, and_(h.c.kind == kind, h.c.document_id == t.c.id,
                                               h.c.format == fmt))
              .where(changed, t.c.review_reason == "").order_by(t.c[date_col], t.c.id))

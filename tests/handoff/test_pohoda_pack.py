@@ -217,3 +217,28 @@ def test_cli_hands_realised_invoices_to_the_folder_pohoda_watches(shared_samples
     assert {n.text for n in tree.iterfind(".//inv:numberOrder", NS)} == {"20261", "20262"}
     again = runner.invoke(cli, [*base, "handoff", "invoices", "--to", f"file://{watched}"])
     assert "0 invoices handed off" in again.output
+
+
+def test_cancelled_orders_are_not_sent_and_a_booked_one_is_withdrawn(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from tests.handoff.support import ShopOrder, import_orders
+
+    import_orders(store, tmp_path, ShopOrder("1"), ShopOrder("2", status="Stornována"))
+    first = hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml"))
+    assert first.documents == 1
+    numbers = [n.text for n in etree.parse(str(tmp_path / "a.xml")).iterfind(
+        ".//ord:numberOrder", NS)]
+    assert numbers == ["20261"]
+    [state] = rows(store, "erp_handoffs")
+    with store.begin() as conn:
+        record_answers(conn, "pohoda", [Answer(state["pack_item"], ErpState.BOOKED, "55", "OP55")])
+
+    import_orders(store, tmp_path, ShopOrder("1", status="Stornována"), name="again.xml")
+    withdrawn = hand_off(store, _request(shared_samples, "orders", tmp_path / "b.xml"))
+
+    assert (withdrawn.documents, withdrawn.updates) == (1, 1)
+    [item] = etree.parse(str(tmp_path / "b.xml")).findall("dat:dataPackItem", NS)
+    assert item.findtext("ord:order/ord:actionType/ord:delete/ftr:filter/ftr:id",
+                         namespaces=NS) == "55"
+    assert item.find("ord:order/ord:orderHeader", NS) is None
+    assert hand_off(store, _request(shared_samples, "orders", tmp_path / "c.xml")).documents == 0
