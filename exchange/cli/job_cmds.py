@@ -84,15 +84,17 @@ def status(app: AppContext, as_json: bool) -> None:
 
     config = _load(app)
     store = app.store()
+    from exchange.shopreturn.publish import destination_rows
     from exchange.shopreturn.watermarks import watermark_rows
 
     rows = job_statuses(store, config, datetime.now().astimezone())
     waiting = outbox_length(store)
     scheduler = scheduler_status(store)
     watermarks = watermark_rows(store)
+    destinations = destination_rows(store)
     if as_json:
         echo_json({"jobs": [r.as_dict() for r in rows], "outbox": waiting, "scheduler": scheduler,
-                   "watermarks": watermarks})
+                   "watermarks": watermarks, "status_destinations": destinations})
         return
     if scheduler is None:
         click.echo("scheduler: none running (`exchange run` starts one)")
@@ -107,6 +109,9 @@ def status(app: AppContext, as_json: bool) -> None:
     for mark in watermarks:
         click.echo(f"watermark {mark['shop']} {mark['kind']}: {mark['watermark']:%Y-%m-%d %H:%M:%S} "
                    f"UTC ({mark['set_by']})")
+    for dest in destinations:
+        click.echo(f"order status {dest['destination']}: confirmed up to event "
+                   f"{dest['confirmed_event']}, {dest['waiting']} document(s) in the outbox")
 
 
 def _since(value: str | None) -> datetime | None:

@@ -293,3 +293,15 @@ def _names(documents: list[str], limit: int = 900) -> str:
     if len(joined) <= limit:
         return joined
     return f"{documents[0][:400]} … {documents[-1][:400]} ({len(documents)} documents)"
+
+
+def destination_rows(store: Store) -> list[dict[str, Any]]:
+    """Each status destination: the newest event it confirmed, and documents still in the outbox."""
+    from exchange.store.order_status import list_destinations
+
+    with store.connect() as conn:
+        states = list_destinations(conn)
+        waiting = outbox_states(conn, [i for s in states for i in s.pending_entries])
+    return [{"destination": s.destination, "confirmed_event": s.confirmed,
+             "waiting": sum(1 for i in s.pending_entries if waiting.get(i) == OutboxStatus.PENDING)}
+            for s in states]

@@ -246,6 +246,14 @@ def save_destination(conn: Connection, state: DestinationState) -> None:
         conn.execute(insert(status_destinations).values(destination=state.destination, **values))
 
 
+def list_destinations(conn: Connection) -> list[DestinationState]:
+    """Every status destination's state, by name."""
+    return [DestinationState(r.destination, int(r.confirmed_event_id), r.pending_event_id,
+                             tuple(int(i) for i in r.pending_entries or ()))
+            for r in conn.execute(select(status_destinations)
+                                  .order_by(status_destinations.c.destination))]
+
+
 def outbox_states(conn: Connection, entry_ids: Sequence[int]) -> dict[int, str]:
     """The outbox status of each entry id (a missing entry is absent)."""
     found: dict[int, str] = {}

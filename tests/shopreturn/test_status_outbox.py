@@ -53,6 +53,11 @@ def test_server_down_means_the_outbox_in_order_per_endpoint_and_nothing_twice(
     assert [(e.endpoint.split(":")[2].split("/")[0], e.status) for e in list_outbox(store)] == [
         (str(port_a), "pending"), (str(port_b), "pending"), (str(port_a), "pending")]
 
+    from exchange.shopreturn.publish import destination_rows
+
+    shown = {d["destination"].rsplit(":", 1)[-1].split("/")[0]: d for d in destination_rows(store)}
+    assert {port: (d["confirmed_event"], d["waiting"]) for port, d in shown.items()} == {
+        str(port_a): (0, 2), str(port_b): (0, 1)}
     with HTTPServerThread(port=port_a) as back:
         delivered = deliver(store, force=True)
         assert len(delivered.delivered) == 2 and len(delivered.waiting) == 1  # B is still down
