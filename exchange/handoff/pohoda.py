@@ -219,6 +219,9 @@ def _local_date(value: datetime | date, zone: ZoneInfo) -> str:
     return value.isoformat()
 
 
+_WHAT = {"receipt": "Účtenka", "credit_note": "Dobropis"}
+
+
 class _Builder:
     """Builds the item elements of one kind of document."""
 
@@ -321,29 +324,34 @@ class _Builder:
 
     def invoice(self, item: Any, doc: HandoffDocument) -> None:
         row = doc.row
-        root = etree.SubElement(item, q("inv:invoice"), version="2.0")
-        head = _sub(root, "inv:invoiceHeader")
-        credit = row["kind"] == InvoiceKind.CREDIT_NOTE.value
-        _sub(head, "inv:invoiceType", "issuedCreditNotice" if credit else "issuedInvoice")
-        _sub(_sub(head, "inv:number"), "typ:numberRequested", _cut(row["number"], 32))
-        if row.get("variable_symbol"):
-            _sub(head, "inv:symVar", _cut(row["variable_symbol"], 20))
+        sub = etree.SubElement
+        root = sub(item, q("inv:invoice"), version="2.0")
+        head = sub(root, q("inv:invoiceHeader"))
+        kind = row["kind"]
+        sub(head, q("inv:invoiceType")).text = (
+            "issuedCreditNotice" if kind == InvoiceKind.CREDIT_NOTE.value else "issuedInvoice")
+        number = row["number"]
+        sub(sub(head, q("inv:number")), q("typ:numberRequested")).text = number.strip()[:32]
+        symbol = row.get("variable_symbol")
+        if symbol:
+            sub(head, q("inv:symVar")).text = symbol.strip()[:20]
         issued: date = row["issued_on"]
-        _sub(head, "inv:date", issued.isoformat())
-        _sub(head, "inv:dateTax", (row.get("tax_date") or issued).isoformat())
+        sub(head, q("inv:date")).text = issued.isoformat()
+        sub(head, q("inv:dateTax")).text = (row.get("tax_date") or issued).isoformat()
         if row.get("due_on"):
-            _sub(head, "inv:dateDue", row["due_on"].isoformat())
-        what = {"receipt": "Účtenka", "credit_note": "Dobropis"}.get(row["kind"], "Faktura")
-        _sub(head, "inv:text", _cut(f"{what} {row['number']}", 240))
+            sub(head, q("inv:dateDue")).text = row["due_on"].isoformat()
+        what = _WHAT.get(kind, "Faktura")
+        sub(head, q("inv:text")).text = f"{what} {number}"[:240]
         _partner(head, "inv:partnerIdentity", _customer_address(row), _customer_ids(row),
                  row.get("delivery_address"))
-        if row.get("order_number"):
-            _sub(head, "inv:numberOrder", _cut(row["order_number"], 32))
-        _sub(_sub(head, "inv:paymentType"), "typ:paymentType",
-             payment_type(row.get("payment_code") or "", row.get("payment_method") or ""))
+        order_number = row.get("order_number")
+        if order_number:
+            sub(head, q("inv:numberOrder")).text = order_number.strip()[:32]
+        sub(sub(head, q("inv:paymentType")), q("typ:paymentType")).text = payment_type(
+            row.get("payment_code") or "", row.get("payment_method") or "")
         if row.get("note"):
-            _sub(head, "inv:note", row["note"])
-        _sub(head, "inv:intNote", f"exchange: {row['shop']}/{row['external_id']}")
+            sub(head, q("inv:note")).text = row["note"]
+        sub(head, q("inv:intNote")).text = f"exchange: {row['shop']}/{row['external_id']}"
         on = row.get("tax_date") or issued
         if doc.lines:
             self.items(_sub(root, "inv:invoiceDetail"), "inv", row, doc.lines, on)
