@@ -21,7 +21,7 @@ QUEUES = ("import", "export", "handoff")
 TIME_LIMITS: dict[str, timedelta] = {"import": timedelta(minutes=25), "export": timedelta(minutes=15),
                                      "handoff": timedelta(minutes=15)}
 MAX_DELIVERIES = 3  # one task handed to workers more often than this is given up (poison job)
-MAX_RETRIES = 5  # retryable failures: exponential backoff with jitter, capped
+MAX_RETRIES = 8  # retryable failures: 10, 20, 40 … s with full jitter, capped at 600 s (some 30 min in all)
 RETRY_BACKOFF_S = 10
 RETRY_BACKOFF_MAX_S = 600
 
