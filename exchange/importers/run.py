@@ -62,6 +62,7 @@ from exchange.importers.write.catalog import (
     ProductWriter,
     StockItem,
     StockWriter,
+    product_too_long,
 )
 from exchange.importers.write.documents import (
     Action,
@@ -589,6 +590,10 @@ class FileImport:
             if isinstance(doc, Product):
                 if self.kind is DocumentKind.STOCK:
                     results.append(self._failed(rec, "a product record in a stock import"))
+                    continue
+                too_long = product_too_long(doc)
+                if too_long is not None:
+                    results.append(self._failed(rec, too_long[1], too_long[0]))
                     continue
                 on_hand = rec.stock_on_hand
                 items.append(ProductItem(rec.line, rec.external_id or code, doc,

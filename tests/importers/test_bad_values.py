@@ -100,3 +100,22 @@ def test_a_batch_goes_on_after_a_file_with_an_over_long_id(tmp_path: Path) -> No
 
     assert result.exit_code == 4, result.output
     assert "b.xml: 1 orders: 1 imported" in result.output
+
+
+def test_an_over_long_variant_code_fails_its_product_on_both_stores(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    text = (shared_samples / "shoptet" / "SHOPITEM-with-variants.xml").read_text(encoding="utf-8")
+    assert text.count("<CODE>AD-35</CODE>") == 1
+    long_code = tmp_path / "products.xml"
+    long_code.write_text(text.replace("<CODE>AD-35</CODE>", f"<CODE>AD-{'3' * 120}</CODE>"),
+                         encoding="utf-8")
+
+    report = import_file(store, long_code, "shoptet", "products", quarantine=tmp_path / "q")
+
+    # the variant fails, naming the field; its parent and the other variants are imported
+    (failed,) = report.failures
+    assert failed.field == "code"
+    assert "code is 123 characters long; the store keeps at most 100" in failed.reason
+    codes = {p["code"] for p in rows(store, "products")}
+    assert "AD-28" in codes and not any(len(c) > 100 for c in codes)
+    assert report.counts[Outcome.IMPORTED] == len(codes)

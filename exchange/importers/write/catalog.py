@@ -28,10 +28,34 @@ from exchange.store.catalog import (
     replace_labels_and_prices,
     update_product,
 )
+from exchange.store.documents import text_limits
+from exchange.store.schema import product_labels, products
 from exchange.store.stock import StockChange, apply_stock_changes
 from exchange.store.types import utcnow
 
 ZERO = Decimal("0")
+# the bounded texts of a product as its columns keep them (the same on SQLite and PostgreSQL)
+_PRODUCT_TEXTS = tuple((n, k) for n, k in text_limits(products).items()
+                       if n in {f.name for f in dataclasses.fields(Product)})
+_LABEL_LIMIT = text_limits(product_labels)["label"]
+
+
+def product_too_long(product: Product) -> tuple[str, str] | None:
+    """(field, reason) of the first text of a product or its variants longer than the store
+    keeps it, else None."""
+    for n, k in _PRODUCT_TEXTS:
+        if len(value := getattr(product, n)) > k:
+            return n, f"{n} is {len(value)} characters long; the store keeps at most {k} " \
+                      f"({value[:40] + '…'!r})"
+    for label in product.labels:
+        if len(label) > _LABEL_LIMIT:
+            return "labels", (f"a label is {len(label)} characters long; the store keeps at most "
+                              f"{_LABEL_LIMIT} ({label[:40] + '…'!r})")
+    for variant in product.variants:
+        found = product_too_long(variant)
+        if found is not None:
+            return f"variants.{found[0]}", found[1]
+    return None
 _COLUMNS = ("ean", "name", "unit", "vat_rate", "is_service", "parent_id", "variant_name",
             "description", "manufacturer", "url", "image_url", "category")
 

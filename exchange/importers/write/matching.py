@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -58,7 +59,9 @@ class CustomerMatch:
     note: str = ""
 
 
+@lru_cache(maxsize=65536)
 def _norm(text: str) -> str:
+    # a file names the same people again and again: each name is normalized once
     return " ".join(text.casefold().split())
 
 
