@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from exchange.documents import OrderStatus
 from exchange.errors import ConfigError
 from exchange.exporters.render import load_template, publish, render_to_temp
@@ -120,12 +122,11 @@ def destination_for(endpoint: str | Endpoint | None, output: Path | None, shop: 
     return f"order-status:{shop}:file:{Path(output or '').resolve()}"
 
 
-def _settle(store: Store, state: DestinationState) -> DestinationState:
+def _settle(conn: Connection, state: DestinationState) -> DestinationState:
     """A pending export whose outbox entries were all delivered is confirmed; a failed one forgotten."""
     if state.pending is None:
         return state
-    with store.connect() as conn:
-        found = outbox_states(conn, state.pending_entries)
+    found = outbox_states(conn, state.pending_entries)
     statuses = [found.get(i) for i in state.pending_entries]
     if all(s == OutboxStatus.DELIVERED for s in statuses):
         return DestinationState(state.destination, state.pending)
@@ -173,13 +174,18 @@ def export_order_status(store: Store, profile: Profile, *, endpoint: str | Endpo
     template = load_template(env, spec.template)
     vmap = status_map(profile)
     result = StatusExportResult(profile.name, shop, dest, PublicationStatus.UNCHANGED)
-    with store.begin() as conn:
-        collect_changes(conn)  # realised orders since the last look
-    state = _settle(store, _current(store, dest))
-    after = state.pending if state.pending is not None else state.confirmed
-    with store.connect() as conn:
-        upto = last_event_id(conn, shop)
-        rows = changed_orders(conn, shop, after, upto)
+    if dry_run:  # what would go, with nothing written: the realised orders' events rolled back
+        with store.connect() as conn:
+            trans = conn.begin()
+            try:
+                state, upto, rows = _changes(conn, dest, shop)
+            finally:
+                trans.rollback()
+    else:
+        with store.begin() as conn:
+            collect_changes(conn)  # realised orders since the last look
+        with store.connect() as conn:
+            state, upto, rows = _changes(conn, dest, shop, collect=False)
     views: list[OrderView] = []
     for row in rows:
         view = order_view(row, shop_status_of(vmap, row), profile.import_options.timezone)
@@ -251,9 +257,15 @@ def export_order_status(store: Store, profile: Profile, *, endpoint: str | Endpo
     return result
 
 
-def _current(store: Store, destination: str) -> DestinationState:
-    with store.connect() as conn:
-        return destination_state(conn, destination)
+def _changes(conn: Connection, destination: str, shop: str, *, collect: bool = True
+             ) -> tuple[DestinationState, int, list[dict[str, Any]]]:
+    """The destination's settled state, the newest event, and the orders changed since it."""
+    if collect:
+        collect_changes(conn)
+    state = _settle(conn, destination_state(conn, destination))
+    after = state.pending if state.pending is not None else state.confirmed
+    upto = last_event_id(conn, shop)
+    return state, upto, changed_orders(conn, shop, after, upto)
 
 
 def _target(folder: Path, name: str, output: Path | None, index: int) -> Path:

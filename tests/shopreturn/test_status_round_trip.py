@@ -242,3 +242,20 @@ def test_a_shop_export_behind_the_erps_status_does_not_undo_it(
     import_file(store, delivered, "prestashop")
     [order] = [o for o in rows(store, "orders") if o["number"] == "IMCVKMUCP"]
     assert order["status"] == "delivered"
+
+
+def test_a_dry_run_lists_what_would_go_and_changes_nothing(store: Store, tmp_path: Path) -> None:
+    from tests.importers.engine_support import rows
+
+    profile = load_profile("upgates")
+    import_file(store, UPGATES_ORDERS, profile)
+    realise_orders(store, Selection.NUMBERS, numbers=["2026000123"])
+    out = tmp_path / "out"
+    out.mkdir()
+    dry = export_order_status(store, profile, output=out, dry_run=True)
+    assert dry.orders == ["2026000123"] and len(dry.documents) == 1
+    assert list(out.iterdir()) == []
+    assert rows(store, "order_status_events") == [] and rows(store, "status_destinations") == []
+    assert {o["number"]: o["status"] for o in rows(store, "orders")}["2026000123"] == "new"
+    real = export_order_status(store, profile, output=out)
+    assert real.orders == ["2026000123"]
