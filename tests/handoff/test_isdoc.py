@@ -120,3 +120,35 @@ def test_our_isdoc_read_back_gives_the_same_invoice_field_by_field(
     for number, view in original.items():
         for key, value in view.items():
             assert read_back[number][key] == value, (number, key)
+
+
+def test_cli_publishes_isdoc_files_to_an_endpoint(shared_samples: Path, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from exchange.cli import cli
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    with Store(db) as store:
+        _realised(store, tmp_path)
+    config = tmp_path / "exchange.yaml"
+    config.write_text(f"company:\n  name: Obchod s.r.o.\n  ico: '87654321'\n  dic: CZ87654321\n"
+                      f"handoff:\n  isdoc_xsd: {shared_samples / 'isdoc' / 'xsd'}\n",
+                      encoding="utf-8")
+    target = tmp_path / "erp-in"
+    target.mkdir()
+    base = ["--db", db, "--config", str(config)]
+
+    out = CliRunner().invoke(cli, [*base, "handoff", "invoices", "--format", "isdoc",
+                                   "--to", f"file://{target}", "--json"])
+
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert (result["documents"], result["push_status"]) == (2, "delivered")
+    assert result["left_out"] == []  # the receipt is no ISDOC document: not even considered
+    schema = _schema(shared_samples)
+    published = sorted(target.glob("*.isdoc"))
+    assert [p.name for p in published] == ["shoptet-FV2026_00001.isdoc",
+                                           "shoptet-FV2026_00002.isdoc"]
+    assert all(schema.validate(etree.parse(str(p))) for p in published)
