@@ -255,6 +255,9 @@ class ShopSection(_Section):
     feed_to: EndpointUrl | None = Field(None, description="the endpoint feeds are pushed to")
     warehouse: Text | None = Field(None, description="for new orders (default: the profile's)")
     point_of_sale: Text | None = Field(None, description="")
+    anonymous_customer: Text | None = Field(
+        None, description="the one-off retail customer of orders that name no customer "
+                          "(default: the profile's import.anonymous_customer)")
     statuses: tuple[Text, ...] = Field((), description="only orders in these shop statuses (empty: all)")
     document_type: DocumentType = Field(
         DocumentType.BY_CUSTOMER, description="what realising an order issues: invoice, receipt, "
@@ -547,6 +550,7 @@ class ShopConfig:
     feed_to: str | None = None
     warehouse: str | None = None
     point_of_sale: str | None = None
+    anonymous_customer: str | None = None
     statuses: tuple[str, ...] = ()
     document_type: str = DocumentType.BY_CUSTOMER.value
     payment_terms_days: int = 14
@@ -639,7 +643,8 @@ def _built(model: ConfigFile, path: Path) -> Config:
         folders=Folders(base / f.inbox, base / f.quarantine, base / f.feeds, base / f.logs),
         shops={name: ShopConfig(name=name, profile=s.profile, orders_from=s.orders_from,
                                 import_as=s.import_as, feed_to=s.feed_to, warehouse=s.warehouse,
-                                point_of_sale=s.point_of_sale, statuses=s.statuses,
+                                point_of_sale=s.point_of_sale,
+                                anonymous_customer=s.anonymous_customer, statuses=s.statuses,
                                 document_type=s.document_type.value,
                                 payment_terms_days=s.payment_terms_days,
                                 auto_realise=s.auto_realise, since=s.since,

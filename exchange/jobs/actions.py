@@ -34,6 +34,10 @@ def _importer(ctx: JobContext) -> Callable[[Path, FileOrigin | None], ImportRepo
 
     shop = _shop(ctx)
     profile = load_profile(shop.profile)
+    if shop.anonymous_customer is not None:  # the shop's own retail customer wins the profile's
+        options = profile.import_options.model_copy(
+            update={"anonymous_customer": shop.anonymous_customer})
+        profile = profile.model_copy(update={"import_options": options})
     history = HistoryRun(job=ctx.job.name, run_id=ctx.run_id)
 
     watermark = watermark_settings(shop, profile.import_options.timezone)

@@ -108,3 +108,37 @@ def test_the_erps_customer_data_stands_unless_the_profile_says_update(store: Sto
     assert (customer["name"], customer["email"], customer["city"]) == (
         "Jana Dvořáková", "jana@dvorak.cz", "Brno")
 
+
+
+def test_a_shop_in_exchange_yaml_names_its_own_retail_customer(store: Store,
+                                                                tmp_path: Path) -> None:
+    from exchange.config import load_config
+    from exchange.jobs.actions import ACTIONS
+    from exchange.jobs.runner import run_job
+
+    bare = ("<ORDER><ORDER_ID>{n}</ORDER_ID><CODE>2026{n}</CODE><DATE>2026-01-15 10:00:00</DATE>"
+            "<STATUS>Vyřizuje se</STATUS><CURRENCY><CODE>CZK</CODE></CURRENCY>"
+            "<TOTAL_PRICE><WITH_VAT>0</WITH_VAT></TOTAL_PRICE><ORDER_ITEMS/></ORDER>\n")
+    shop_dir = tmp_path / "shop"
+    shop_dir.mkdir()
+    write_orders(shop_dir / "pos.xml", bare.format(n=1), bare.format(n=2))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "exchange.yaml").write_text(f"""\
+folders: {{inbox: inbox, quarantine: quarantine, feeds: feeds, logs: logs}}
+shops:
+  till:
+    profile: shoptet
+    orders_from: {shop_dir.as_uri()}/?settle=0
+    anonymous_customer: Pokladna
+jobs:
+  pull: {{do: import, shop: till, every: 10 minutes}}
+""", encoding="utf-8")
+    config = load_config(work / "exchange.yaml")
+
+    result = run_job(store, config, config.job("pull"), actions=ACTIONS)
+
+    assert result.status == "ok", result.message
+    (retail,) = rows(store, "customers")
+    assert retail["name"] == "Pokladna"
+    assert [o["customer_id"] for o in rows(store, "orders")] == [retail["id"]] * 2
