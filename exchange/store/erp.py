@@ -127,7 +127,7 @@ def documents_to_hand_off(conn: Connection, kind: str, fmt: str, *, shop: str | 
                                      *(lt.c[c] for c in _LINE_OF[kind]),
                                      *(lt.c[c] for c in (_LINE_SUMS if fmt == "isdoc" else ())))
                               .where(lt.c[fk].in_(part)).order_by(lt.c[fk], lt.c.position)):
-            lines[r[0]].append(r._mapping)  # type: ignore[arg-type]  # a read-only mapping
+            lines[r[0]].append(r._asdict())  # a plain dict: .get() is the writers' hot path
         previous = {r.document_id: Previous(r.content_hash, r.erp_state, r.erp_id, r.erp_number)
                     for r in conn.execute(select(h).where(h.c.kind == kind, h.c.format == fmt,
                                                           h.c.document_id.in_(part)))}
