@@ -59,6 +59,7 @@ class StatusExportResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
     reason: str = ""
     confirmed: int = 0  # the destination's confirmed event after the export
+    dry_run: bool = False
     started_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -68,9 +69,12 @@ class StatusExportResult:
 
     def summary(self) -> str:
         """One line for the terminal."""
+        what = f"{len(self.orders)} order(s) in {len(self.documents)} document(s)"
+        if self.dry_run:
+            return f"order status for {self.shop}: would send {what} to {self.destination}" \
+                if self.orders else f"order status for {self.shop}: nothing to send"
         if self.status is PublicationStatus.UNCHANGED:
             return f"order status for {self.shop}: no changes for {self.destination}"
-        what = f"{len(self.orders)} order(s) in {len(self.documents)} document(s)"
         tail = f": {self.reason}" if self.reason else ""
         return f"order status for {self.shop}: {what} {self.status.value}{tail}"
 
@@ -79,7 +83,7 @@ class StatusExportResult:
         return {"profile": self.profile, "shop": self.shop, "destination": self.destination,
                 "status": self.status.value, "orders": self.orders, "documents": self.documents,
                 "skipped": [{"order": n, "reason": r} for n, r in self.skipped],
-                "reason": self.reason, "confirmed_event": self.confirmed}
+                "reason": self.reason, "confirmed_event": self.confirmed, "dry_run": self.dry_run}
 
 
 def status_spec(profile: Profile) -> StatusExport:
@@ -173,7 +177,8 @@ def export_order_status(store: Store, profile: Profile, *, endpoint: str | Endpo
     env = build_environment(spec.template_dir)
     template = load_template(env, spec.template)
     vmap = status_map(profile)
-    result = StatusExportResult(profile.name, shop, dest, PublicationStatus.UNCHANGED)
+    result = StatusExportResult(profile.name, shop, dest, PublicationStatus.UNCHANGED,
+                                dry_run=dry_run)
     if dry_run:  # what would go, with nothing written: the realised orders' events rolled back
         with store.connect() as conn:
             trans = conn.begin()

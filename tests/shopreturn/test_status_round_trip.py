@@ -254,6 +254,7 @@ def test_a_dry_run_lists_what_would_go_and_changes_nothing(store: Store, tmp_pat
     out.mkdir()
     dry = export_order_status(store, profile, output=out, dry_run=True)
     assert dry.orders == ["2026000123"] and len(dry.documents) == 1
+    assert dry.summary().startswith("order status for upgates: would send 1 order(s) in 1 document")
     assert list(out.iterdir()) == []
     assert rows(store, "order_status_events") == [] and rows(store, "status_destinations") == []
     assert {o["number"]: o["status"] for o in rows(store, "orders")}["2026000123"] == "new"
