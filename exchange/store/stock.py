@@ -69,18 +69,27 @@ def record_moves(conn: Connection, bulk: Bulk, moves: Sequence[StockMove],
         for m in moves])
 
 
-def current_levels(conn: Connection, pairs: Sequence[Pair]) -> dict[Pair, tuple[Decimal, Decimal]]:
-    """(on hand, reserved) of each pair that has a stock row."""
+def current_levels(conn: Connection, pairs: Sequence[Pair], *,
+                   lock: bool = False) -> dict[Pair, tuple[Decimal, Decimal]]:
+    """(on hand, reserved) of each pair that has a stock row.
+
+    ``lock`` holds those rows for the rest of the transaction (SELECT … FOR UPDATE, in product order
+    so that two writers never wait for each other in a circle; SQLite has one writer anyway): a
+    change computed from what was read cannot overwrite another process's change made meanwhile.
+    """
     by_wid: dict[int, list[int]] = defaultdict(list)
-    for pid, wid in pairs:
+    for pid, wid in sorted(pairs, key=lambda p: (p[1], p[0])):
         by_wid[wid].append(pid)
     found: dict[Pair, tuple[Decimal, Decimal]] = {}
     for wid, pids in by_wid.items():
         for start in range(0, len(pids), _IN_BATCH):
-            rows = conn.execute(select(stock_levels.c.product_id, stock_levels.c.on_hand,
-                                       stock_levels.c.reserved).where(
+            query = select(stock_levels.c.product_id, stock_levels.c.on_hand,
+                           stock_levels.c.reserved).where(
                 stock_levels.c.warehouse_id == wid,
-                stock_levels.c.product_id.in_(pids[start:start + _IN_BATCH])))
+                stock_levels.c.product_id.in_(pids[start:start + _IN_BATCH]))
+            if lock:
+                query = query.order_by(stock_levels.c.product_id).with_for_update()
+            rows = conn.execute(query)
             for pid, on_hand, reserved in rows:
                 found[(int(pid), wid)] = (on_hand, reserved)
     return found
@@ -107,7 +116,8 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *,
         if change.reserve:
             reserve[pair] += change.reserve
     pairs = list(dict.fromkeys([*on_hand, *reserve]))
-    current = current_levels(conn, pairs)
+    # locked: two workers importing orders for one product at once must add up their reservations
+    current = current_levels(conn, pairs, lock=True)
     stamp = bulk.ts(now)
     new_rows, updates, moves = [], [], []
     diffs: dict[Pair, Decimal] = {}
