@@ -387,7 +387,30 @@ class JobSection(_Section):
             if offered is not None and self.feed not in offered:
                 _fail(("feed",), f"the profile of shop {self.shop!r} has no feed {self.feed!r}; "
                                  f"it offers: {', '.join(sorted(offered)) or 'none'}")
+        if self.do is JobAction.STATUS and _sends_status(info, self.shop) is False:
+            _fail(("do",), f"the profile of shop {self.shop!r} has no order_status: section "
+                           "(see docs/shop-return.md)")
         return self
+
+
+def _sends_status(info: ValidationInfo, shop: str) -> bool | None:
+    """Whether the shop's profile has ``order_status:``; None when it does not load."""
+    context = info.context
+    if not isinstance(context, dict):
+        return None
+    profile = context.get("profiles", {}).get(shop)
+    if not isinstance(profile, str):
+        return None
+    cache: dict[str, bool | None] = context.setdefault("status", {})
+    if profile not in cache:
+        from exchange.errors import ExchangeError
+        from exchange.profiles import load_profile
+
+        try:
+            cache[profile] = load_profile(profile).order_status is not None
+        except ExchangeError:
+            cache[profile] = None
+    return cache[profile]
 
 
 def _feeds_of(info: ValidationInfo, shop: str) -> set[str] | None:

@@ -133,3 +133,13 @@ def test_status_map_directions_are_checked_with_their_lines(tmp_path: Path) -> N
     assert vmap.outgoing("paid") == "Zaplaceno"
     assert vmap.lookup("Zaplaceno") is None  # out only: never read
     assert vmap.lookup("Prijatá") == "new" and vmap.outgoing("new") == "Přijatá"
+
+
+def test_a_status_job_for_a_profile_without_order_status_is_refused_with_its_line(
+        tmp_path: Path) -> None:
+    (tmp_path / "exchange.yaml").write_text(
+        "shops:\n  s:\n    profile: shoptet\njobs:\n  st:\n    do: status\n    shop: s\n",
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"exchange.yaml:\d+: jobs.st.do: the profile of shop 's' "
+                                          r"has no order_status: section"):
+        load_config(tmp_path / "exchange.yaml")
