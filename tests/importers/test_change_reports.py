@@ -104,3 +104,24 @@ def test_an_export_older_than_the_stored_order_is_held_by_its_own_time(
     assert moved.counts[Outcome.UPDATED] == 1
     (order,) = rows(store, "orders")
     assert (order["status"], order["review_reason"]) == ("processing", "")
+
+
+def test_a_change_of_any_stored_field_is_named(store: Store, shared_samples: Path,
+                                               tmp_path: Path) -> None:
+    sample = shared_samples / "prestashop" / "axelor_order.xml"
+    import_file(store, sample, "prestashop", "orders", quarantine=tmp_path)
+    text = sample.read_text(encoding="utf-8")
+    # the shop has shipped the parcel since: a tracking number and a later modification time
+    shipped = tmp_path / "shipped.xml"
+    shipped.write_text(text.replace('<shipping_number notFilterable="true"></shipping_number>',
+                                    '<shipping_number notFilterable="true">'
+                                    '<![CDATA[DR1234567890]]></shipping_number>')
+                       .replace("2018-02-13 09:36:22", "2018-02-14 10:00:00"), encoding="utf-8")
+
+    report = import_file(store, shipped, "prestashop", "orders", quarantine=tmp_path)
+
+    (updated,) = report.documents
+    assert updated.outcome is Outcome.UPDATED
+    assert "tracking_number: (none) → DR1234567890" in updated.reason
+    assert "modified_at: 2018-02-13T08:36:22+00:00 → 2018-02-14T09:00:00+00:00" in updated.reason
+    assert "changed since the last import (tracking_number, modified_at)" in updated.reason

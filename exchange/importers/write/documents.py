@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
@@ -99,12 +99,32 @@ class Values(Protocol):
     def js(self, value: Any) -> Any: ...
 
 
+# the bookkeeping of a document row: never "what changed" in the shop's document
+_NOT_DIFFED = frozenset({"shop", "external_id", "customer_id", "warehouse_id", "point_of_sale",
+                         "content_hash", "review_reason", "source_file", "imported_at",
+                         "updated_at"})
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a stored and an imported value are the same (empty texts and absent keys alike)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {k: v for k, v in old.items() if v not in (None, "")} == {
+            k: v for k, v in new.items() if v not in (None, "")}
+    if old in (None, "") and new in (None, ""):
+        return True
+    return bool(old == new)
+
+
 def _plain(value: Any) -> Any:
     """A JSON-ready form of a stored or imported value, for the review diff."""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
@@ -468,9 +488,8 @@ class DocumentWriter:
                        self.row(PythonValues(), p, stored["customer_id"] or 0, utcnow()),
                        strict=True))
         changes: dict[str, Any] = {}
-        for key in ("number", "status", "shop_status", "currency", "payment_method",
-                    "shipping_method", "total", "note", "issued_on", "due_on", "tax_date"):
-            if key in new and key in stored and new[key] != stored[key]:
+        for key in self.tables.columns:  # every field the document row keeps
+            if key not in _NOT_DIFFED and key in stored and not _same(stored[key], new[key]):
                 changes[key] = [_plain(stored[key]), _plain(new[key])]
         old = [_plain([r[k] for k in _LINE_DIFF_STORED]) for r in stored_lines]
         fresh = [_plain([getattr(ln, k) for k in _LINE_DIFF]) for ln in p.document.lines]
