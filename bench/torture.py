@@ -90,12 +90,17 @@ def _run(work: Path, db: str, *args: str, timeout: float = 600) -> tuple[int, fl
     return code, time.monotonic() - started
 
 
-def _kill_after(proc: subprocess.Popen[bytes], delay: float) -> None:
+#: kills that hit a running process (a delay past its end kills nothing), per operation
+KILLED: dict[str, int] = {}
+
+
+def _kill_after(proc: subprocess.Popen[bytes], delay: float, op: str = "") -> None:
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.005)
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
+        KILLED[op] = KILLED.get(op, 0) + 1
     proc.wait()
 
 
@@ -179,7 +184,8 @@ def _import_point(backend: str, n_orders: int, rng: random.Random, tally: Tally,
         with _store(backend, work) as store:
             load_catalog_csv(store, samples_dir() / "catalog.csv")
             delay = rng.uniform(0, took * 1.1)
-            _kill_after(_start(work, store.url, *args), delay)
+            _kill_after(_start(work, store.url, *args), delay,
+                        "import-sqlite" if backend == "sqlite" else "import-pg")
             tally.leftover += _leftovers(folder)
             code, rerun = _run(work, store.url, *args)
             if code != 0 or rerun > took * 3 + 30:
@@ -217,7 +223,7 @@ def _pull_point(rng: random.Random, tally: Tally, reference: dict[str, float]) -
                         conn.execute(text("DELETE FROM processed_files"))
                 took = reference["pull"]
                 delay = rng.uniform(0, took * 1.1)
-                _kill_after(_start(work, store.url, *args), delay)
+                _kill_after(_start(work, store.url, *args), delay, "pull")
                 tally.leftover += _leftovers(folder)
                 code, rerun = _run(work, store.url, *args)
                 if code != 0 or rerun > took * 3 + 30:
@@ -262,7 +268,7 @@ def _push_point(rng: random.Random, tally: Tally, reference: dict[str, float]) -
                         p.unlink()
                 took = reference["push"]
                 delay = rng.uniform(0, took * 1.1)
-                _kill_after(_start(work, store.url, "push", str(feed), url), delay)
+                _kill_after(_start(work, store.url, "push", str(feed), url), delay, "push")
                 tally.leftover += _leftovers(folder)
                 final = root / "feeds" / "feed.xml"
                 if final.exists() and hashlib.sha256(final.read_bytes()).hexdigest() != want:
@@ -334,7 +340,7 @@ def _daemon_point(rng: random.Random, tally: Tally, reference: dict[str, float])
 
             took = reference["daemon"]
             delay = rng.uniform(0, took * 1.1)
-            _kill_after(_start(work, store.url, "run"), delay)
+            _kill_after(_start(work, store.url, "run"), delay, "daemon")
             tally.leftover += _leftovers(folder)
             started = time.monotonic()
             daemon = _start(work, store.url, "run")
@@ -402,10 +408,10 @@ def main() -> None:
             said = _daemon_point(rng, tally, reference)
         tally.points += 1
         print(f"{n + 1:3d} {op:13s} {said}", flush=True)
-    print(f"\n{'operation':13s} points lost duplicated partial leftover slow")
+    print(f"\n{'operation':13s} points killed lost duplicated partial leftover slow")
     for op, t in tallies.items():
-        print(f"{op:13s} {t.points:6d} {t.lost:4d} {t.duplicated:10d} {t.partial:7d} {t.leftover:8d} "
-              f"{t.slow:4d}")
+        print(f"{op:13s} {t.points:6d} {KILLED.get(op, 0):6d} {t.lost:4d} {t.duplicated:10d} "
+              f"{t.partial:7d} {t.leftover:8d} {t.slow:4d}")
         for note in t.notes:
             print(f"    {note}")
 
