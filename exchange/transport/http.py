@@ -49,6 +49,24 @@ from exchange.transport.oserrors import LOCAL_ERRORS
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 DEFAULT_REDIRECTS = 5
 CHUNK = 1024 * 1024
+
+
+def _read_bigger_blocks() -> None:
+    """Let httpcore read the socket a megabyte at a time instead of 64 KiB.
+
+    Each block costs h11 and httpcore about 60 µs of Python; a 200 MiB pull made 3,200 of them
+    (a third of its time). ``READ_NUM_BYTES`` is the class attribute httpcore's HTTP/1.1
+    connection reads with; without it (another httpcore), blocks stay as they are.
+    """
+    try:
+        from httpcore._sync.http11 import HTTP11Connection
+    except ImportError:  # pragma: no cover - a layout of httpcore we do not know
+        return
+    if getattr(HTTP11Connection, "READ_NUM_BYTES", 0) < CHUNK:
+        HTTP11Connection.READ_NUM_BYTES = CHUNK
+
+
+_read_bigger_blocks()
 #: How much of a refused answer is read to say what it was.
 SNIPPET = 2048
 USER_AGENT = "exchange"
@@ -312,8 +330,10 @@ class HTTPTransport(Transport):
             raise LOCAL_ERRORS.translate(exc, str(local)) from exc
         with out:
             # Without a Content-Encoding the raw bytes are the document: skip the decoder.
-            blocks = (response.iter_bytes(CHUNK) if "content-encoding" in response.headers
-                      else response.iter_raw(CHUNK))
+            # Blocks as the socket gives them: a chunk size would copy each one through a
+            # BytesIO to re-cut it (a fifth of the time of a 200 MiB pull).
+            blocks = (response.iter_bytes() if "content-encoding" in response.headers
+                      else response.iter_raw())
             for block in blocks:
                 if written == 0 and self.expect_xml and _HTML_START.match(block[:SNIPPET]):
                     raise RefusedContentError(
