@@ -13,7 +13,7 @@ from pathlib import Path
 
 from exchange.errors import TransportError
 from exchange.store import Store
-from exchange.store.http_state import Validators, remember_validators, validators_of
+from exchange.store.http_state import Validators, remember_all_validators, validators_of
 from exchange.store.processed_files import DONE, FileStatus, NewFile, add_files
 from exchange.sync.pull import (
     BACKGROUND_HASH_SIZE,
@@ -78,8 +78,7 @@ def pull_http(ep: Endpoint, inbox: Path, store: Store,
         _record(store, ep, pending, out)
         if remember:
             with store.begin() as conn:
-                for url, validators in remember:
-                    remember_validators(conn, source, url, validators)
+                remember_all_validators(conn, source, remember)
         if transport is None:
             t.close()
     return out
