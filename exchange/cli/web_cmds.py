@@ -194,6 +194,21 @@ def review_accept(app: AppContext, number: str, kind: str, shop: str | None, as_
     _report(accept(app.store(), kind, doc_id, who=_who(), resolve=_resolver(app)), as_json)
 
 
+@review.command("merge")
+@click.argument("number")
+@_KIND
+@click.option("--shop", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def review_merge(app: AppContext, number: str, kind: str, shop: str | None, as_json: bool) -> None:
+    """A customer-conflict hold: merge the new customer into the one sharing the e-mail, and
+    remember it (``review accept`` keeps them apart)."""
+    from exchange.review.release import merge_customer
+
+    doc_id = _document(app, number, kind, shop)
+    _report(merge_customer(app.store(), kind, doc_id, who=_who(), resolve=_resolver(app)), as_json)
+
+
 @review.command("reject")
 @click.argument("number")
 @_KIND

@@ -73,7 +73,7 @@ from exchange.importers.write.documents import (
     WriteContext,
     Written,
 )
-from exchange.importers.write.matching import Matcher
+from exchange.importers.write.matching import CUSTOMER_MERGE, Matcher
 from exchange.profiles import DocumentKind, Profile, load_profile
 from exchange.shopreturn.events import keep_erp_status
 from exchange.shopreturn.payments import settle as settle_payment
@@ -282,7 +282,8 @@ class FileImport:
         self.matcher = Matcher(platform=options.platform, shop=self.shop,
                                create_products=options.unknown_product == "create",
                                anonymous_customer=options.anonymous_customer,
-                               update_customers=options.update_customers)
+                               update_customers=options.update_customers,
+                               merged=profile.mapping(kind).maps.get(CUSTOMER_MERGE))
         self.warehouses: dict[str, int] = {}
         # set when the store connection is open (see _setup)
         self.bulk: Bulk | None = None

@@ -5,6 +5,7 @@ held document it releases, with no re-import by hand.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,11 +15,14 @@ from sqlalchemy import Connection
 
 from exchange.errors import ConfigError, ExchangeError
 from exchange.importers.read.builders import ACCEPTED_TOTALS, total_text
+from exchange.importers.write.matching import CUSTOMER_MERGE, merge_key
 from exchange.profiles import MAP_TARGETS, DocumentKind, OnChanged, Profile, load_profile
 from exchange.review.causes import CauseKind, causes_of
 from exchange.review.overlay import decisions_for, replaced
 from exchange.review.queue import waiting_on
 from exchange.store import Store
+from exchange.store.customers import customer_of
+from exchange.store.customers import merge_customer as merge_customers
 from exchange.store.history import record_event
 from exchange.store.reviews import (
     forget_hashes,
@@ -194,6 +198,43 @@ def accept(store: Store, kind: str, doc_id: int, *, who: str,
                          document=f"{kind}:{doc['shop']}:{doc['external_id']}",
                          message=f"total {total} accepted by {who} although the lines differ",
                          details={"total": total, "profile": profile})
+    return reprocess(store, [doc], who=who, resolve=resolve)
+
+
+_SHARING = re.compile(r"is also that of customer #(\d+)")
+
+
+def merge_customer(store: Store, kind: str, doc_id: int, *, who: str,
+                   resolve: ProfileResolver = bundled_or_path) -> ReleaseReport:
+    """A customer-conflict hold: the person sharing the e-mail *is* the customer the reason names.
+
+    The customer created for this document is merged into that one, and the decision is
+    remembered (e-mail with name and company → customer), so later orders of the person match it.
+    "Keep them apart" is :func:`accept`: the new customer stands.
+    """
+    with store.connect() as conn:
+        doc = _held(conn, kind, doc_id)
+        person = customer_of(conn, kind, doc_id)
+        original = original_of(conn, doc["source_file"]) if doc["source_file"] else None
+    found = _SHARING.search(doc["review_reason"])
+    if found is None or person is None:
+        raise ConfigError(f"{kind[:-1]} {doc['number']} is not held for a customer sharing an "
+                          "e-mail")
+    into = int(found.group(1))
+    profile = str(((original or {}).get("report") or {}).get("profile") or "")
+    if not profile:
+        raise ConfigError(f"{kind[:-1]} {doc['number']}: the store does not know the profile it "
+                          "was read with, so the decision cannot be remembered")
+    key = merge_key(person["email"] or "", person["name"] or "", person["company"] or "")
+    with store.begin() as conn:
+        if not merge_customers(conn, other=int(person["id"]), into=into):
+            raise ConfigError(f"customer #{into} is no longer in the store")
+        save_decision(conn, shop=doc["shop"], profile=profile, field=CUSTOMER_MERGE, value=key,
+                      target=str(into), decided_by=who)
+        record_event(conn, kind="review", level="info",
+                     document=f"{kind}:{doc['shop']}:{doc['external_id']}",
+                     message=f"customer #{person['id']} merged into #{into} by {who}",
+                     details={"merged": int(person["id"]), "into": into, "key": key})
     return reprocess(store, [doc], who=who, resolve=resolve)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from exchange.store.bulk import insert_returning_ids
 from exchange.store.documents import text_limits
-from exchange.store.schema import customers, links
+from exchange.store.schema import customers, invoices, links, orders
 
 # the most characters a customer's texts and a link's external id keep
 CUSTOMER_TEXT_LIMITS = text_limits(customers)
@@ -38,3 +38,25 @@ def update_customers(conn: Connection, rows: list[dict[str, Any]]) -> None:
     statement = update(customers).where(customers.c.id == bindparam("v_id")).values(values)
     conn.execute(statement, [{f"v_{k}": row.get(k, "") for k in (*_UPDATED, "id", "updated_at")}
                              for row in rows])
+
+
+def customer_of(conn: Connection, table_name: str, doc_id: int) -> dict[str, Any] | None:
+    """The customer row of an order or invoice (``orders`` or ``invoices``), if it has one."""
+    table = {"orders": orders, "invoices": invoices}[table_name]
+    row = conn.execute(select(customers).join(table, table.c.customer_id == customers.c.id)
+                       .where(table.c.id == doc_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def merge_customer(conn: Connection, *, other: int, into: int) -> bool:
+    """Make customer ``other`` one with ``into``: its documents and links move over, and the row
+    goes. Returns False (nothing changed) when ``into`` does not exist."""
+    if other == into or conn.execute(select(customers.c.id).where(customers.c.id == into)).first() \
+            is None:
+        return False
+    for table in (orders, invoices):
+        conn.execute(update(table).where(table.c.customer_id == other).values(customer_id=into))
+    conn.execute(update(links).where(links.c.kind == "customer", links.c.local_id == other)
+                 .values(local_id=into))
+    conn.execute(delete(customers).where(customers.c.id == other))
+    return True

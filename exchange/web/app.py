@@ -90,6 +90,7 @@ def routes() -> list[BaseRoute]:
         *_twin("/review/map", review.review_map, methods=["POST"]),
         *_twin("/review/{kind}/{doc_id:int}/accept", review.review_accept, methods=["POST"]),
         *_twin("/review/{kind}/{doc_id:int}/reject", review.review_reject, methods=["POST"]),
+        *_twin("/review/{kind}/{doc_id:int}/merge", review.review_merge, methods=["POST"]),
         *_twin("/review/decisions/{decision_id:int}/delete", review.decision_delete, methods=["POST"]),
         *_twin("/quarantine", quarantine.quarantine_list),
         Route("/quarantine/{name}/download", quarantine.quarantine_download),

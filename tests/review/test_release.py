@@ -104,3 +104,76 @@ def test_accepting_a_total_books_it_and_remembers_it_for_that_total_only(
     later = import_file(store, raised_total(tmp_path / "in3", "1246.00", "later.xml"), "shoptet",
                         "orders", quarantine=tmp_path / "q")
     assert later.counts[Outcome.HELD] == 1
+
+
+SHARED = "<NAME>Jana Nováková</NAME><STREET>"  # order 10483's billing name (its e-mail is Jana's)
+
+
+def shared_email(folder: Path, name: str = "orders.xml", order_id: str = "10483") -> Path:
+    """The demo's Shoptet export where Tomáš, not Jana, placed order 10483 from Jana's e-mail."""
+    from exchange.resources import samples_dir
+
+    text = (samples_dir() / "shoptet" / "orders-export.xml").read_text(encoding="utf-8")
+    assert text.count(SHARED) == 1
+    text = text.replace(SHARED, "<NAME>Tomáš Novák</NAME><STREET>")
+    if order_id != "10483":
+        text = text.replace("<ORDER_ID>10483</ORDER_ID>", f"<ORDER_ID>{order_id}</ORDER_ID>")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def customer_names(store: Store) -> dict[str, str]:
+    """external id of each order → the name of its customer."""
+    from sqlalchemy import select
+
+    from exchange.store.schema import customers, orders
+
+    with store.connect() as conn:
+        rows = conn.execute(select(orders.c.external_id, customers.c.name)
+                            .join(customers, customers.c.id == orders.c.customer_id))
+        return {str(row[0]): str(row[1]) for row in rows}
+
+
+def test_merging_a_customer_conflict_books_the_order_to_the_named_customer(
+        store: Store, tmp_path: Path) -> None:
+    from exchange.review.release import merge_customer
+
+    first = import_file(store, shared_email(tmp_path / "in1"), "shoptet", "orders",
+                        quarantine=tmp_path / "q")
+    assert first.counts[Outcome.HELD] == 1
+    with store.connect() as conn:
+        (held,) = held_documents(conn)
+    assert [c.kind for c in causes_of(held["review_reason"])] == [CauseKind.CUSTOMER]
+    assert customer_names(store)["10483"] == "Tomáš Novák"  # a new customer, held for review
+    report = merge_customer(store, "orders", held["id"], who="tester")
+    assert report.released == ["orders:shoptet:10483"] and not report.still_held
+    names = customer_names(store)
+    assert names["10483"] == names["10481"] == "Jana Nováková"  # one customer, the one named
+    assert sorted(set(names.values())) == ["Jana Nováková", "Petr Dvořák"]  # Tomáš's row is gone
+    with store.connect() as conn:
+        assert held_documents(conn) == []
+        (decision,) = [d for d in list_decisions(conn) if d["field"] == "customer_merge"]
+    assert decision["value"] == "jana.novakova@example.cz|tomáš novák|"
+    later = import_file(store, shared_email(tmp_path / "in2", "later.xml", "10499"), "shoptet",
+                        "orders", quarantine=tmp_path / "q")
+    assert later.counts[Outcome.HELD] == 0 and later.counts[Outcome.IMPORTED] == 1
+    assert customer_names(store)["10499"] == "Jana Nováková"  # the decision applies later
+
+
+def test_keeping_a_customer_conflict_apart_keeps_the_new_customer(store: Store,
+                                                                  tmp_path: Path) -> None:
+    from exchange.review.release import accept
+
+    import_file(store, shared_email(tmp_path / "in1"), "shoptet", "orders",
+                quarantine=tmp_path / "q")
+    with store.connect() as conn:
+        (held,) = held_documents(conn)
+    report = accept(store, "orders", held["id"], who="tester")
+    assert report.released == ["orders:shoptet:10483"]
+    later = import_file(store, shared_email(tmp_path / "in2", "later.xml", "10499"), "shoptet",
+                        "orders", quarantine=tmp_path / "q")
+    assert later.counts[Outcome.HELD] == 0
+    names = customer_names(store)
+    assert names["10483"] == names["10499"] == "Tomáš Novák" and names["10481"] == "Jana Nováková"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
@@ -26,7 +26,11 @@ from exchange.store.links import find_link, insert_links
 from exchange.store.schema import customers, links, products
 from exchange.store.types import utcnow
 
+if TYPE_CHECKING:
+    from exchange.profiles import ValueMap
+
 DEFAULT_VAT = Decimal("21")
+CUSTOMER_MERGE = "customer_merge"  # the review decisions: merge_key → the customer it is
 _IN_BATCH = 900  # keep IN lists well under every backend's bound-parameter limit
 
 
@@ -70,6 +74,11 @@ def _who(customer: Customer) -> tuple[str, str]:
     return (customer.name or customer.billing.name, customer.company or customer.billing.company)
 
 
+def merge_key(email: str, name: str, company: str) -> str:
+    """The key of a "merge with that customer" review decision: the e-mail with who uses it."""
+    return f"{email.strip().casefold()}|{_norm(name)}|{_norm(company)}"
+
+
 def _agrees(name: str, company: str, other_name: str, other_company: str) -> bool:
     """Whether two people sharing an e-mail are the same: the name or the company agrees.
 
@@ -102,8 +111,11 @@ class Matcher:
     """Per-run caches of customer and product keys → local ids, filled a chunk at a time."""
 
     def __init__(self, *, platform: str, shop: str, create_products: bool,
-                 anonymous_customer: str = "", update_customers: bool = False) -> None:
+                 anonymous_customer: str = "", update_customers: bool = False,
+                 merged: ValueMap | None = None) -> None:
         self.platform = platform
+        # review decisions "this person sharing an e-mail is that customer" (merge_key → id)
+        self.merged = merged
         self.shop = shop
         self.create_products = create_products
         self.anonymous_customer = anonymous_customer
@@ -177,6 +189,9 @@ class Matcher:
                 cid = next((in_batch[k] for k in keys if k in in_batch), None)
             name, company = _who(customer)
             sharing: tuple[str, int, str] | None = None
+            if cid is None and emails[i] and self.merged is not None:
+                decided = self.merged.lookup(merge_key(emails[i], name, company))
+                cid = int(decided) if decided and decided.isdigit() else None
             if cid is None and emails[i]:
                 candidates = self._emails.get(emails[i], []) + batch_emails.get(emails[i], [])
                 cid = next((c for c, n, co in candidates if _agrees(name, company, n, co)), None)

@@ -14,7 +14,14 @@ from exchange.config import Config
 from exchange.errors import ExchangeError
 from exchange.profiles import MAP_TARGETS, Profile, load_profile
 from exchange.review.queue import review_queue
-from exchange.review.release import ProfileResolver, ReleaseReport, accept, map_value, reject
+from exchange.review.release import (
+    ProfileResolver,
+    ReleaseReport,
+    accept,
+    map_value,
+    merge_customer,
+    reject,
+)
 from exchange.store.console import held_counts
 from exchange.store.reviews import delete_decision, list_decisions
 from exchange.web.auth import current_user, form_post
@@ -100,6 +107,20 @@ async def review_accept(request: Request, _form: FormData) -> Response:
     except ExchangeError as exc:
         return _done(request, None, f"not accepted: {exc}")
     return _done(request, report, f"accepted: {report.summary()}")
+
+
+@form_post
+async def review_merge(request: Request, _form: FormData) -> Response:
+    """A customer-conflict hold: the new customer is the one sharing the e-mail (remembered)."""
+    settings: WebSettings = request.app.state.settings
+    kind, doc_id = _doc(request)
+    try:
+        report = await asyncio.to_thread(merge_customer, settings.store, kind, doc_id,
+                                         who=current_user(request) or "",
+                                         resolve=resolver(settings.config))
+    except ExchangeError as exc:
+        return _done(request, None, f"not merged: {exc}")
+    return _done(request, report, f"merged: {report.summary()}")
 
 
 @form_post
