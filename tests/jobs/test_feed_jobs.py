@@ -9,48 +9,26 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from exchange.config import Config, load_config
+from exchange.config import Config
 from exchange.documents import Price
 from exchange.jobs.actions import ACTIONS
 from exchange.jobs.runner import run_job
 from exchange.store import Store
 from exchange.store.catalog import product_id_by_code, set_price
 from exchange.store.history import last_run
-from tests.exporters.conftest import build_catalogue
-from tests.exporters.test_export_engine import age_catalogue
-from tests.transport.servers import PASSWORD, FTPServerThread
-
-N = "{urn:exchange:pricelist:1}"
-CONFIG = """\
-folders: {{inbox: inbox, quarantine: quarantine, feeds: feeds, logs: logs}}
-shops:
-  shop:
-    profile: native
-    feed_to: ftp://alice@127.0.0.1:{port}/feeds/
-jobs:
-  feed: {{do: export, shop: shop, every: 1 hour, options: {{content: prices}}}}
-  drift: {{do: reconcile, shop: shop, at: "07:30", feed: pricelist,
-          shop_export: "ftp://alice@127.0.0.1:{port}/export/products.xml"}}
-"""
+from tests.jobs.feed_shop import N, feed_config, ftp_shop
+from tests.transport.servers import FTPServerThread
 
 
 @pytest.fixture
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FTPServerThread]:
-    root = tmp_path / "ftp"
-    (root / "feeds").mkdir(parents=True)
-    (root / "export").mkdir()
-    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_ALICE", PASSWORD)
-    server = FTPServerThread(root)
-    yield server
-    server.stop()
+    with ftp_shop(tmp_path, monkeypatch) as server:
+        yield server
 
 
 @pytest.fixture
 def config(store: Store, tmp_path: Path, shop: FTPServerThread) -> Config:
-    (tmp_path / "exchange.yaml").write_text(CONFIG.format(port=shop.port), encoding="utf-8")
-    build_catalogue(store)
-    age_catalogue(store)
-    return load_config(tmp_path / "exchange.yaml")
+    return feed_config(store, tmp_path, shop, feed_options="{content: prices}")
 
 
 def test_an_export_job_sends_the_full_feed_then_each_change_once(store: Store, config: Config,

@@ -15,48 +15,27 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from exchange.config import Config, load_config
+from exchange.config import Config
 from exchange.jobs.actions import ACTIONS
 from exchange.jobs.runner import run_job
 from exchange.store import Store
 from exchange.store.schema import events
-from tests.exporters.conftest import build_catalogue
-from tests.exporters.test_export_engine import age_catalogue, drop_products
-from tests.transport.servers import PASSWORD, FTPServerThread
+from tests.exporters.test_export_engine import drop_products
+from tests.jobs.feed_shop import N, feed_config, ftp_shop
+from tests.transport.servers import FTPServerThread
 from tests.web.conftest import csrf_of, make_settings
 from tests.web.live import live_console
-
-N = "{urn:exchange:pricelist:1}"
-CONFIG = """\
-folders: {{inbox: inbox, quarantine: quarantine, feeds: feeds, logs: logs}}
-shops:
-  shop:
-    profile: native
-    feed_to: ftp://alice@127.0.0.1:{port}/feeds/
-jobs:
-  feed: {{do: export, shop: shop, every: 1 hour}}
-  drift: {{do: reconcile, shop: shop, at: "07:30", feed: pricelist,
-          shop_export: "ftp://alice@127.0.0.1:{port}/export/products.xml"}}
-"""
 
 
 @pytest.fixture
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FTPServerThread]:
-    root = tmp_path / "ftp"
-    (root / "feeds").mkdir(parents=True)
-    (root / "export").mkdir()
-    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_ALICE", PASSWORD)
-    server = FTPServerThread(root)
-    yield server
-    server.stop()
+    with ftp_shop(tmp_path, monkeypatch) as server:
+        yield server
 
 
 @pytest.fixture
 def config(store: Store, tmp_path: Path, shop: FTPServerThread) -> Config:
-    (tmp_path / "exchange.yaml").write_text(CONFIG.format(port=shop.port), encoding="utf-8")
-    build_catalogue(store)
-    age_catalogue(store)
-    return load_config(tmp_path / "exchange.yaml")
+    return feed_config(store, tmp_path, shop)
 
 
 def published_codes(shop: FTPServerThread) -> set[str]:

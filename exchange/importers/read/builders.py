@@ -585,19 +585,17 @@ class Builder:
         """
         mapping = self.mapping
         tolerance = getattr(mapping, "totals_tolerance", None)
-        checked = BuildNotes()
-        reconcile(total, rounding, lines, checked,
+        held = len(out.review_reasons)
+        reconcile(total, rounding, lines, out,
                   tolerance=tolerance if tolerance is not None else smallest_unit(currency),
                   hold_without_lines=getattr(mapping, "without_lines", "warn") == "hold")
-        out.warnings += checked.warnings
-        if not checked.review_reasons:
+        if len(out.review_reasons) == held:
             return
         accepted = self.maps.get(ACCEPTED_TOTALS)
         if (accepted is not None and total is not None and external_id
                 and accepted.lookup(external_id) == total_text(total)):
-            out.warnings += [f"{reason}; accepted in review" for reason in checked.review_reasons]
-            return
-        out.review_reasons += checked.review_reasons
+            out.warnings += [f"{reason}; accepted in review" for reason in out.review_reasons[held:]]
+            del out.review_reasons[held:]
 
     def _totals_lines(self, values: Mapping[str, Any], line: int, include_vat: bool,
                       out: BuildNotes) -> list[OrderLine]:
