@@ -9,6 +9,8 @@ the same source is recorded as a duplicate and not offered again.
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from pathlib import Path
 
 from exchange.errors import TransportError
@@ -19,7 +21,6 @@ from exchange.sync.pull import (
     BACKGROUND_HASH_SIZE,
     PullOutcome,
     Skipped,
-    _BackgroundHash,
     _Pending,
     _record,
     _Seen,
@@ -31,28 +32,48 @@ from exchange.transport.http import HTTPTransport
 
 
 class _Digest:
-    """sha256 of a download of unknown size: moved to a helper thread once it proves large."""
+    """sha256 of a download of unknown size, hashed one block behind in a helper thread once the
+    download proves large (hashlib lets go of the GIL, so hashing overlaps the reading).
+
+    ``update`` returns once the block before is hashed: the transport refills a buffer only
+    after handing over the next block (:data:`exchange.transport.http.ViewSink`).
+    """
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
         self._seen = 0
-        self._background: _BackgroundHash | None = None
+        self._blocks: queue.SimpleQueue[bytes | memoryview | None] | None = None
+        self._idle = threading.Semaphore(1)
+        self._thread: threading.Thread | None = None
 
-    def update(self, block: bytes) -> None:
-        if self._background is not None:
-            self._background.update(block)
+    def update(self, block: bytes | memoryview) -> None:
+        if self._blocks is not None:
+            self._idle.acquire()  # the block before is hashed
+            self._blocks.put(block)
             return
         self._hash.update(block)
         self._seen += len(block)
         if self._seen > BACKGROUND_HASH_SIZE:
-            self._background = _BackgroundHash(self._hash)
+            self._blocks = queue.SimpleQueue()
+            self._thread = threading.Thread(target=self._run, args=(self._blocks,), daemon=True,
+                                            name="sha256")
+            self._thread.start()
+
+    def _run(self, blocks: queue.SimpleQueue[bytes | memoryview | None]) -> None:
+        while (block := blocks.get()) is not None:
+            self._hash.update(block)
+            self._idle.release()
 
     def hexdigest(self) -> str:
-        return self._background.hexdigest() if self._background else self._hash.hexdigest()
+        self.close()
+        return self._hash.hexdigest()
 
     def close(self) -> None:
-        if self._background is not None:
-            self._background.close()
+        if self._thread is not None and self._blocks is not None:
+            self._idle.acquire()
+            self._blocks.put(None)
+            self._thread.join()
+            self._thread = None
 
 
 def pull_http(ep: Endpoint, inbox: Path, store: Store,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +29,7 @@ from exchange.sync.pull import acknowledge_all, pull_detailed
 from exchange.sync.push import push
 from exchange.translate import exception_classes
 from exchange.transport import open_transport, parse_endpoint
-from exchange.transport.http import HTTP_ERRORS
+from exchange.transport.http import DIRECT_SIZE, HTTP_ERRORS
 from tests.transport.http_server import Doc, HTTPServerThread
 from tests.transport.servers import Certs
 
@@ -138,6 +140,33 @@ def test_a_truncated_body_is_refused(http: HTTPServerThread, sqlite_store: Store
     with pytest.raises(TransferError) as caught:
         pull_detailed(http.url("/orders.xml"), tmp_path / "inbox", sqlite_store)
     assert "1000" in str(caught.value) and str(len(ORDERS) * 100) in str(caught.value)
+    assert _inbox(tmp_path) == []
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_a_large_body_is_byte_exact_and_hashed(certs: Certs, sqlite_store: Store, tmp_path: Path,
+                                               tls: bool) -> None:
+    # Past DIRECT_SIZE the body is read straight off the socket after its first block.
+    body = b"<a>" + os.urandom(DIRECT_SIZE + 3 * 1024 * 1024 + 17) + b"</a>"
+    server = HTTPServerThread(cert=certs.cert, key=certs.key) if tls else HTTPServerThread()
+    with server:
+        server.put("/big.xml", Doc(body))
+        query = f"cafile={certs.ca}" if tls else ""
+        out = pull_detailed(server.url("/big.xml", query), tmp_path / "inbox", sqlite_store)
+    [pulled] = out.pulled
+    assert pulled.local_path.read_bytes() == body
+    assert pulled.sha256 == hashlib.sha256(body).hexdigest()
+    assert pulled.remote.size == len(body)
+
+
+def test_a_large_truncated_body_is_refused(http: HTTPServerThread, sqlite_store: Store,
+                                           tmp_path: Path) -> None:
+    body = b"<a>" + b"x" * (DIRECT_SIZE + 2 * 1024 * 1024) + b"</a>"
+    http.put("/big.xml", Doc(body, truncate_to=DIRECT_SIZE + 1024 * 1024))
+    with pytest.raises(TransferError) as caught:
+        pull_detailed(http.url("/big.xml"), tmp_path / "inbox", sqlite_store)
+    assert f"received {DIRECT_SIZE + 1024 * 1024} of the {len(body)} bytes" in str(caught.value)
+    assert caught.value.retryable
     assert _inbox(tmp_path) == []
 
 
