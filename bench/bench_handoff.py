@@ -2,8 +2,8 @@
 
 Variants (each in a fresh subprocess on a fresh copy of the store, so peak RSS is per variant):
   engine  exchange.handoff.run.hand_off: new and changed invoices read from the store in batches,
-          dataPack items built, streamed through etree.xmlfile, the whole pack validated against
-          POHODA's official XSDs (streaming), and the handoff state of every invoice recorded
+          dataPack items built, each parsed back and validated against POHODA's official XSDs
+          before it is written, and the handoff state of every invoice recorded
   lxml    a bare etree.xmlfile writer of the same elements over the same rows (one sqlite3 query
           for the invoices with their customer, one for the lines), no validation, no state
 

@@ -1,9 +1,11 @@
 """POHODA dataPack out: received orders (``ord:order``) and issued invoices (``inv:invoice``).
 
-Each document becomes one ``dat:dataPackItem``, built as a small element tree and streamed through
-lxml's ``etree.xmlfile``, so a pack of 100,000 invoices is written in flat memory. Texts are cut to
-the schema's lengths. Receipts go as issued invoices (``issuedInvoice``): POHODA's sales receipts
-(prodejky) are a cash-register agenda of their own that this writer does not map.
+Each document becomes one ``dat:dataPackItem``: its XML text is built from the store's exact text
+(:func:`exchange.store.erp.documents_as_text`), parsed back and validated by the official XSDs
+(:class:`ItemCheck`), then written, one item per line, so a pack of 100,000 invoices is written in
+flat memory and no byte of it goes out unchecked. Texts are cut to the schema's lengths. Receipts
+go as issued invoices (``issuedInvoice``): POHODA's sales receipts (prodejky) are a cash-register
+agenda of their own that this writer does not map.
 
 POHODA's XML import creates invoices but never updates them (order.xsd keeps only ``add`` and
 ``delete``; its ``update`` is commented out, and invoice.xsd has no action at all). So a changed
@@ -16,11 +18,13 @@ withdrawn by a ``delete`` of POHODA's record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,22 +55,20 @@ def q(name: str) -> str:
 
 
 # Czech VAT rates by name: 15 % and 10 % were the low and third rates until 2023; 12 % since 2024.
-_CZ_2024 = date(2024, 1, 1)
+_CZ_2024 = "2024-01-01"
+_RATE_NAMES: dict[tuple[str | None, bool], str] = {}
 
 
-_RATE_NAMES: dict[tuple[Decimal | None, bool], str] = {}
-
-
-def vat_rate_name(rate: Decimal | None, on: date) -> str:
-    """POHODA's name of a Czech VAT rate on a date (memoised; see :func:`_vat_rate_name`)."""
+def vat_rate_name(rate: str | None, on: str) -> str:
+    """POHODA's name of a Czech VAT rate (as stored: exact text) on an ISO date (memoised)."""
     key = (rate, on >= _CZ_2024)
     found = _RATE_NAMES.get(key)
     if found is None:
-        found = _RATE_NAMES[key] = _vat_rate_name(rate, on)
+        found = _RATE_NAMES[key] = _vat_rate_name(None if rate is None else Decimal(rate), on)
     return found
 
 
-def _vat_rate_name(rate: Decimal | None, on: date) -> str:
+def _vat_rate_name(rate: Decimal | None, on: str) -> str:
     """POHODA's name of a Czech VAT rate on a date (``high``, ``low``, ``third``, ``none``).
 
     Raises:
@@ -78,7 +80,7 @@ def _vat_rate_name(rate: Decimal | None, on: date) -> str:
              {Decimal(21): "high", Decimal(15): "low", Decimal(10): "third"})
     name = names.get(rate.normalize())
     if name is None:
-        raise DocumentError(f"VAT rate {_num(rate)} % has no POHODA name on {on.isoformat()} "
+        raise DocumentError(f"VAT rate {_num(rate)} % has no POHODA name on {on} "
                             f"(known: {', '.join(f'{_num(k)} % {v}' for k, v in names.items())})",
                             field="vat_rate")
     return name
@@ -132,14 +134,6 @@ class PackSettings:
 
 
 @dataclass
-class PackItem:
-    """A document's dataPackItem elements (a delete first, for a changed booked order)."""
-
-    sent: Sent
-    elements: list[Any]
-
-
-@dataclass
 class PackOutcome:
     """What a pack holds and what was left out (with the reason)."""
 
@@ -148,57 +142,75 @@ class PackOutcome:
     updates: int = 0  # changed documents sent again
 
 
-def _sub(parent: Any, name: str, text: Any = None) -> Any:
-    el = etree.SubElement(parent, q(name))
-    if text is not None:
-        el.text = text
-    return el
+# -- building: a document → its dataPackItem as XML text --------------------------------------
+# Items are written as text (an lxml element per value costs more than the rest of the handoff);
+# what makes that safe is the check below: every item is parsed back and validated by the official
+# XSDs before a byte of it is written.
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\r": "&#13;",
+                               "\n": "&#10;", "\t": "&#9;"})
+_SPECIAL = re.compile("[&<>\r]").search
 
 
-def _opt(parent: Any, name: str, text: str) -> None:
-    if text:
-        etree.SubElement(parent, q(name)).text = text
+def _x(text: str) -> str:
+    """Text content escaped as lxml writes it (a stray control character fails the check)."""
+    return text.translate(_ESCAPES) if _SPECIAL(text) else text
+
+
+def _el(tag: str, text: str) -> str:
+    return f"<{tag}>{_x(text)}</{tag}>"
+
+
+def _nonzero(value: Any) -> bool:
+    """A stored amount (exact text, or a JSON number) that is there and not zero."""
+    return value is not None and _num(value) != "0"
+
+
+_XMLNS = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items())
+
+
+def _address(out: list[str], tag: str, addr: dict[str, Any], ids: dict[str, str] | None) -> None:
+    """A typ:addressType (``ids``: ico, dic, email, phone for the partner) or shipToAddressType."""
+    add = out.append
+    add(f"<{tag}>")
+    for name, key, length in _ADDRESS_FIELDS:
+        value = addr.get(key)
+        if value:
+            add(f"<{name}>{_x(value.strip()[:length])}</{name}>")
+    street, house = addr.get("street") or "", addr.get("house_number") or ""
+    if street or house:
+        add(_el("typ:street", f"{street} {house}".strip()[:64]))
+    postcode = addr.get("postcode")
+    if postcode:
+        add(_el("typ:zip", postcode.strip()[:15]))
+    if ids is not None:
+        if ids["ico"]:
+            add(_el("typ:ico", ids["ico"].strip()[:15]))
+        if ids["dic"]:
+            add(_el("typ:dic", ids["dic"].strip()[:18]))
+    country = addr.get("country")
+    if country:
+        add(f"<typ:country><typ:ids>{_x(country.strip()[:19])}</typ:ids></typ:country>")
+    if ids is not None:
+        if ids["phone"]:
+            add(_el("typ:phone", ids["phone"].strip()[:40]))
+        if ids["email"]:
+            add(_el("typ:email", ids["email"].strip()[:98]))
+    add(f"</{tag}>")
 
 
 _ADDRESS_FIELDS = (("typ:company", "company", 255), ("typ:name", "name", 64),
                    ("typ:city", "city", 45))
 
 
-def _address(parent: Any, name: str, addr: dict[str, Any], ids: dict[str, str] | None) -> None:
-    """A typ:addressType (``ids``: ico, dic, email, phone for the partner) or shipToAddressType."""
-    sub = etree.SubElement
-    el = sub(parent, q(name))
-    for tag, key, length in _ADDRESS_FIELDS:
-        value = addr.get(key)
-        if value:
-            sub(el, q(tag)).text = value.strip()[:length]
-    street, house = addr.get("street") or "", addr.get("house_number") or ""
-    if street or house:
-        sub(el, q("typ:street")).text = f"{street} {house}".strip()[:64]
-    postcode = addr.get("postcode")
-    if postcode:
-        sub(el, q("typ:zip")).text = postcode.strip()[:15]
-    if ids is not None:
-        if ids["ico"]:
-            sub(el, q("typ:ico")).text = ids["ico"].strip()[:15]
-        if ids["dic"]:
-            sub(el, q("typ:dic")).text = ids["dic"].strip()[:18]
-    country = addr.get("country")
-    if country:
-        sub(sub(el, q("typ:country")), q("typ:ids")).text = country.strip()[:19]
-    if ids is not None:
-        if ids["phone"]:
-            sub(el, q("typ:phone")).text = ids["phone"].strip()[:40]
-        if ids["email"]:
-            sub(el, q("typ:email")).text = ids["email"].strip()[:98]
-
-
-def _partner(parent: Any, name: str, billing: dict[str, Any], ids: dict[str, str],
+def _partner(out: list[str], tag: str, billing: dict[str, Any], ids: dict[str, str],
              delivery: dict[str, Any] | None) -> None:
-    el = _sub(parent, name)
-    _address(el, "typ:address", billing, ids)
+    out.append(f"<{tag}>")
+    _address(out, "typ:address", billing, ids)
     if delivery and any(delivery.get(k) for k in ("name", "company", "street", "city")):
-        _address(el, "typ:shipToAddress", delivery, None)
+        _address(out, "typ:shipToAddress", delivery, None)
+    out.append(f"</{tag}>")
 
 
 def _customer_ids(row: dict[str, Any]) -> dict[str, str]:
@@ -220,10 +232,11 @@ def _local_date(value: datetime | date, zone: ZoneInfo) -> str:
 
 
 _WHAT = {"receipt": "Účtenka", "credit_note": "Dobropis"}
+_BAND_PRICE = {"none": "priceNone", "low": "priceLow", "high": "priceHigh", "third": "price3"}
 
 
 class _Builder:
-    """Builds the item elements of one kind of document."""
+    """Builds the dataPackItem text of one kind of document from :func:`documents_as_text` rows."""
 
     def __init__(self, settings: PackSettings) -> None:
         self.settings = settings
@@ -232,135 +245,137 @@ class _Builder:
     def foreign(self, row: dict[str, Any]) -> bool:
         return bool(row["currency"]) and row["currency"] != self.settings.home_currency
 
-    def items(self, parent: Any, prefix: str, row: dict[str, Any],
-              lines: Sequence[Mapping[str, Any]], on: date) -> None:
-        """The document's items (the hot loop: element names resolved once per document)."""
+    def items(self, out: list[str], p: str, row: dict[str, Any], lines: Sequence[Any],
+              on: str) -> None:
+        """The document's items (the hot loop: tags made once per document)."""
+        add = out.append
         foreign = self.foreign(row)
         include_vat = bool(row["prices_include_vat"])
-        sub = etree.SubElement
-        t_item = q(f"{prefix}:{'orderItem' if prefix == 'ord' else 'invoiceItem'}")
-        t_text, t_qty, t_unit = q(f"{prefix}:text"), q(f"{prefix}:quantity"), q(f"{prefix}:unit")
-        t_pay, t_rate = q(f"{prefix}:payVAT"), q(f"{prefix}:rateVAT")
-        t_disc = q(f"{prefix}:discountPercentage")
-        t_money = q(f"{prefix}:{'foreignCurrency' if foreign else 'homeCurrency'}")
-        t_price = q("typ:unitPrice")
-        pay = "true" if include_vat else "false"
-        price_key = "unit_price_gross" if include_vat else "unit_price_net"
-        for ln in lines:
-            item = sub(parent, t_item)
-            name = ln["name"] or ""
-            variant = ln.get("variant")
-            sub(item, t_text).text = (f"{name} {variant}" if variant else name).strip()[:90]
-            sub(item, t_qty).text = _num(ln["quantity"])
-            if ln.get("unit"):
-                sub(item, t_unit).text = ln["unit"].strip()[:10]
-            price = ln.get(price_key)
+        item_tag = f"{p}:{'orderItem' if p == 'ord' else 'invoiceItem'}"
+        item_open, item_close = f"<{item_tag}><{p}:text>", f"</{item_tag}>"
+        money = f"{p}:{'foreignCurrency' if foreign else 'homeCurrency'}"
+        pay = f"<{p}:payVAT>{'true' if include_vat else 'false'}</{p}:payVAT><{p}:rateVAT>"
+        link_stock = self.settings.link_stock
+        for (name, variant, quantity, unit, unit_price, gross, net, vat_rate, discount, kind,
+             code) in lines:
+            name = name or ""
+            text = (f"{name} {variant}" if variant else name).strip()[:90]
+            add(f"{item_open}{_x(text)}</{p}:text><{p}:quantity>{_num(quantity)}</{p}:quantity>")
+            if unit:
+                add(f"<{p}:unit>{_x(unit.strip()[:10])}</{p}:unit>")
+            price = gross if include_vat else net
             if price is None:
-                price = ln["unit_price"]
-            sub(item, t_pay).text = pay
-            sub(item, t_rate).text = vat_rate_name(ln["vat_rate"], on)
-            if ln["discount_percent"]:
-                sub(item, t_disc).text = _num(ln["discount_percent"])
-            sub(sub(item, t_money), t_price).text = _num(price)
-            if self.settings.link_stock and ln["kind"] == "product" and ln.get("code"):
-                stock = _sub(_sub(item, f"{prefix}:stockItem"), "typ:stockItem")
-                _sub(stock, "typ:ids", _cut(ln["code"], 64))
+                price = unit_price
+            add(f"{pay}{vat_rate_name(vat_rate, on)}</{p}:rateVAT>")
+            if discount is not None and _num(discount) != "0":
+                add(f"<{p}:discountPercentage>{_num(discount)}</{p}:discountPercentage>")
+            add(f"<{money}><typ:unitPrice>{_num(price)}</typ:unitPrice></{money}>")
+            if link_stock and kind == "product" and code:
+                add(f"<{p}:stockItem><typ:stockItem>{_el('typ:ids', _cut(code, 64))}"
+                    f"</typ:stockItem></{p}:stockItem>")
+            add(item_close)
 
-    def summary(self, parent: Any, prefix: str, row: dict[str, Any], on: date,
+    def summary(self, out: list[str], p: str, row: dict[str, Any], on: str,
                 without_items: bool) -> None:
         """The summary; a document without items states its sums here (POHODA's way)."""
-        el = _sub(parent, f"{prefix}:{'orderSummary' if prefix == 'ord' else 'invoiceSummary'}")
-        rounding = row.get("rounding")
-        _sub(el, f"{prefix}:roundingDocument", "math2one" if rounding else "none")
+        add = out.append
+        tag = f"{p}:{'orderSummary' if p == 'ord' else 'invoiceSummary'}"
+        rounding = "math2one" if _nonzero(row.get("rounding")) else "none"
+        add(f"<{tag}><{p}:roundingDocument>{rounding}</{p}:roundingDocument>")
         foreign = self.foreign(row)
         if without_items and not foreign and row.get("vat_breakdown"):
-            home = _sub(el, f"{prefix}:homeCurrency")
+            add(f"<{p}:homeCurrency>")
             for band in row["vat_breakdown"]:
-                rate = Decimal(str(band["rate"]))
-                name = {"none": "priceNone", "low": "priceLow", "high": "priceHigh",
-                        "third": "price3"}[vat_rate_name(rate, on)]
-                _sub(home, f"typ:{name}", _num(band["net"]))
+                name = _BAND_PRICE[vat_rate_name(str(band["rate"]), on)]
+                add(_el(f"typ:{name}", _num(band["net"])))
                 if name != "priceNone":
-                    _sub(home, f"typ:{name}VAT", _num(band["vat"]))
+                    add(_el(f"typ:{name}VAT", _num(band["vat"])))
+            add(f"</{p}:homeCurrency>")
         if foreign:
-            money = _sub(el, f"{prefix}:foreignCurrency")
-            _sub(_sub(money, "typ:currency"), "typ:ids", row["currency"])
-            if row.get("exchange_rate"):
-                _sub(money, "typ:rate", _num(row["exchange_rate"]))
-                _sub(money, "typ:amount", "1")
+            add(f"<{p}:foreignCurrency><typ:currency>{_el('typ:ids', row['currency'])}"
+                f"</typ:currency>")
+            if _nonzero(row.get("exchange_rate")):
+                add(f"<typ:rate>{_num(row['exchange_rate'])}</typ:rate><typ:amount>1</typ:amount>")
             if without_items and row.get("total") is not None:
-                _sub(money, "typ:priceSum", _num(row["total"]))
+                add(_el("typ:priceSum", _num(row["total"])))
+            add(f"</{p}:foreignCurrency>")
+        add(f"</{tag}>")
 
-    def order(self, item: Any, doc: HandoffDocument) -> None:
+    def order(self, out: list[str], doc: HandoffDocument) -> None:
         row = doc.row
-        root = etree.SubElement(item, q("ord:order"), version="2.0")
-        head = _sub(root, "ord:orderHeader")
-        _sub(head, "ord:orderType", "receivedOrder")
-        _sub(head, "ord:numberOrder", _cut(row["number"], 32))
-        on = row["ordered_at"]
-        _sub(head, "ord:date", _local_date(on, self.zone))
-        _sub(head, "ord:text", _cut(f"Objednávka {row['number']} ({row['shop']})", 240))
+        add = out.append
+        on = _local_date(row["ordered_at"], self.zone)
+        add('<ord:order version="2.0"><ord:orderHeader><ord:orderType>receivedOrder'
+            '</ord:orderType>')
+        add(_el("ord:numberOrder", _cut(row["number"], 32)))
+        add(_el("ord:date", on))
+        add(_el("ord:text", _cut(f"Objednávka {row['number']} ({row['shop']})", 240)))
         billing = row.get("billing_address") or _customer_address(row)
         if not any(billing.get(k) for k in ("name", "company", "city")):
             billing = _customer_address(row)
-        _partner(head, "ord:partnerIdentity", billing, _customer_ids(row),
+        _partner(out, "ord:partnerIdentity", billing, _customer_ids(row),
                  row.get("delivery_address"))
-        _sub(_sub(head, "ord:paymentType"), "typ:paymentType",
-             payment_type(row.get("payment_code") or "", row.get("payment_method") or ""))
+        kind = payment_type(row.get("payment_code") or "", row.get("payment_method") or "")
+        add(f"<ord:paymentType><typ:paymentType>{kind}</typ:paymentType></ord:paymentType>")
         if row.get("note"):
-            _sub(head, "ord:note", row["note"])
-        _sub(head, "ord:intNote", f"exchange: {row['shop']}/{row['external_id']}")
-        on_date = on.date() if isinstance(on, datetime) else on
+            add(_el("ord:note", row["note"]))
+        add(_el("ord:intNote", f"exchange: {row['shop']}/{row['external_id']}"))
+        add("</ord:orderHeader>")
         if doc.lines:
-            self.items(_sub(root, "ord:orderDetail"), "ord", row, doc.lines, on_date)
-        self.summary(root, "ord", row, on_date, not doc.lines)
+            add("<ord:orderDetail>")
+            self.items(out, "ord", row, doc.lines, on)
+            add("</ord:orderDetail>")
+        self.summary(out, "ord", row, on, not doc.lines)
+        add("</ord:order>")
 
-    def order_delete(self, item: Any, erp_id: str) -> None:
-        root = etree.SubElement(item, q("ord:order"), version="2.0")
-        delete = _sub(_sub(root, "ord:actionType"), "ord:delete")
-        condition = _sub(delete, "ftr:filter")
-        condition.set("agenda", "prijate_objednavky")
-        _sub(condition, "ftr:id", erp_id)
+    @staticmethod
+    def order_delete(out: list[str], erp_id: str) -> None:
+        out.append(f'<ord:order version="2.0"><ord:actionType><ord:delete>'
+                   f'<ftr:filter agenda="prijate_objednavky">{_el("ftr:id", erp_id)}</ftr:filter>'
+                   f'</ord:delete></ord:actionType></ord:order>')
 
-    def invoice(self, item: Any, doc: HandoffDocument) -> None:
+    def invoice(self, out: list[str], doc: HandoffDocument) -> None:
         row = doc.row
-        sub = etree.SubElement
-        root = sub(item, q("inv:invoice"), version="2.0")
-        head = sub(root, q("inv:invoiceHeader"))
+        add = out.append
         kind = row["kind"]
-        sub(head, q("inv:invoiceType")).text = (
-            "issuedCreditNotice" if kind == InvoiceKind.CREDIT_NOTE.value else "issuedInvoice")
         number = row["number"]
-        sub(sub(head, q("inv:number")), q("typ:numberRequested")).text = number.strip()[:32]
+        issued: str = row["issued_on"]
+        invoice_type = ("issuedCreditNotice" if kind == InvoiceKind.CREDIT_NOTE.value
+                        else "issuedInvoice")
+        add(f'<inv:invoice version="2.0"><inv:invoiceHeader><inv:invoiceType>{invoice_type}'
+            f'</inv:invoiceType><inv:number><typ:numberRequested>{_x(number.strip()[:32])}'
+            f'</typ:numberRequested></inv:number>')
         symbol = row.get("variable_symbol")
         if symbol:
-            sub(head, q("inv:symVar")).text = symbol.strip()[:20]
-        issued: date = row["issued_on"]
-        sub(head, q("inv:date")).text = issued.isoformat()
-        sub(head, q("inv:dateTax")).text = (row.get("tax_date") or issued).isoformat()
+            add(_el("inv:symVar", symbol.strip()[:20]))
+        on = row.get("tax_date") or issued
+        add(f"<inv:date>{issued}</inv:date><inv:dateTax>{on}</inv:dateTax>")
         if row.get("due_on"):
-            sub(head, q("inv:dateDue")).text = row["due_on"].isoformat()
-        what = _WHAT.get(kind, "Faktura")
-        sub(head, q("inv:text")).text = f"{what} {number}"[:240]
-        _partner(head, "inv:partnerIdentity", _customer_address(row), _customer_ids(row),
+            add(f"<inv:dateDue>{row['due_on']}</inv:dateDue>")
+        add(_el("inv:text", f"{_WHAT.get(kind, 'Faktura')} {number}"[:240]))
+        _partner(out, "inv:partnerIdentity", _customer_address(row), _customer_ids(row),
                  row.get("delivery_address"))
         order_number = row.get("order_number")
         if order_number:
-            sub(head, q("inv:numberOrder")).text = order_number.strip()[:32]
-        sub(sub(head, q("inv:paymentType")), q("typ:paymentType")).text = payment_type(
-            row.get("payment_code") or "", row.get("payment_method") or "")
+            add(_el("inv:numberOrder", order_number.strip()[:32]))
+        pay = payment_type(row.get("payment_code") or "", row.get("payment_method") or "")
+        add(f"<inv:paymentType><typ:paymentType>{pay}</typ:paymentType></inv:paymentType>")
         if row.get("note"):
-            sub(head, q("inv:note")).text = row["note"]
-        sub(head, q("inv:intNote")).text = f"exchange: {row['shop']}/{row['external_id']}"
-        on = row.get("tax_date") or issued
+            add(_el("inv:note", row["note"]))
+        add(_el("inv:intNote", f"exchange: {row['shop']}/{row['external_id']}"))
+        add("</inv:invoiceHeader>")
         if doc.lines:
-            self.items(_sub(root, "inv:invoiceDetail"), "inv", row, doc.lines, on)
-        self.summary(root, "inv", row, on, not doc.lines)
+            add("<inv:invoiceDetail>")
+            self.items(out, "inv", row, doc.lines, on)
+            add("</inv:invoiceDetail>")
+        self.summary(out, "inv", row, on, not doc.lines)
+        add("</inv:invoice>")
 
 
 def pack_items(documents: Iterable[HandoffDocument], settings: PackSettings,
-               outcome: PackOutcome, output: str) -> Iterator[Any]:
-    """The dataPackItem elements of the documents; the left-out ones go into ``outcome``."""
+               outcome: PackOutcome, output: str) -> Iterator[tuple[str, str]]:
+    """(id, XML text) of each dataPackItem of the documents (rows of :func:`documents_as_text`);
+    the left-out ones go into ``outcome``."""
     builder = _Builder(settings)
     for doc in documents:
         row, prev = doc.row, doc.previous
@@ -372,41 +387,48 @@ def pack_items(documents: Iterable[HandoffDocument], settings: PackSettings,
                                            f"import cannot update an invoice; issue a credit note"))
             continue
         tag = f"{'O' if doc.kind == 'orders' else 'I'}{row['id']}-{row['content_hash'][:12]}"
+        delete_tag = f"D{row['id']}-{row['content_hash'][:12]}"
         if doc.kind == "orders" and row.get("status") in WITHDRAWN_STATUSES:
             # cancelled after it was handed off: POHODA's record is deleted, nothing added
             if booked and prev is not None and prev.erp_id:
-                delete = _item(f"D{row['id']}-{row['content_hash'][:12]}")
-                builder.order_delete(delete, prev.erp_id)
+                out: list[str] = []
+                builder.order_delete(out, prev.erp_id)
                 outcome.updates += 1
                 outcome.sent.append(Sent(doc.kind, int(row["id"]), row["content_hash"],
-                                         delete.get("id"), output))
-                yield delete
+                                         delete_tag, output))
+                yield delete_tag, _item(delete_tag, out)
             else:
                 outcome.left_out.append((name, f"{row['status']} after it was handed off, and "
                                                f"POHODA has not booked it (no id to delete): "
                                                f"withdraw it in POHODA by hand"))
             continue
-        item = _item(tag)
+        out = []
         try:
             if doc.kind == "orders":
-                builder.order(item, doc)
+                builder.order(out, doc)
             else:
-                builder.invoice(item, doc)
+                builder.invoice(out, doc)
         except DocumentError as exc:
             outcome.left_out.append((name, exc.message))
             continue
         if doc.kind == "orders" and booked and prev is not None and prev.erp_id:
-            delete = _item(f"D{row['id']}-{row['content_hash'][:12]}")
+            delete: list[str] = []
             builder.order_delete(delete, prev.erp_id)
-            yield delete
+            yield delete_tag, _item(delete_tag, delete)
         if prev is not None:
             outcome.updates += 1
         outcome.sent.append(Sent(doc.kind, int(row["id"]), row["content_hash"], tag, output))
-        yield item
+        yield tag, _item(tag, out)
 
 
-def _item(tag: str) -> Any:
-    return etree.Element(q("dat:dataPackItem"), id=tag, version="2.0", nsmap=NS)
+def _item(tag: str, body: list[str]) -> str:
+    """One dataPackItem with the namespaces declared on it (so it parses alone, for the check)."""
+    return f'<dat:dataPackItem {_XMLNS} id="{_attr(tag)}" version="2.0">{"".join(body)}' \
+           f'</dat:dataPackItem>'
+
+
+def _attr(value: str) -> str:
+    return value.translate(_ATTR_ESCAPES)
 
 
 def pack_attributes(pack_id: str, settings: PackSettings, note: str) -> dict[str, str]:
@@ -417,44 +439,77 @@ def pack_attributes(pack_id: str, settings: PackSettings, note: str) -> dict[str
     return attrs
 
 
+def _codec(settings: PackSettings) -> str:
+    return ENCODINGS[settings.encoding]
+
+
+def _pack_start(attrs: dict[str, str], settings: PackSettings) -> bytes:
+    """The prolog and the dataPack's start tag, each on its own line."""
+    values = " ".join(f'{k}="{_attr(v)}"' for k, v in attrs.items())
+    return (f"<?xml version='1.0' encoding='{_codec(settings)}'?>\n"
+            f"<dat:dataPack {_XMLNS} {values}>\n").encode(_codec(settings), "xmlcharrefreplace")
+
+
+_PACK_END = b"</dat:dataPack>"
 FIRST_ITEM_LINE = 3  # the prolog, then the dataPack's start tag, then one item per line
 
 
+# -- checking: each item parsed back and validated before it is written --------------------------
+
 @dataclass
 class ItemCheck:
-    """Validates each item under a copy of the pack's root before it is written; the first failure."""
+    """Validates each item by the official XSDs before it is written; keeps the first failure.
+
+    The first item is validated inside the pack's own root (which checks the root too) by the
+    official schema; the others alone, each parsed with ``item_schema`` (the same XSDs with
+    ``dataPackItem`` declared at the top: its content model is the official one, untouched), so no
+    wrapper is built and no element moved per item. ``failure`` is (line in the file, message).
+    """
 
     schema: Any
+    item_schema: Any
     attrs: dict[str, str]
+    settings: PackSettings = field(default_factory=PackSettings)
     failure: tuple[int, str] | None = None
 
-    def items(self, items: Iterable[Any]) -> Iterator[Any]:
-        """The items, each validated; the first invalid one is still written (then no more)."""
-        tag = q("dat:dataPack")
-        for n, item in enumerate(items):
-            wrapper = etree.Element(tag, self.attrs, nsmap=NS)
-            wrapper.append(item)
-            if not self.schema.validate(wrapper):
-                # its line, as long as no earlier text holds a line break
-                self.failure = (FIRST_ITEM_LINE + n, f"dataPackItem {item.get('id')}: "
-                                                     f"{self.schema.error_log[0].message}")
-                yield item
+    def items(self, items: Iterable[tuple[str, str]]) -> Iterator[bytes]:
+        """The items encoded for the pack, each validated; the first invalid one is still written
+        (then no more), so that ``FILE.invalid`` shows it at its line."""
+        codec = _codec(self.settings)
+        whole, alone = (etree.XMLParser(schema=schema, encoding=codec, resolve_entities=False,
+                                        no_network=True, huge_tree=True)
+                        for schema in (self.schema, self.item_schema))
+        line = FIRST_ITEM_LINE
+        for n, (item_id, text) in enumerate(items):
+            data = text.encode(codec, "xmlcharrefreplace")
+            try:
+                if n == 0:
+                    etree.fromstring(_pack_start(self.attrs, self.settings) + data + _PACK_END,
+                                     whole)
+                else:
+                    etree.fromstring(data, alone)
+            except etree.XMLSyntaxError as exc:
+                at = exc.lineno or 1
+                if n == 0:
+                    at = max(at - FIRST_ITEM_LINE + 1, 1)
+                self.failure = (line + at - 1, f"dataPackItem {item_id}: {exc.msg}")
+                yield data
                 return
-            yield item
+            line += data.count(b"\n") + 1
+            yield data
 
 
-def write_pack(target: Any, items: Iterable[Any], *, attrs: dict[str, str], settings: PackSettings,
-               on_item: Callable[[], None] | None = None) -> int:
-    """Stream a dataPack of ``items`` into ``target`` (a path or binary file); returns the count."""
+# -- writing --------------------------------------------------------------------------------------
+
+def write_pack(target: Path, items: Iterable[bytes], *, attrs: dict[str, str],
+               settings: PackSettings) -> int:
+    """Stream a dataPack of encoded ``items`` into the file ``target``; returns the count."""
     count = 0
-    with etree.xmlfile(target, encoding=ENCODINGS[settings.encoding]) as xf:
-        xf.write_declaration()
-        with xf.element(q("dat:dataPack"), attrs, nsmap=NS):
-            xf.write("\n")
-            for item in items:
-                xf.write(item)
-                xf.write("\n")
-                count += 1
-                if on_item is not None:
-                    on_item()
+    with target.open("wb", buffering=1 << 20) as out:
+        out.write(_pack_start(attrs, settings))
+        for item in items:
+            out.write(item)
+            out.write(b"\n")
+            count += 1
+        out.write(_PACK_END)
     return count

@@ -23,9 +23,15 @@ from exchange.handoff.pohoda import (
     pack_items,
     write_pack,
 )
-from exchange.handoff.validate import load_schema, schema_dir
+from exchange.handoff.validate import load_item_schema, load_schema, schema_dir
 from exchange.store import Store
-from exchange.store.erp import HandoffDocument, Sent, documents_to_hand_off, record_sent
+from exchange.store.erp import (
+    HandoffDocument,
+    Sent,
+    documents_as_text,
+    documents_to_hand_off,
+    record_sent,
+)
 from exchange.store.history import record_event
 from exchange.store.types import utcnow
 
@@ -104,10 +110,16 @@ def request_from(config: Any, kind: str, fmt: str, *, output: Path | None, endpo
 
 def _documents(store: Store, request: HandoffRequest,
                kinds: tuple[str, ...] | None = None) -> Iterator[HandoffDocument]:
+    """The documents to hand off: as exact text for POHODA (which prints them), else as values."""
     with store.connect() as conn:
-        for batch in documents_to_hand_off(conn, request.kind, request.fmt, shop=request.shop,
-                                           since=request.since, kinds=kinds,
-                                           retry_failed=request.retry_failed):
+        if request.fmt == "pohoda":
+            batches = documents_as_text(conn, request.kind, request.fmt, shop=request.shop,
+                                        since=request.since, retry_failed=request.retry_failed)
+        else:
+            batches = documents_to_hand_off(conn, request.kind, request.fmt, shop=request.shop,
+                                            since=request.since, kinds=kinds,
+                                            retry_failed=request.retry_failed)
+        for batch in batches:
             yield from batch
 
 
@@ -124,11 +136,12 @@ def hand_off(store: Store, request: HandoffRequest, *, job: str = "",
                           f"(kinds: {', '.join(KINDS)}; formats: {', '.join(FORMATS)})")
     if (request.output is None) == (request.endpoint is None):
         raise ConfigError("give an output (-o) or an endpoint (--to), one of them")
-    schema = load_schema(request.fmt, str(schema_dir(request.fmt, request.xsd)))
+    folder = str(schema_dir(request.fmt, request.xsd))
+    schema = load_schema(request.fmt, folder)
     if request.fmt == "isdoc":
         result = _hand_off_isdoc(store, request, schema)
     else:
-        result = _hand_off_pohoda(store, request, schema)
+        result = _hand_off_pohoda(store, request, schema, load_item_schema(folder))
     with store.begin() as conn:
         for name, reason in result.left_out:
             record_event(conn, kind="handoff_left_out", level="warning", job=job, run_id=run_id,
@@ -140,7 +153,8 @@ def hand_off(store: Store, request: HandoffRequest, *, job: str = "",
     return result
 
 
-def _hand_off_pohoda(store: Store, request: HandoffRequest, schema: Any) -> HandoffResult:
+def _hand_off_pohoda(store: Store, request: HandoffRequest, schema: Any,
+                     item_schema: Any) -> HandoffResult:
     result = HandoffResult(request.kind, request.fmt)
     stamp = f"{utcnow():%Y%m%dT%H%M%S%f}"
     if request.output is not None:
@@ -153,8 +167,8 @@ def _hand_off_pohoda(store: Store, request: HandoffRequest, schema: Any) -> Hand
     outcome = PackOutcome()
     attrs = pack_attributes(f"exchange-{stamp}"[:64], request.pack,
                             f"exchange: {request.kind} {stamp}")
-    # every item is validated against the official XSDs under the pack's root before it is written
-    check = ItemCheck(schema, attrs)
+    # every item is parsed back and validated against the official XSDs before it is written
+    check = ItemCheck(schema, item_schema, attrs, request.pack)
     items = check.items(pack_items(_documents(store, request), request.pack, outcome, str(target)))
     try:
         write_pack(partial, items, attrs=attrs, settings=request.pack)

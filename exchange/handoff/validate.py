@@ -51,6 +51,27 @@ def load_schema(fmt: str, folder: str) -> Any:
         raise ConfigError(f"{path}: not a usable XSD: {exc}") from exc
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema"
+
+
+@lru_cache(maxsize=8)
+def load_item_schema(folder: str, element: str = "dataPackItem",
+                     type_name: str = "dat:dataPackItemType") -> Any:
+    """POHODA's data.xsd as it is, with ``element`` also declared at the top (of its named type).
+
+    It validates one pack item as a document of its own against the official content model, so a
+    pack is checked item by item without building a pack around each (cached per folder).
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    path = Path(folder) / ROOT_SCHEMAS["pohoda"]
+    try:
+        tree = etree.parse(str(path), parser)  # keeps its URL: the imports resolve beside it
+        etree.SubElement(tree.getroot(), f"{{{_XSD}}}element", name=element, type=type_name)
+        return etree.XMLSchema(tree)
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+        raise ConfigError(f"{path}: not a usable XSD: {exc}") from exc
+
+
 def validate_file(path: Path, schema: Any, *, item: str, shown_as: str | None = None) -> int:
     """Validate a written file against ``schema`` while streaming through it; returns its items.
 

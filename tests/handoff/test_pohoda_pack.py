@@ -242,3 +242,54 @@ def test_cancelled_orders_are_not_sent_and_a_booked_one_is_withdrawn(
                          namespaces=NS) == "55"
     assert item.find("ord:order/ord:orderHeader", NS) is None
     assert hand_off(store, _request(shared_samples, "orders", tmp_path / "c.xml")).documents == 0
+
+
+def test_texts_are_escaped_and_a_failing_item_is_named_at_its_line(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from exchange.store.schema import orders
+    from tests.handoff.support import ShopOrder, import_orders
+
+    note = 'Zvonit 2× & "rychle" <prosím>\nDruhý řádek\nTřetí'
+    import_orders(store, tmp_path, ShopOrder("1", note=note), ShopOrder("2"))
+    hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml"))
+    tree = etree.parse(str(tmp_path / "a.xml"))
+    assert _official_schema(shared_samples).validate(tree)
+    assert [n.text for n in tree.iterfind(".//ord:orderHeader/ord:note", NS)] == [note]
+
+    # order 2 booked under an id POHODA never gives (its delete is invalid), then both changed:
+    # order 1 goes again first (its note takes three lines), order 2's delete fails after it
+    first, second = rows(store, "orders", number="20261")[0], rows(store, "orders", number="20262")[0]
+    state = rows(store, "erp_handoffs", kind="orders", document_id=second["id"])[0]
+    with store.begin() as conn:
+        record_answers(conn, "pohoda", [Answer(state["pack_item"], ErpState.BOOKED, "x-1")])
+        for order in (first, second):
+            conn.execute(update(orders).where(orders.c.id == order["id"])
+                         .values(content_hash=str(order["id"]) * 64))
+
+    with pytest.raises(SchemaError) as caught:
+        hand_off(store, _request(shared_samples, "orders", tmp_path / "b.xml"))
+
+    assert caught.value.line == 3 + 3 and f"D{second['id']}-" in caught.value.message
+    lines = (tmp_path / "b.xml.invalid").read_text(encoding="utf-8").splitlines()
+    assert "<ftr:id>x-1</ftr:id>" in lines[caught.value.line - 1]
+
+
+def test_a_text_xml_cannot_carry_fails_the_pack_naming_its_document(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from exchange.store.schema import orders
+    from tests.handoff.support import ShopOrder, import_orders
+
+    import_orders(store, tmp_path, ShopOrder("1"), ShopOrder("2"))
+    order = rows(store, "orders", number="20262")[0]
+    with store.begin() as conn:  # a vertical tab, as a CSV or an API could bring it
+        conn.execute(update(orders).where(orders.c.id == order["id"]).values(note="a\x0bb"))
+
+    with pytest.raises(SchemaError) as caught:
+        hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml"))
+
+    assert caught.value.line == 4 and f"O{order['id']}-" in caught.value.message
+    assert (tmp_path / "a.xml.invalid").is_file() and rows(store, "erp_handoffs") == []
