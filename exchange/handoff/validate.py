@@ -1,4 +1,7 @@
-"""Validating written ERP files against the official XSDs, streaming, in flat memory.
+"""Validating ERP output against the official XSDs: the compiled schemas and a document in memory.
+
+A POHODA pack is checked item by item as it is written (``pohoda.ItemCheck``, with
+:func:`load_item_schema`); an ISDOC invoice whole, before it is written (:func:`validate_tree`).
 
 The schemas are not shipped with `exchange` (they are Stormware's and ICT Unie's files): POHODA
 installs its own under ``Info/Schéma``, and ISDOC's are published with the standard. Their folder
@@ -8,7 +11,6 @@ comes from ``handoff: pohoda_xsd / isdoc_xsd`` in exchange.yaml, ``--xsd``, or t
 
 from __future__ import annotations
 
-import copy
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -70,57 +72,6 @@ def load_item_schema(folder: str, element: str = "dataPackItem",
         return etree.XMLSchema(tree)
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
         raise ConfigError(f"{path}: not a usable XSD: {exc}") from exc
-
-
-def validate_file(path: Path, schema: Any, *, item: str, shown_as: str | None = None) -> int:
-    """Validate a written file against ``schema`` while streaming through it; returns its items.
-
-    ``item`` is the tag of the root's children (``{ns}dataPackItem``): each is dropped once read,
-    so memory stays flat, and only they come up to Python.
-
-    Raises:
-        SchemaError: the first problem, with its line.
-    """
-    count = 0
-    try:
-        with path.open("rb") as stream:
-            for _event, element in etree.iterparse(stream, events=("end",), tag=item,
-                                                   schema=schema, resolve_entities=False,
-                                                   no_network=True, huge_tree=True):
-                count += 1
-                element.clear()
-                parent = element.getparent()
-                while element.getprevious() is not None:
-                    del parent[0]
-    except etree.XMLSyntaxError as exc:
-        line, message = exc.lineno or None, exc.msg
-        if not line:  # streaming validation knows no lines: find the item that fails, alone
-            line, message = _locate(path, schema) or (None, message)
-        raise SchemaError(message, file=str(shown_as or path), line=line) from exc
-    return count
-
-
-def _locate(path: Path, schema: Any) -> tuple[int, str] | None:
-    """(line, message) of the first item that fails when validated alone under a copy of the root."""
-    root = None
-    with path.open("rb") as stream:
-        for event, element in etree.iterparse(stream, events=("start", "end"),
-                                              resolve_entities=False, no_network=True,
-                                              huge_tree=True):
-            if root is None:
-                root = element
-                continue
-            if event != "end" or element.getparent() is not root:
-                continue
-            wrapper = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
-            wrapper.append(copy.deepcopy(element))
-            if not schema.validate(wrapper):
-                error = schema.error_log[0]
-                return (error.line or element.sourceline or 0), error.message
-            element.clear()
-            while element.getprevious() is not None:
-                del root[0]
-    return None
 
 
 def validate_tree(tree: Any, schema: Any, *, shown_as: str, line: int | None = None) -> None:

@@ -214,9 +214,9 @@ def documents_as_text(conn: Connection, kind: str, fmt: str, *, shop: str | None
                if i in heads]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sent:
-    """One document as it was handed off."""
+    """One document as it was handed off (slots: a pack of 100,000 keeps 100,000 of them)."""
 
     kind: str
     document_id: int
