@@ -293,3 +293,33 @@ def test_a_text_xml_cannot_carry_fails_the_pack_naming_its_document(
 
     assert caught.value.line == 4 and f"O{order['id']}-" in caught.value.message
     assert (tmp_path / "a.xml.invalid").is_file() and rows(store, "erp_handoffs") == []
+
+
+def test_a_credit_notice_handed_off_imports_back_as_a_credit_note(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from exchange.store.schema import invoices
+
+    _import_invoices(store, shared_samples, tmp_path)
+    credit = rows(store, "invoices", number="250100014")[0]
+    with store.begin() as conn:  # a credit note (dobropis), as an ISDOC or a CSV import brings it
+        conn.execute(update(invoices).where(invoices.c.id == credit["id"])
+                     .values(kind="credit_note"))
+    hand_off(store, _request(shared_samples, "invoices", tmp_path / "inv.xml"))
+    sent = {i["number"]: i["kind"] for i in rows(store, "invoices") if not i["review_reason"]}
+    assert "issuedCreditNotice" in (tmp_path / "inv.xml").read_text(encoding="utf-8")
+
+    # POHODA's own export of it, or our pack read back by another exchange: issuedCreditNotice
+    # is POHODA's credit note (dobropis), beside issuedCorrectiveTax
+    with Store(f"sqlite:///{tmp_path / 'other.db'}") as other:
+        report = import_file(other, tmp_path / "inv.xml", "pohoda", "invoices",
+                             quarantine=tmp_path / "q2")
+        assert report.file_error is None, report
+        back = {i["number"]: (i["kind"], i["review_reason"]) for i in rows(other, "invoices")}
+
+    # (our pack states no sums where it has items: POHODA computes them, and this import holds
+    # such an invoice for its total; the kind is what is checked here)
+    assert {number: kind for number, (kind, _reason) in back.items()} == sent
+    assert back["250100014"][0] == "credit_note"
+    assert not [reason for _kind, reason in back.values() if "invoice type" in reason]
