@@ -56,6 +56,18 @@ def candidate_orders(conn: Connection, *, shop: str | None = None,
     return found
 
 
+def realised_orders(conn: Connection, order_ids: Sequence[int]) -> set[int]:
+    """The orders among ``order_ids`` that a document was issued from (realised: their goods left,
+    and the reservation they held ended as a stock issue)."""
+    found: set[int] = set()
+    ids = list(order_ids)
+    for start in range(0, len(ids), _IN_BATCH):
+        found.update(int(i) for i in conn.execute(
+            select(invoices.c.order_id).where(invoices.c.order_id.in_(ids[start:start + _IN_BATCH]))
+            .distinct()).scalars())
+    return found
+
+
 def order_lines_of(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """The lines of each order, in position order, with the product's service flag."""
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in order_ids}

@@ -73,6 +73,38 @@ def test_realised_order_issues_its_reserved_stock(store: Store, tmp_path: Path) 
         (Decimal(-3), "receipt PD2026/00001 (order 20261)")]
 
 
+def test_a_realised_order_imported_again_leaves_its_ended_reservation_alone(
+        store: Store, tmp_path: Path) -> None:
+    load_stock(store, tmp_path, {"P1": "10"})
+    import_orders(store, tmp_path, ShopOrder("1", items=[("P1", "Tričko", "2")]),
+                  ShopOrder("2", items=[("P1", "Tričko", "3")]))
+    product = rows(store, "products", code="P1")[0]["id"]
+    warehouse = rows(store, "warehouses", code="MAIN")[0]["id"]
+    _realise(store, Selection.NUMBERS, "20261")
+    with store.connect() as conn:  # order 1's goods left; order 2 still holds its 3
+        assert stock_of(conn, product, warehouse) == (Decimal(8), Decimal(3))
+    moves = len(rows(store, "stock_moves"))
+
+    # the shop exports order 1 again, one piece more (then cancelled): its reservation ended
+    # when it was realised, so neither takes stock back nor gives order 2's away
+    import_orders(store, tmp_path, ShopOrder("1", status="Vyřízena", items=[("P1", "Tričko", "3")]),
+                  name="again.xml")
+    with store.connect() as conn:
+        assert stock_of(conn, product, warehouse) == (Decimal(8), Decimal(3))
+    import_orders(store, tmp_path, ShopOrder("1", status="Stornována"), name="cancelled.xml")
+
+    with store.connect() as conn:
+        assert stock_of(conn, product, warehouse) == (Decimal(8), Decimal(3))
+    assert len(rows(store, "stock_moves")) == moves
+    order = rows(store, "orders", number="20261")[0]
+    assert order["status"] == "cancelled"  # the order itself is updated as the shop says
+    # and order 2, imported again unchanged in quantity, still reserves as before
+    import_orders(store, tmp_path, ShopOrder("2", status="Vyřízena", items=[("P1", "Tričko", "4")]),
+                  name="two.xml")
+    with store.connect() as conn:
+        assert stock_of(conn, product, warehouse) == (Decimal(8), Decimal(4))
+
+
 def test_cancelled_held_and_realised_orders_are_never_realised(store: Store,
                                                                tmp_path: Path) -> None:
     load_stock(store, tmp_path, {"P1": "10"})

@@ -52,6 +52,7 @@ from exchange.store.documents import (
     text_limits,
     update_documents,
 )
+from exchange.store.issued import realised_orders
 from exchange.store.stock import (
     MoveKind,
     StockChange,
@@ -567,11 +568,18 @@ class OrderWriter(DocumentWriter):
     def after_write(self, conn: Connection, batch: list[Pending], ids: dict[int, int],
                     line_products: list[list[int | None]],
                     old_lines: dict[int, list[tuple[int | None, Decimal]]]) -> None:
-        """Reserve stock for new orders; adjust updated ones by the difference."""
+        """Reserve stock for new orders; adjust updated ones by the difference.
+
+        A realised order is left alone: its reservation ended as a stock issue when its goods
+        left, so a later export of it (changed, or cancelled) neither reserves nor releases.
+        """
         deltas = self._pending
         moves: list[StockMove] = []
+        realised = realised_orders(conn, [ids[i] for i in old_lines]) if old_lines else set()
         for i, p in enumerate(batch):
             o: Order = p.document
+            if p.existing is not None and p.existing.id in realised:
+                continue
             wid = (p.existing.warehouse_id if p.existing and p.existing.warehouse_id
                    else self.ctx.warehouse_id)
             if wid is None:
