@@ -52,6 +52,7 @@ from exchange.errors import (
     SchemaError,
     XmlSyntaxError,
 )
+from exchange.importers.collector import quiet_collector
 from exchange.importers.read.kinds import detect_kind
 from exchange.importers.read.records import Record, read_records
 from exchange.importers.read.source import SourceFile
@@ -297,7 +298,8 @@ class FileImport:
     def execute(self, records: Iterable[Record]) -> ImportReport:
         """Import every record in one transaction; commit unless dry run or file-level error."""
         try:
-            self._execute(records)
+            with quiet_collector():
+                self._execute(records)
         finally:
             # stop the reader now (a reader process, or an open file) even when we stopped early
             close = getattr(records, "close", None)

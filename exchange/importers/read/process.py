@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from exchange import errors
 from exchange.documents import Invoice, Order, Product, StockLevel
+from exchange.importers.collector import quiet_collector
 from exchange.importers.read.content_hash import content_hash_of
 from exchange.importers.read.records import Record
 from exchange.importers.read.source import SourceFile
@@ -73,33 +74,41 @@ def _watch_stdin(stdin: IO[bytes], jobs: queue.Queue[Any]) -> None:
 
 def _run_job(out: IO[bytes], source: SourceFile, profile: Profile, kind: DocumentKind) -> None:
     """Read one file and send its records, then the end marker or the file-level error."""
-    from exchange.importers.read.records import read_records
 
     def send(message: object) -> None:
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
         out.flush()
 
     try:
-        batch: list[tuple[Any, ...]] = []
-        for rec in read_records(source, profile, kind, hashed=False):
-            doc = rec.document
-            packed = digest = None
-            if doc is not None:
-                packed = (type(doc).__name__, encode(doc))
-                digest = content_hash_of(*packed)  # here, not in the parent: it is the busier side
-            batch.append((rec.line, rec.external_id, packed, digest, rec.error, rec.review_reasons,
-                          rec.warnings, rec.stock_on_hand))
-            if len(batch) >= BATCH:
-                send(batch)
-                batch = []
-        if batch:
-            send(batch)
+        with quiet_collector():
+            _send_records(send, source, profile, kind)
         send((_END,))
     except errors.ExchangeError as exc:
         send((_FAIL, exc))
     except Exception as exc:  # a bug in the reader: the parent names it with the file
         send((_FAIL, errors.XmlSyntaxError(f"the reader failed: {type(exc).__name__}: {exc}",
                                            file=str(source.path))))
+
+
+def _send_records(send: Callable[[object], None], source: SourceFile, profile: Profile,
+                  kind: DocumentKind) -> None:
+    """The records of the file, in pickled batches of plain tuples."""
+    from exchange.importers.read.records import read_records
+
+    batch: list[tuple[Any, ...]] = []
+    for rec in read_records(source, profile, kind, hashed=False):
+        doc = rec.document
+        packed = digest = None
+        if doc is not None:
+            packed = (type(doc).__name__, encode(doc))
+            digest = content_hash_of(*packed)  # here, not in the parent: it is the busier side
+        batch.append((rec.line, rec.external_id, packed, digest, rec.error, rec.review_reasons,
+                      rec.warnings, rec.stock_on_hand))
+        if len(batch) >= BATCH:
+            send(batch)
+            batch = []
+    if batch:
+        send(batch)
 
 
 def main() -> None:
