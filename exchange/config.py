@@ -481,6 +481,13 @@ class PackEncoding(StrEnum):
     WINDOWS_1250 = "windows-1250"
 
 
+class PohodaReceipts(StrEnum):
+    """What a receipt becomes in a POHODA dataPack."""
+
+    INVOICE = "invoice"  # an issued invoice (inv:invoice, issuedInvoice): POHODA's invoice book
+    SALES_RECEIPT = "sales_receipt"  # a sales receipt (pro:prodejka): POHODA's cash-register book
+
+
 class HandoffSection(_Section):
     """``handoff:`` — how documents are handed to the ERP (docs/erp.md)."""
 
@@ -491,6 +498,10 @@ class HandoffSection(_Section):
         None, description="the folder of the ISDOC 6.0.2 XSDs, relative to exchange.yaml")
     encoding: PackEncoding = Field(PackEncoding.UTF8, description="of POHODA dataPacks")
     link_stock: bool = Field(False, description="link product lines to POHODA's stock cards by code")
+    pohoda_receipts: PohodaReceipts = Field(
+        PohodaReceipts.INVOICE,
+        description="receipts as POHODA issued invoices (invoice) or sales receipts "
+                    "(sales_receipt: pro:prodejka, in the home currency only)")
 
 
 def _empty_as_none(value: Any) -> Any:

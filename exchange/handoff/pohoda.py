@@ -4,8 +4,9 @@ Each document becomes one ``dat:dataPackItem``: its XML text is built from the s
 (:func:`exchange.store.erp.documents_as_text`), parsed back and validated by the official XSDs
 (:class:`ItemCheck`), then written, one item per line, so a pack of 100,000 invoices is written in
 flat memory and no byte of it goes out unchecked. Texts are cut to the schema's lengths. Receipts
-go as issued invoices (``issuedInvoice``): POHODA's sales receipts (prodejky) are a cash-register
-agenda of their own that this writer does not map.
+go as issued invoices (``issuedInvoice``, text "Účtenka …"), or, with ``receipts="sales_receipt"``
+(``handoff: pohoda_receipts``), as POHODA's sales receipts (``pro:prodejka``, ``saleVoucher``) in its
+cash-register agenda; a sales receipt has no foreign currency, so a foreign one is left out.
 
 POHODA's XML import creates invoices but never updates them (order.xsd keeps only ``add`` and
 ``delete``; its ``update`` is commented out, and invoice.xsd has no action at all). So a changed
@@ -40,8 +41,10 @@ NS = {
     "inv": "http://www.stormware.cz/schema/version_2/invoice.xsd",
     "typ": "http://www.stormware.cz/schema/version_2/type.xsd",
     "ftr": "http://www.stormware.cz/schema/version_2/filter.xsd",
+    "pro": "http://www.stormware.cz/schema/version_2/prodejka.xsd",
 }
 ENCODINGS = {"utf-8": "UTF-8", "windows-1250": "Windows-1250"}
+SALES_RECEIPT = "sales_receipt"  # PackSettings.receipts: receipts as pro:prodejka
 _Q: dict[str, str] = {}
 
 
@@ -127,6 +130,7 @@ class PackSettings:
     home_currency: str = "CZK"
     timezone: str = "Europe/Prague"
     link_stock: bool = False  # product lines linked to POHODA's stock cards by code
+    receipts: str = "invoice"  # config.PohodaReceipts: invoice | sales_receipt (pro:prodejka)
 
     def zone(self) -> ZoneInfo:
         """The time zone dates are given in."""
@@ -232,6 +236,8 @@ def _local_date(value: datetime | date, zone: ZoneInfo) -> str:
 
 
 _WHAT = {"receipt": "Účtenka", "credit_note": "Dobropis"}
+_ITEM = {"ord": "orderItem", "inv": "invoiceItem", "pro": "prodejkaItem"}
+_SUMMARY = {"ord": "orderSummary", "inv": "invoiceSummary", "pro": "prodejkaSummary"}
 _BAND_PRICE = {"none": "priceNone", "low": "priceLow", "high": "priceHigh", "third": "price3"}
 
 
@@ -251,7 +257,7 @@ class _Builder:
         add = out.append
         foreign = self.foreign(row)
         include_vat = bool(row["prices_include_vat"])
-        item_tag = f"{p}:{'orderItem' if p == 'ord' else 'invoiceItem'}"
+        item_tag = f"{p}:{_ITEM[p]}"
         item_open, item_close = f"<{item_tag}><{p}:text>", f"</{item_tag}>"
         money = f"{p}:{'foreignCurrency' if foreign else 'homeCurrency'}"
         pay = f"<{p}:payVAT>{'true' if include_vat else 'false'}</{p}:payVAT><{p}:rateVAT>"
@@ -279,7 +285,7 @@ class _Builder:
                 without_items: bool) -> None:
         """The summary; a document without items states its sums here (POHODA's way)."""
         add = out.append
-        tag = f"{p}:{'orderSummary' if p == 'ord' else 'invoiceSummary'}"
+        tag = f"{p}:{_SUMMARY[p]}"
         rounding = "math2one" if _nonzero(row.get("rounding")) else "none"
         add(f"<{tag}><{p}:roundingDocument>{rounding}</{p}:roundingDocument>")
         foreign = self.foreign(row)
@@ -327,6 +333,41 @@ class _Builder:
             add("</ord:orderDetail>")
         self.summary(out, "ord", row, on, not doc.lines)
         add("</ord:order>")
+
+    def sales_receipt(self, out: list[str], doc: HandoffDocument) -> None:
+        """A receipt as POHODA's sales receipt (prodejka): no tax date, due date, order number or
+        foreign currency there.
+
+        Raises:
+            DocumentError: a receipt in a foreign currency.
+        """
+        row = doc.row
+        if self.foreign(row):
+            raise DocumentError(f"a {row['currency']} receipt cannot be a POHODA sales receipt "
+                                f"(home currency only): hand receipts off as invoices "
+                                f"(handoff: pohoda_receipts: invoice), or book it by hand",
+                                field="currency")
+        add = out.append
+        number = row["number"]
+        on = row.get("tax_date") or row["issued_on"]
+        add(f'<pro:prodejka version="2.0"><pro:prodejkaHeader><pro:prodejkaType>saleVoucher'
+            f'</pro:prodejkaType><pro:number><typ:numberRequested>{_x(number.strip()[:32])}'
+            f'</typ:numberRequested></pro:number><pro:date>{row["issued_on"]}</pro:date>')
+        add(_el("pro:text", f"{_WHAT['receipt']} {number}"[:240]))
+        _partner(out, "pro:partnerIdentity", _customer_address(row), _customer_ids(row),
+                 row.get("delivery_address"))
+        pay = payment_type(row.get("payment_code") or "", row.get("payment_method") or "")
+        add(f"<pro:paymentType><typ:paymentType>{pay}</typ:paymentType></pro:paymentType>")
+        if row.get("note"):
+            add(_el("pro:note", row["note"]))
+        add(_el("pro:intNote", f"exchange: {row['shop']}/{row['external_id']}"))
+        add("</pro:prodejkaHeader>")
+        if doc.lines:
+            add("<pro:prodejkaDetail>")
+            self.items(out, "pro", row, doc.lines, on)
+            add("</pro:prodejkaDetail>")
+        self.summary(out, "pro", row, on, not doc.lines)
+        add("</pro:prodejka>")
 
     @staticmethod
     def order_delete(out: list[str], erp_id: str) -> None:
@@ -406,6 +447,8 @@ def pack_items(documents: Iterable[HandoffDocument], settings: PackSettings,
         try:
             if doc.kind == "orders":
                 builder.order(out, doc)
+            elif row["kind"] == InvoiceKind.RECEIPT.value and settings.receipts == SALES_RECEIPT:
+                builder.sales_receipt(out, doc)
             else:
                 builder.invoice(out, doc)
         except DocumentError as exc:

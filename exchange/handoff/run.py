@@ -99,7 +99,8 @@ def request_from(config: Any, kind: str, fmt: str, *, output: Path | None, endpo
         ico=(company.ico if company else ""),
         encoding=encoding or (settings.encoding.value if settings else "utf-8"),
         home_currency=(company.currency if company else "CZK"),
-        link_stock=bool(settings and settings.link_stock))
+        link_stock=bool(settings and settings.link_stock),
+        receipts=(settings.pohoda_receipts.value if settings else "invoice"))
     configured = (settings.pohoda_xsd if fmt == "pohoda" else settings.isdoc_xsd) \
         if settings else None
     staging = (config.folders.feeds.parent / "handoff") if config is not None else Path("handoff")

@@ -323,3 +323,56 @@ def test_a_credit_notice_handed_off_imports_back_as_a_credit_note(
     assert {number: kind for number, (kind, _reason) in back.items()} == sent
     assert back["250100014"][0] == "credit_note"
     assert not [reason for _kind, reason in back.values() if "invoice type" in reason]
+
+
+def test_receipts_mapped_to_pohoda_sales_receipts(shared_samples: Path, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from sqlalchemy import update
+
+    from exchange.cli import cli
+    from exchange.store.schema import invoices
+    from tests.handoff.support import ShopOrder, import_orders, load_stock
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    with Store(db) as store:
+        load_stock(store, tmp_path, {"P1": "10"})
+        import_orders(store, tmp_path, ShopOrder("1", company_id="12345678"), ShopOrder("2"),
+                      ShopOrder("3"))
+    config = tmp_path / "exchange.yaml"
+    config.write_text(
+        f"handoff:\n  pohoda_xsd: {shared_samples / 'pohoda' / 'xsd'}\n"
+        f"  pohoda_receipts: sales_receipt\n", encoding="utf-8")
+    base = ["--db", db, "--config", str(config)]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*base, "orders", "realise", "--all"]).exit_code == 0
+    with Store(db) as store, store.begin() as conn:  # a receipt in euros: no prodejka takes it
+        receipt3 = next(r for r in rows(store, "invoices") if r["order_number"] == "20263")
+        conn.execute(update(invoices).where(invoices.c.id == receipt3["id"])
+                     .values(currency="EUR", exchange_rate="25"))
+
+    out = runner.invoke(cli, [*base, "handoff", "invoices", "-o", str(tmp_path / "p.xml"),
+                              "--json"])
+
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert result["documents"] == 2
+    [(document, reason)] = [(d["document"], d["reason"]) for d in result["left_out"]]
+    assert document == f"invoices:shoptet:{receipt3['number']}" and "home currency" in reason
+    tree = etree.parse(str(tmp_path / "p.xml"))
+    assert _official_schema(shared_samples).validate(tree), _official_schema(shared_samples).error_log
+    [invoice] = tree.findall("dat:dataPackItem/inv:invoice", NS)
+    assert invoice.findtext("inv:invoiceHeader/inv:partnerIdentity/typ:address/typ:ico",
+                            namespaces=NS) == "12345678"
+    [sale] = tree.findall("dat:dataPackItem/pro:prodejka", NS)
+    header = sale.find("pro:prodejkaHeader", NS)
+    assert header.findtext("pro:prodejkaType", namespaces=NS) == "saleVoucher"
+    assert header.findtext("pro:number/typ:numberRequested", namespaces=NS).startswith("PD2026/")
+    assert header.findtext("pro:text", namespaces=NS).startswith("Účtenka PD2026/")
+    items = sale.findall("pro:prodejkaDetail/pro:prodejkaItem", NS)
+    assert [(i.findtext("pro:text", namespaces=NS), i.findtext("pro:rateVAT", namespaces=NS),
+             i.findtext("pro:homeCurrency/typ:unitPrice", namespaces=NS)) for i in items] == [
+        ("Tričko", "high", "121"), ("PPL", "high", "99")]
+    with Store(db) as store:  # both recorded as handed off; the euro receipt waits
+        assert len(rows(store, "erp_handoffs")) == 2
