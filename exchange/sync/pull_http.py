@@ -11,24 +11,29 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+from collections import deque
+from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.errors import TransportError
 from exchange.store import Store
 from exchange.store.http_state import Validators, remember_all_validators, validators_of
-from exchange.store.processed_files import DONE, FileStatus, NewFile, add_files
+from exchange.store.processed_files import DONE, FileStatus, NewFile, add_files, refresh_file
 from exchange.sync.pull import (
     BACKGROUND_HASH_SIZE,
+    PulledFile,
     PullOutcome,
     Skipped,
     _Pending,
-    _record,
     _Seen,
     part_path,
     settle_download,
 )
 from exchange.transport import Endpoint, RemoteFile, check_name, open_transport
-from exchange.transport.http import HTTPTransport
+from exchange.transport.http import Fetched, HTTPTransport
 
 
 class _Digest:
@@ -42,43 +47,71 @@ class _Digest:
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
         self._seen = 0
-        self._blocks: queue.SimpleQueue[bytes | memoryview | None] | None = None
-        self._idle = threading.Semaphore(1)
-        self._thread: threading.Thread | None = None
+        # The queue, the "block before is hashed" semaphore and the thread, made only for a large
+        # download (most documents are small).
+        self._helper: tuple[queue.SimpleQueue[bytes | memoryview | None], threading.Semaphore,
+                            threading.Thread] | None = None
 
     def update(self, block: bytes | memoryview) -> None:
-        if self._blocks is not None:
-            self._idle.acquire()  # the block before is hashed
-            self._blocks.put(block)
+        if self._helper is not None:
+            blocks, idle, _ = self._helper
+            idle.acquire()  # the block before is hashed
+            blocks.put(block)
             return
         self._hash.update(block)
         self._seen += len(block)
         if self._seen > BACKGROUND_HASH_SIZE:
-            self._blocks = queue.SimpleQueue()
-            self._thread = threading.Thread(target=self._run, args=(self._blocks,), daemon=True,
-                                            name="sha256")
-            self._thread.start()
+            self._helper = self._start()
 
-    def _run(self, blocks: queue.SimpleQueue[bytes | memoryview | None]) -> None:
+    def _start(self) -> tuple[queue.SimpleQueue[bytes | memoryview | None], threading.Semaphore,
+                              threading.Thread]:
+        blocks: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
+        idle = threading.Semaphore(1)
+        thread = threading.Thread(target=self._run, args=(blocks, idle), daemon=True,
+                                  name="sha256")
+        thread.start()
+        return blocks, idle, thread
+
+    def _run(self, blocks: queue.SimpleQueue[bytes | memoryview | None],
+             idle: threading.Semaphore) -> None:
         while (block := blocks.get()) is not None:
             self._hash.update(block)
-            self._idle.release()
+            idle.release()
 
     def hexdigest(self) -> str:
         self.close()
         return self._hash.hexdigest()
 
     def close(self) -> None:
-        if self._thread is not None and self._blocks is not None:
-            self._idle.acquire()
-            self._blocks.put(None)
-            self._thread.join()
-            self._thread = None
+        if self._helper is not None:
+            blocks, idle, thread = self._helper
+            idle.acquire()
+            blocks.put(None)
+            thread.join()
+            self._helper = None
+
+
+@dataclass(frozen=True)
+class _Got:
+    """What one worker brought back for one document: a complete ``.part`` file, or a 304."""
+
+    path: str
+    name: str
+    url: str
+    part: Path
+    fetched: Fetched
+    sha256: str
 
 
 def pull_http(ep: Endpoint, inbox: Path, store: Store,
               transport: HTTPTransport | None = None) -> PullOutcome:
-    """Fetch each document of ``ep`` that changed since the last pull into ``inbox``."""
+    """Fetch each document of ``ep`` that changed since the last pull into ``inbox``.
+
+    Up to ``?parallel=`` documents are fetched at once by worker threads (each streams its body
+    to its own ``.part`` file and hashes it); the calling thread takes their results in the order
+    of ``?paths=``, and everything it records (files, duplicates, validators) is written in that
+    order, in one transaction at the end, also when the pull stops early.
+    """
     out = PullOutcome()
     t = transport or open_transport(ep)
     if not isinstance(t, HTTPTransport):
@@ -87,28 +120,71 @@ def pull_http(ep: Endpoint, inbox: Path, store: Store,
     seen = _Seen(store, source)
     with store.connect() as conn:
         known = validators_of(conn, source)
-    pending: list[_Pending] = []
+    entries: list[_Pending | NewFile] = []
     remember: list[tuple[str, Validators]] = []
+    taken: dict[tuple[str, str], str] = {}  # (name, sha256) -> the path that brought it
     try:
-        for path in t.documents():
-            taken = _fetch_one(t, source, inbox, store, seen, known, path, out, remember)
-            if taken is not None:
-                pending.append(taken)
+        docs = [(path, check_name(path.rsplit("/", 1)[-1]))
+                for path in dict.fromkeys(t.documents())]  # a path listed twice is fetched once
+        # closing: the workers are stopped before what was fetched is recorded
+        with closing(_fetch_all(t, inbox, known, docs)) as results:
+            for path, got in results:
+                if isinstance(got, TransportError):
+                    if got.retryable:
+                        raise got  # the server is away: the whole pull is retried later
+                    out.skipped.append(Skipped(path.rsplit("/", 1)[-1], str(got)))
+                    continue
+                entry = _settle(got, source, inbox, seen, taken, out, remember)
+                if entry is not None:
+                    entries.append(entry)
     finally:
-        # The files first: validators kept without their file would hide it behind a 304.
-        _record(store, ep, pending, out)
-        if remember:
-            with store.begin() as conn:
-                remember_all_validators(conn, source, remember)
+        _record_all(store, ep, entries, remember, out)
         if transport is None:
             t.close()
     return out
 
 
-def _fetch_one(t: HTTPTransport, source: str, inbox: Path, store: Store, seen: _Seen,
-               known: dict[str, Validators], path: str, out: PullOutcome,
-               remember: list[tuple[str, Validators]]) -> _Pending | None:
-    name = check_name(path.rsplit("/", 1)[-1])
+def _fetch_all(t: HTTPTransport, inbox: Path, known: dict[str, Validators],
+               docs: list[tuple[str, str]]) -> Generator[tuple[str, _Got | TransportError]]:
+    """Each document's result, in the order of ``docs``, fetched ``t.parallel`` at a time.
+
+    When the caller stops early (a retryable error, an interrupt), documents not yet started are
+    never requested, and the ``.part`` files of those fetched but not taken are deleted.
+    """
+    if t.parallel <= 1 or len(docs) <= 1:
+        for path, name in docs:
+            yield path, _fetch(t, inbox, known, path, name)
+        return
+    workers = min(t.parallel, len(docs))
+    window: deque[tuple[str, Future[_Got | TransportError]]] = deque()
+    todo = iter(docs)
+    with ThreadPoolExecutor(workers, thread_name_prefix="http-pull") as pool:
+        try:
+            for path, name in todo:
+                window.append((path, pool.submit(_fetch, t, inbox, known, path, name)))
+                if len(window) >= 2 * workers:
+                    yield _next(window)
+            while window:
+                yield _next(window)
+        finally:
+            for _, future in window:
+                future.cancel()
+            for _, future in window:
+                if not future.cancelled():
+                    got = future.exception() is None and future.result()
+                    if isinstance(got, _Got):
+                        got.part.unlink(missing_ok=True)
+
+
+def _next(window: deque[tuple[str, Future[_Got | TransportError]]]
+          ) -> tuple[str, _Got | TransportError]:
+    path, future = window.popleft()
+    return path, future.result()
+
+
+def _fetch(t: HTTPTransport, inbox: Path, known: dict[str, Validators], path: str,
+           name: str) -> _Got | TransportError:
+    """GET one document to its own ``.part`` file, hashing it on the way (a worker's job)."""
     url = t.url_of(path)
     before = known.get(url, Validators())
     part = part_path(inbox, name)
@@ -117,26 +193,64 @@ def _fetch_one(t: HTTPTransport, source: str, inbox: Path, store: Store, seen: _
         fetched = t.fetch(path, part, etag=before.etag, last_modified=before.last_modified,
                           on_block=digest.update)
     except TransportError as exc:
-        if exc.retryable:
-            raise  # the server is away: the whole pull is retried later
-        out.skipped.append(Skipped(name, str(exc)))
-        return None
+        return exc
     finally:
         digest.close()
+    return _Got(path, name, url, part, fetched, "" if fetched.not_modified else digest.hexdigest())
+
+
+def _settle(got: _Got, source: str, inbox: Path, seen: _Seen, taken: dict[tuple[str, str], str],
+            out: PullOutcome, remember: list[tuple[str, Validators]]) -> _Pending | NewFile | None:
+    """What a fetched document becomes: skipped, a duplicate's row, or a file in the inbox."""
+    name, fetched, sha = got.name, got.fetched, got.sha256
     if fetched.not_modified:
         out.skipped.append(Skipped(name, "not modified since the last pull"))
         return None
-    sha = digest.hexdigest()
-    remote = RemoteFile(name, path, fetched.size, fetched.mtime())
-    remember.append((url, Validators(fetched.etag, fetched.last_modified, sha)))
+    remote = RemoteFile(name, got.path, fetched.size, fetched.mtime())
+    remember.append((got.url, Validators(fetched.etag, fetched.last_modified, sha)))
     done = seen.find(name, DONE, sha256=sha)
     if done is not None:
-        part.unlink()
-        with store.begin() as conn:
-            add_files(conn, [NewFile(source, name, fetched.size, sha, FileStatus.DUPLICATE,
-                                     mtime=remote.mtime, report={"duplicate_of": done["id"]})])
+        got.part.unlink()
         out.skipped.append(Skipped(name, f"same content already imported (record {done['id']})"))
+        return NewFile(source, name, fetched.size, sha, FileStatus.DUPLICATE, mtime=remote.mtime,
+                       report={"duplicate_of": done["id"]})
+    first = taken.setdefault((name, sha), got.path)
+    if first != got.path:
+        got.part.unlink()
+        out.skipped.append(Skipped(name, f"same content as {first}, taken in this pull"))
         return None
-    target = settle_download(part, inbox, name, sha)
+    target = settle_download(got.part, inbox, name, sha)
     waiting = seen.find(name, (FileStatus.DOWNLOADED,), sha256=sha)
     return _Pending(remote, target, sha, int(waiting["id"]) if waiting else None)
+
+
+def _record_all(store: Store, ep: Endpoint, entries: list[_Pending | NewFile],
+                remember: list[tuple[str, Validators]], out: PullOutcome) -> None:
+    """The files, duplicates and validators of a pull, in one transaction, in document order.
+
+    The files and the validators go together: validators kept without their file would hide
+    it behind a 304.
+    """
+    if not entries and not remember:
+        return
+    source = ep.url
+    fresh = [e for e in entries if not (isinstance(e, _Pending) and e.record_id is not None)]
+    with store.begin() as conn:
+        for e in entries:
+            if isinstance(e, _Pending) and e.record_id is not None:
+                refresh_file(conn, e.record_id, size=e.remote.size, mtime=e.remote.mtime)
+        # One multi-row INSERT ... RETURNING, ids in the order of the rows.
+        ids = add_files(conn, [e if isinstance(e, NewFile) else
+                               NewFile(source, e.remote.name, e.remote.size, e.sha256,
+                                       FileStatus.DOWNLOADED, mtime=e.remote.mtime)
+                               for e in fresh])
+        for e, record_id in zip(fresh, ids, strict=True):
+            if isinstance(e, _Pending):
+                e.record_id = record_id
+        if remember:
+            remember_all_validators(conn, source, remember)
+    for e in entries:
+        if isinstance(e, _Pending) and e.record_id is not None:
+            out.pulled.append(PulledFile(source, e.remote.name, e.remote, e.local, e.sha256,
+                                         e.record_id, ep, store))
+    entries.clear()

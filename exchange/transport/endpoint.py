@@ -60,6 +60,7 @@ _HTTP_OPTIONS = {
     "max_size": "largest download accepted, in bytes (default 268435456)",
     "redirects": "redirects followed at most (default 5)",
     "expect": "xml|any: refuse an HTML page where XML is expected (default xml)",
+    "parallel": "documents of ?paths= fetched at once, each on its own connection (1-16, default 4)",
 }
 SCHEME_OPTIONS: dict[str, dict[str, str]] = {
     "file": {},
@@ -292,6 +293,9 @@ def _check_http(scheme: str, host: str, root: str, options: dict[str, str],
     for key in ("max_size", "redirects"):
         if key in options and not options[key].isdigit():
             problems.append(f"option {key}={options[key]!r}: expected a whole number >= 0")
+    parallel = options.get("parallel", "4")
+    if not (parallel.isdigit() and 1 <= int(parallel) <= 16):
+        problems.append(f"option parallel={parallel!r}: expected a whole number from 1 to 16")
     for name in options.get("paths", "").split(","):
         if name.strip() and (name.startswith("/") or ".." in name.split("/")):
             problems.append(f"option paths: {name!r} must be relative to the URL's folder")

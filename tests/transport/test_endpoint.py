@@ -188,3 +188,10 @@ def test_connect_phase_errors_are_retryable_connect_errors() -> None:
     assert type(ftp_mod.translate(OSError("no route"), "x", connecting=True)) is ConnectError
     assert type(sftp_mod.translate(paramiko.SSHException("Error reading SSH protocol banner"),
                                    "x", connecting=True)) is ConnectError
+
+
+@pytest.mark.parametrize("value", ["0", "17", "x"])
+def test_http_parallel_is_a_whole_number_from_1_to_16(value: str) -> None:
+    with pytest.raises(ConfigError, match="parallel"):
+        parse_endpoint(f"https://shop.example/x/?parallel={value}&paths=a.xml")
+    assert parse_endpoint("https://shop.example/x/?parallel=16&paths=a.xml").option("parallel") == "16"

@@ -24,6 +24,7 @@ from exchange.errors import (
 )
 from exchange.resources import samples_dir
 from exchange.store import Store
+from exchange.store.processed_files import files_of
 from exchange.sync.outbox import OutboxStatus, deliver, list_outbox
 from exchange.sync.pull import acknowledge_all, pull_detailed
 from exchange.sync.push import push
@@ -106,6 +107,59 @@ def test_a_list_of_urls_is_pulled(http: HTTPServerThread, sqlite_store: Store,
     http.put("/x/sub/b.xml", Doc(ORDERS.replace(b"1", b"2")))
     got = pull_detailed(http.url("/x/", "paths=a.xml,sub/b.xml"), tmp_path / "inbox", sqlite_store)
     assert sorted(f.name for f in got.pulled) == ["a.xml", "b.xml"]
+
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_many_documents_are_fetched_at_once_and_recorded_in_the_listed_order(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path, parallel: int) -> None:
+    names = [f"d{i:02d}.xml" for i in reversed(range(12))]  # listed order, not sorted
+    for name in names:
+        http.put(f"/x/{name}", Doc(ORDERS.replace(b"<CODE>1", f"<CODE>{name}".encode())))
+    url = http.url("/x/", f"parallel={parallel}&paths=" + ",".join(names))
+    got = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert [f.name for f in got.pulled] == names
+    ids = [f.record_id for f in got.pulled]
+    assert ids == sorted(ids)
+    for f in got.pulled:
+        assert f.local_path.read_bytes() == ORDERS.replace(b"<CODE>1", f"<CODE>{f.name}".encode())
+    assert not list((tmp_path / "inbox").glob("*.part"))
+    again = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert again.pulled == []
+    assert [s.name for s in again.skipped] == names
+    assert {s.reason for s in again.skipped} == {"not modified since the last pull"}
+
+
+def test_a_server_error_midway_stops_the_pull_and_keeps_what_came_before(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path) -> None:
+    names = [f"d{i:02d}.xml" for i in range(10)]
+    for name in names:
+        http.put(f"/x/{name}", Doc(ORDERS.replace(b"<CODE>1", f"<CODE>{name}".encode())))
+    http.put("/x/d05.xml", Doc(HTML_502, content_type="text/html", status=502))
+    url = http.url("/x/", "parallel=4&paths=" + ",".join(names))
+    with pytest.raises(RefusedContentError, match="502 Bad Gateway"):
+        pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    # The documents before the failed one are in the inbox and recorded; nothing after it,
+    # not even a .part file of a document a worker had already fetched.
+    assert _inbox(tmp_path) == names[:5]
+    with sqlite_store.connect() as conn:
+        recorded = [row["name"] for row in files_of(conn, url)]
+    assert recorded == names[:5]
+    http.put("/x/d05.xml", Doc(ORDERS.replace(b"<CODE>1", b"<CODE>d05.xml")))
+    later = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert [f.name for f in later.pulled] == names[5:]  # the first five answer 304
+    assert len(later.skipped) == 5
+
+
+def test_the_same_content_under_one_name_twice_in_a_pull_is_taken_once(
+        http: HTTPServerThread, sqlite_store: Store, tmp_path: Path) -> None:
+    http.put("/x/a/orders.xml", Doc(ORDERS))
+    http.put("/x/b/orders.xml", Doc(ORDERS))
+    got = pull_detailed(http.url("/x/", "paths=a/orders.xml,b/orders.xml,a/orders.xml"),
+                        tmp_path / "inbox", sqlite_store)
+    assert [f.name for f in got.pulled] == ["orders.xml"]
+    assert [s.reason for s in got.skipped] == ["same content as a/orders.xml, taken in this pull"]
+    assert len(http.gets("/x/a/orders.xml")) == 1  # a path listed twice is fetched once
+    assert _inbox(tmp_path) == ["orders.xml"]
 
 
 def test_an_html_502_page_is_refused_and_retryable(
