@@ -20,6 +20,7 @@ withdrawn by a ``delete`` of POHODA's record.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -137,11 +138,58 @@ class PackSettings:
         return ZoneInfo(self.timezone)
 
 
+class SentLog:
+    """What a pack holds, spooled to a temporary file: memory stays flat however many documents
+    a pack carries, until the whole pack validated and was written and it is recorded at once."""
+
+    def __init__(self) -> None:
+        # lives as long as the log: closed by close(), or leaving ``with SentLog() as log``
+        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._names: dict[tuple[str, str], int] = {}  # (kind, output) → its number in the spool
+        self._count = 0
+
+    def append(self, sent: Sent) -> None:
+        """Spool one more.
+
+        Raises:
+            ValueError: a hash or item id holding a tab or a line break (ours never do).
+        """
+        key = (sent.kind, sent.output)
+        number = self._names.setdefault(key, len(self._names))
+        line = f"{number}\t{sent.document_id}\t{sent.content_hash}\t{sent.pack_item}\n"
+        if line.count("\t") != 3 or line.count("\n") != 1:
+            raise ValueError(f"cannot spool {sent!r}")
+        self._spool.write(line)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Sent]:
+        names = {number: key for key, number in self._names.items()}
+        self._spool.seek(0)
+        for line in self._spool:
+            number, doc_id, content_hash, item = line.rstrip("\n").split("\t")
+            kind, output = names[int(number)]
+            yield Sent(kind, int(doc_id), content_hash, item, output)
+        self._spool.seek(0, 2)
+
+    def close(self) -> None:
+        """Drop the spool."""
+        self._spool.close()
+
+    def __enter__(self) -> SentLog:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
 @dataclass
 class PackOutcome:
     """What a pack holds and what was left out (with the reason)."""
 
-    sent: list[Sent] = field(default_factory=list)
+    sent: SentLog  # open: the caller closes it
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (document, reason)
     updates: int = 0  # changed documents sent again
 

@@ -19,6 +19,7 @@ from exchange.handoff.pohoda import (
     ItemCheck,
     PackOutcome,
     PackSettings,
+    SentLog,
     pack_attributes,
     pack_items,
     write_pack,
@@ -156,6 +157,12 @@ def hand_off(store: Store, request: HandoffRequest, *, job: str = "",
 
 def _hand_off_pohoda(store: Store, request: HandoffRequest, schema: Any,
                      item_schema: Any) -> HandoffResult:
+    with SentLog() as sent:  # what the pack holds, spooled until it is recorded
+        return _pohoda_pack(store, request, schema, item_schema, PackOutcome(sent))
+
+
+def _pohoda_pack(store: Store, request: HandoffRequest, schema: Any, item_schema: Any,
+                 outcome: PackOutcome) -> HandoffResult:
     result = HandoffResult(request.kind, request.fmt)
     stamp = f"{utcnow():%Y%m%dT%H%M%S%f}"
     if request.output is not None:
@@ -165,7 +172,6 @@ def _hand_off_pohoda(store: Store, request: HandoffRequest, schema: Any,
         target = request.staging / f"pohoda-{request.kind}-{stamp}.xml"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
-    outcome = PackOutcome()
     attrs = pack_attributes(f"exchange-{stamp}"[:64], request.pack,
                             f"exchange: {request.kind} {stamp}")
     # every item is parsed back and validated against the official XSDs before it is written

@@ -7,7 +7,7 @@ from the one sent (it changed since). The ERP's answer (POHODA's response pack) 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -216,7 +216,7 @@ def documents_as_text(conn: Connection, kind: str, fmt: str, *, shop: str | None
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """One document as it was handed off (slots: a pack of 100,000 keeps 100,000 of them)."""
+    """One document as it was handed off."""
 
     kind: str
     document_id: int
@@ -225,21 +225,34 @@ class Sent:
     output: str
 
 
-def record_sent(conn: Connection, fmt: str, sent: Sequence[Sent]) -> None:
-    """Remember what was handed off (state ``sent``; the ERP's id and number stay until answered)."""
-    if not sent:
-        return
+def record_sent(conn: Connection, fmt: str, sent: Iterable[Sent], *, chunk: int = 1000) -> None:
+    """Remember what was handed off (state ``sent``; the ERP's id and number stay until answered).
+
+    ``sent`` is read once, ``chunk`` rows per statement (it may be a spool that is never whole in
+    memory)."""
     bulk = Bulk(conn)
     stamp = bulk.ts(utcnow())
+    state = ErpState.SENT.value
+    rows: list[tuple[Any, ...]] = []
+    for s in sent:
+        rows.append((s.kind, s.document_id, fmt, s.content_hash, s.pack_item, stamp, s.output,
+                     state))
+        if len(rows) >= chunk:
+            _insert_sent(conn, bulk, rows)
+            rows = []
+    _insert_sent(conn, bulk, rows)
+
+
+def _insert_sent(conn: Connection, bulk: Bulk, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
     bulk.execute_many(
         conn,
         "INSERT INTO erp_handoffs (kind, document_id, format, content_hash, pack_item, sent_at, "
         "output, erp_state, erp_id, erp_number, erp_note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '') "
         "ON CONFLICT (kind, document_id, format) DO UPDATE SET content_hash = excluded.content_hash, "
         "pack_item = excluded.pack_item, sent_at = excluded.sent_at, output = excluded.output, "
-        "erp_state = excluded.erp_state, erp_note = '', answered_at = NULL",
-        [(s.kind, s.document_id, fmt, s.content_hash, s.pack_item, stamp, s.output,
-          ErpState.SENT.value) for s in sent])
+        "erp_state = excluded.erp_state, erp_note = '', answered_at = NULL", rows)
 
 
 @dataclass(frozen=True)

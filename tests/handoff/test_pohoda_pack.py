@@ -376,3 +376,20 @@ def test_receipts_mapped_to_pohoda_sales_receipts(shared_samples: Path, tmp_path
         ("Tričko", "high", "121"), ("PPL", "high", "99")]
     with Store(db) as store:  # both recorded as handed off; the euro receipt waits
         assert len(rows(store, "erp_handoffs")) == 2
+
+
+def test_the_sent_log_gives_back_what_was_spooled_and_refuses_what_it_cannot_keep() -> None:
+    from exchange.handoff.pohoda import SentLog
+    from exchange.store.erp import Sent
+
+    sent = [Sent("orders", 1, "a" * 64, "O1-aaaaaaaaaaaa", "/p/a b.xml"),
+            Sent("orders", 2, "b" * 64, "D2-bbbbbbbbbbbb", "/p/a b.xml"),
+            Sent("invoices", 3, "c" * 64, "I3-cccccccccccc", "/p/čž.xml")]
+    with SentLog() as log:
+        for s in sent:
+            log.append(s)
+        assert len(log) == 3 and list(log) == sent
+        log.append(Sent("orders", 4, "d" * 64, "O4", "x"))  # appending after a read goes on
+        assert [s.document_id for s in log] == [1, 2, 3, 4]
+        with pytest.raises(ValueError, match="cannot spool"):
+            log.append(Sent("orders", 5, "e\t" * 32, "O5", "x"))
