@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -110,16 +110,31 @@ def request_from(config: Any, kind: str, fmt: str, *, output: Path | None, endpo
                           xsd=xsd or configured, pack=pack, company=company)
 
 
+def _since(request: HandoffRequest) -> date | datetime | None:
+    """``--since`` as the documents' date column takes it: an invoice's day, or, for an order's
+    timestamp, the start of that day in the pack's time zone (the zone its dates are printed in)."""
+    since = request.since
+    if since is None:
+        return None
+    if request.kind == "orders":
+        zone = request.pack.zone()
+        if isinstance(since, datetime):
+            return since if since.tzinfo is not None else since.replace(tzinfo=zone)
+        return datetime.combine(since, time(), tzinfo=zone)
+    return since.date() if isinstance(since, datetime) else since
+
+
 def _documents(store: Store, request: HandoffRequest,
                kinds: tuple[str, ...] | None = None) -> Iterator[HandoffDocument]:
     """The documents to hand off: as exact text for POHODA (which prints them), else as values."""
+    since = _since(request)
     with store.connect() as conn:
         if request.fmt == "pohoda":
             batches = documents_as_text(conn, request.kind, request.fmt, shop=request.shop,
-                                        since=request.since, retry_failed=request.retry_failed)
+                                        since=since, retry_failed=request.retry_failed)
         else:
             batches = documents_to_hand_off(conn, request.kind, request.fmt, shop=request.shop,
-                                            since=request.since, kinds=kinds,
+                                            since=since, kinds=kinds,
                                             retry_failed=request.retry_failed)
         for batch in batches:
             yield from batch

@@ -393,3 +393,58 @@ def test_the_sent_log_gives_back_what_was_spooled_and_refuses_what_it_cannot_kee
         assert [s.document_id for s in log] == [1, 2, 3, 4]
         with pytest.raises(ValueError, match="cannot spool"):
             log.append(Sent("orders", 5, "e\t" * 32, "O5", "x"))
+
+
+def test_a_windows_1250_pack_keeps_what_the_code_page_lacks_as_character_references(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from tests.handoff.support import ShopOrder, import_orders
+
+    note = "Dárek 🎁 pro Ζωή – „hned“ & ‘teď’"
+    import_orders(store, tmp_path, ShopOrder("1", note=note))
+
+    hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml",
+                             pack=PackSettings(encoding="windows-1250")))
+
+    data = (tmp_path / "a.xml").read_bytes()
+    assert data.startswith(b"<?xml version='1.0' encoding='Windows-1250'?>")
+    assert b"&#127873;" in data and "Dárek".encode("cp1250") in data
+    tree = etree.parse(str(tmp_path / "a.xml"))
+    assert _official_schema(shared_samples).validate(tree)
+    assert tree.findtext(".//ord:orderHeader/ord:note", namespaces=NS) == note
+
+
+def test_shop_since_and_retry_failed_pick_what_is_handed_off(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    _import_orders(store, shared_samples, tmp_path)
+    stored = [o for o in rows(store, "orders") if not o["review_reason"]]
+    prestashop = [o for o in stored if o["shop"] == "prestashop"]
+    newest = max(o["ordered_at"] for o in stored)
+
+    one_shop = hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml",
+                                        shop="prestashop"))
+    assert one_shop.documents == len(prestashop) > 0
+    day = newest.astimezone(ZoneInfo("Europe/Prague")).date()
+    # a day, as --since gives it: from its start where the pack's dates are (Europe/Prague)
+    late = hand_off(store, _request(shared_samples, "orders", tmp_path / "b.xml", since=day))
+    numbers = {n.text for n in etree.parse(str(tmp_path / "b.xml")).iterfind(
+        ".//ord:numberOrder", NS)}
+    start = datetime.combine(day, time(), tzinfo=ZoneInfo("Europe/Prague"))
+    assert numbers == {o["number"] for o in stored if o["shop"] != "prestashop"
+                       and o["ordered_at"] >= start}
+    assert 0 < late.documents == len(numbers) < len(stored) - len(prestashop)
+
+    # POHODA refused one: it goes again only when asked to retry the failed ones
+    state = rows(store, "erp_handoffs", kind="orders", document_id=prestashop[0]["id"])[0]
+    with store.begin() as conn:
+        record_answers(conn, "pohoda", [Answer(state["pack_item"], ErpState.ERROR,
+                                               note="Neplatné IČ")])
+    assert hand_off(store, _request(shared_samples, "orders", tmp_path / "c.xml",
+                                    shop="prestashop")).documents == 0
+    retried = hand_off(store, _request(shared_samples, "orders", tmp_path / "d.xml",
+                                       shop="prestashop", retry_failed=True))
+    assert (retried.documents, retried.updates) == (1, 1)
+    assert rows(store, "erp_handoffs", kind="orders", document_id=prestashop[0]["id"])[0][
+        "erp_state"] == "sent"
