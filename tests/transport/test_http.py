@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +128,18 @@ def test_many_documents_are_fetched_at_once_and_recorded_in_the_listed_order(
     assert again.pulled == []
     assert [s.name for s in again.skipped] == names
     assert {s.reason for s in again.skipped} == {"not modified since the last pull"}
+
+
+def test_a_parallel_pull_over_tls_leaves_no_thread_behind(
+        https: HTTPServerThread, certs: Certs, sqlite_store: Store, tmp_path: Path) -> None:
+    names = [f"d{i}.xml" for i in range(8)]
+    for name in names:
+        https.put(f"/x/{name}", Doc(ORDERS.replace(b"<CODE>1", f"<CODE>{name}".encode())))
+    got = pull_detailed(https.url("/x/", f"cafile={certs.ca}&paths=" + ",".join(names)),
+                        tmp_path / "inbox", sqlite_store)
+    assert [f.name for f in got.pulled] == names
+    ours = [t.name for t in threading.enumerate() if t.name.startswith(("http-pull", "sha256"))]
+    assert ours == []
 
 
 def test_a_server_error_midway_stops_the_pull_and_keeps_what_came_before(
