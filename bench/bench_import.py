@@ -303,12 +303,15 @@ def _timed(cmd: list[str], cwd: Path, cpu: dict[str, float] | None = None
     with out_path.open("wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out)
+        readers: list[int] = []
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG if cpu is not None else 0)
             if pid:
                 break
             assert cpu is not None
-            own, readers = _cpu_seconds(proc.pid), _reader_pids(proc.pid)
+            # /proc is scanned for the reader until it is found, not on every sample: a scan
+            # costs CPU time the measured processes would otherwise have
+            own, readers = _cpu_seconds(proc.pid), readers or _reader_pids(proc.pid)
             if own:
                 cpu["own"] = own
                 cpu["reader"] = max([_cpu_seconds(r) for r in readers] + [cpu.get("reader", 0)])

@@ -80,7 +80,7 @@ from exchange.shopreturn.events import keep_erp_status
 from exchange.shopreturn.payments import settle as settle_payment
 from exchange.shopreturn.watermarks import WatermarkGate, WatermarkSettings, as_utc
 from exchange.store import Store
-from exchange.store.bulk import Bulk
+from exchange.store.bulk import Bulk, write_cache
 from exchange.store.catalog import ensure_warehouse
 from exchange.store.claims import claim_file
 from exchange.store.history import finish_run, record_event, record_events, start_run
@@ -310,7 +310,7 @@ class FileImport:
     def _execute(self, records: Iterable[Record]) -> None:
         report = self.report
         progress = self.request.progress
-        with self.store.connect(write=True) as conn:
+        with self.store.connect(write=True) as conn, write_cache(conn):
             trans = conn.begin()
             try:
                 if not report.dry_run:  # a concurrent import of this file: wait for it, then skip
