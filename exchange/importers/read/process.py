@@ -4,9 +4,9 @@ The reader (XML parsing and building canonical documents) and the writers are bo
 Python, so a thread does not help. A reader process is a fresh interpreter started with
 ``subprocess`` (fork + exec, safe in a process that runs threads, such as ``exchange run``) and fed
 by a pipe: it reads a job (source file, profile, kind) from its stdin and writes the records to its
-stdout in pickled batches, documents as the plain tuples of :mod:`exchange.importers.read.wire`
-with their content hash, taken from the same tuples (the writing parent is the busier side). Errors
-pickle as they are. A file-level
+stdout in pickled batches, documents as the plain tuples of :mod:`exchange.importers.read.wire`;
+the parent takes their content hash from the same tuples (since the writer's garbage collector and
+page cache were tuned, the reader is the busier side). Errors pickle as they are. A file-level
 error from the reader is re-raised in the parent at the point the reader reached, so the rule
 "records are provisional until the reader finishes" is unchanged.
 
@@ -98,11 +98,8 @@ def _send_records(send: Callable[[object], None], source: SourceFile, profile: P
     batch: list[tuple[Any, ...]] = []
     for rec in read_records(source, profile, kind, hashed=False):
         doc = rec.document
-        packed = digest = None
-        if doc is not None:
-            packed = (type(doc).__name__, encode(doc))
-            digest = content_hash_of(*packed)  # here, not in the parent: it is the busier side
-        batch.append((rec.line, rec.external_id, packed, digest, rec.error, rec.review_reasons,
+        packed = None if doc is None else (type(doc).__name__, encode(doc))
+        batch.append((rec.line, rec.external_id, packed, rec.error, rec.review_reasons,
                       rec.warnings, rec.stock_on_hand))
         if len(batch) >= BATCH:
             send(batch)
@@ -293,9 +290,13 @@ class ProcessRecords:
                     return
                 self._finished = True  # the reader is at rest again after a file-level error
                 raise item[1]
-            for line, ext, packed, digest, err, reasons, warnings, stock in item:
-                doc = None if packed is None else decode(_TYPES[packed[0]], packed[1])
-                yield Record(kind, line, ext, doc, err, reasons, warnings, stock, digest or "")
+            for line, ext, packed, err, reasons, warnings, stock in item:
+                if packed is None:
+                    yield Record(kind, line, ext, None, err, reasons, warnings, stock)
+                    continue
+                # hashed here, not in the reader: the reader is the busier side
+                yield Record(kind, line, ext, decode(_TYPES[packed[0]], packed[1]), err, reasons,
+                             warnings, stock, content_hash_of(*packed))
 
     def close(self) -> None:
         """Return a reader that finished to the warm pool; kill one stopped mid-file."""
