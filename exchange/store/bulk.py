@@ -10,8 +10,9 @@ cursor's ``executemany`` does the rest.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -190,8 +191,9 @@ def write_cache(conn: Connection, kib: int = WRITE_CACHE_KIB) -> Iterator[None]:
     try:
         yield
     finally:
-        if not conn.closed:
-            sqlite.execute(f"PRAGMA cache_size = {before}")
+        if not conn.closed and not conn.invalidated:
+            with suppress(sqlite3.Error):  # a connection that broke meanwhile is discarded anyway
+                sqlite.execute(f"PRAGMA cache_size = {before}")
 
 
 def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
