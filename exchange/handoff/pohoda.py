@@ -542,7 +542,8 @@ def _pack_start(attrs: dict[str, str], settings: PackSettings) -> bytes:
 
 
 _PACK_END = b"</dat:dataPack>"
-FIRST_ITEM_LINE = 3  # the prolog, then the dataPack's start tag, then one item per line
+PACK_LINE = 2  # the prolog, then the dataPack's start tag,
+FIRST_ITEM_LINE = 3  # then one item per line
 
 
 # -- checking: each item parsed back and validated before it is written --------------------------
@@ -580,10 +581,13 @@ class ItemCheck:
                 else:
                     etree.fromstring(data, alone)
             except etree.XMLSyntaxError as exc:
-                at = exc.lineno or 1
-                if n == 0:
+                at, what = exc.lineno or 1, f"dataPackItem {item_id}"
+                if n == 0:  # parsed inside the pack's root (whose own attributes it checks)
+                    if (exc.msg or "").startswith(f"Element '{q('dat:dataPack')}'"):
+                        what = "dataPack"
                     at = max(at - FIRST_ITEM_LINE + 1, 1)
-                self.failure = (line + at - 1, f"dataPackItem {item_id}: {exc.msg}")
+                self.failure = (line + at - 1 if what != "dataPack" else PACK_LINE,
+                                f"{what}: {exc.msg}")
                 yield data
                 return
             line += data.count(b"\n") + 1

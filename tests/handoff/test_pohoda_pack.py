@@ -448,3 +448,17 @@ def test_shop_since_and_retry_failed_pick_what_is_handed_off(
     assert (retried.documents, retried.updates) == (1, 1)
     assert rows(store, "erp_handoffs", kind="orders", document_id=prestashop[0]["id"])[0][
         "erp_state"] == "sent"
+
+
+def test_a_pack_root_the_schema_refuses_is_named_as_the_pack(store: Store, shared_samples: Path,
+                                                              tmp_path: Path) -> None:
+    from tests.handoff.support import ShopOrder, import_orders
+
+    import_orders(store, tmp_path, ShopOrder("1"))
+
+    with pytest.raises(SchemaError) as caught:  # an ico POHODA's typ:icoType cannot hold
+        hand_off(store, _request(shared_samples, "orders", tmp_path / "a.xml",
+                                 pack=PackSettings(ico="1234567890123456789")))
+
+    assert caught.value.line == 2 and ": dataPack: " in caught.value.message
+    assert "ico" in caught.value.message and rows(store, "erp_handoffs") == []
