@@ -285,6 +285,9 @@ def _local_date(value: datetime | date, zone: ZoneInfo) -> str:
 
 _WHAT = {"receipt": "Účtenka", "credit_note": "Dobropis"}
 _ITEM = {"ord": "orderItem", "inv": "invoiceItem", "pro": "prodejkaItem"}
+_AGENDA = {"ord": ("order", "orderHeader", "orderDetail"),  # (root, header, detail) by prefix
+           "inv": ("invoice", "invoiceHeader", "invoiceDetail"),
+           "pro": ("prodejka", "prodejkaHeader", "prodejkaDetail")}
 _SUMMARY = {"ord": "orderSummary", "inv": "invoiceSummary", "pro": "prodejkaSummary"}
 _BAND_PRICE = {"none": "priceNone", "low": "priceLow", "high": "priceHigh", "third": "price3"}
 
@@ -355,6 +358,24 @@ class _Builder:
             add(f"</{p}:foreignCurrency>")
         add(f"</{tag}>")
 
+    def rest(self, out: list[str], p: str, doc: HandoffDocument, on: str) -> None:
+        """The header's end (payment type, notes), the items and the summary, and the end tag."""
+        row = doc.row
+        add = out.append
+        root, header, detail = _AGENDA[p]
+        pay = payment_type(row.get("payment_code") or "", row.get("payment_method") or "")
+        add(f"<{p}:paymentType><typ:paymentType>{pay}</typ:paymentType></{p}:paymentType>")
+        if row.get("note"):
+            add(_el(f"{p}:note", row["note"]))
+        add(_el(f"{p}:intNote", f"exchange: {row['shop']}/{row['external_id']}"))
+        add(f"</{p}:{header}>")
+        if doc.lines:
+            add(f"<{p}:{detail}>")
+            self.items(out, p, row, doc.lines, on)
+            add(f"</{p}:{detail}>")
+        self.summary(out, p, row, on, not doc.lines)
+        add(f"</{p}:{root}>")
+
     def order(self, out: list[str], doc: HandoffDocument) -> None:
         row = doc.row
         add = out.append
@@ -369,18 +390,7 @@ class _Builder:
             billing = _customer_address(row)
         _partner(out, "ord:partnerIdentity", billing, _customer_ids(row),
                  row.get("delivery_address"))
-        kind = payment_type(row.get("payment_code") or "", row.get("payment_method") or "")
-        add(f"<ord:paymentType><typ:paymentType>{kind}</typ:paymentType></ord:paymentType>")
-        if row.get("note"):
-            add(_el("ord:note", row["note"]))
-        add(_el("ord:intNote", f"exchange: {row['shop']}/{row['external_id']}"))
-        add("</ord:orderHeader>")
-        if doc.lines:
-            add("<ord:orderDetail>")
-            self.items(out, "ord", row, doc.lines, on)
-            add("</ord:orderDetail>")
-        self.summary(out, "ord", row, on, not doc.lines)
-        add("</ord:order>")
+        self.rest(out, "ord", doc, on)
 
     def sales_receipt(self, out: list[str], doc: HandoffDocument) -> None:
         """A receipt as POHODA's sales receipt (prodejka): no tax date, due date, order number or
@@ -404,18 +414,7 @@ class _Builder:
         add(_el("pro:text", f"{_WHAT['receipt']} {number}"[:240]))
         _partner(out, "pro:partnerIdentity", _customer_address(row), _customer_ids(row),
                  row.get("delivery_address"))
-        pay = payment_type(row.get("payment_code") or "", row.get("payment_method") or "")
-        add(f"<pro:paymentType><typ:paymentType>{pay}</typ:paymentType></pro:paymentType>")
-        if row.get("note"):
-            add(_el("pro:note", row["note"]))
-        add(_el("pro:intNote", f"exchange: {row['shop']}/{row['external_id']}"))
-        add("</pro:prodejkaHeader>")
-        if doc.lines:
-            add("<pro:prodejkaDetail>")
-            self.items(out, "pro", row, doc.lines, on)
-            add("</pro:prodejkaDetail>")
-        self.summary(out, "pro", row, on, not doc.lines)
-        add("</pro:prodejka>")
+        self.rest(out, "pro", doc, on)
 
     @staticmethod
     def order_delete(out: list[str], erp_id: str) -> None:
@@ -447,18 +446,7 @@ class _Builder:
         order_number = row.get("order_number")
         if order_number:
             add(_el("inv:numberOrder", order_number.strip()[:32]))
-        pay = payment_type(row.get("payment_code") or "", row.get("payment_method") or "")
-        add(f"<inv:paymentType><typ:paymentType>{pay}</typ:paymentType></inv:paymentType>")
-        if row.get("note"):
-            add(_el("inv:note", row["note"]))
-        add(_el("inv:intNote", f"exchange: {row['shop']}/{row['external_id']}"))
-        add("</inv:invoiceHeader>")
-        if doc.lines:
-            add("<inv:invoiceDetail>")
-            self.items(out, "inv", row, doc.lines, on)
-            add("</inv:invoiceDetail>")
-        self.summary(out, "inv", row, on, not doc.lines)
-        add("</inv:invoice>")
+        self.rest(out, "inv", doc, on)
 
 
 def pack_items(documents: Iterable[HandoffDocument], settings: PackSettings,
