@@ -38,6 +38,7 @@ class Doc:
     last_modified: float = 1_700_000_000.0
     status: int = 200
     truncate_to: int | None = None  # send only this many bytes of the body, then hang up
+    location: str | None = None  # answer with this Location (give a 3xx status)
 
 
 @dataclass
@@ -97,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
         etag = f'"{hashlib.sha256(doc.body).hexdigest()[:16]}"'
         stamp = formatdate(doc.last_modified, usegmt=True)
         headers = {"Content-Type": doc.content_type, "Last-Modified": stamp}
+        if doc.location is not None:
+            headers["Location"] = doc.location
         if doc.etag:
             headers["ETag"] = etag
             if self.headers.get("If-None-Match") == etag:

@@ -31,7 +31,7 @@ from exchange.sync.pull import acknowledge_all, pull_detailed
 from exchange.sync.push import push
 from exchange.translate import exception_classes
 from exchange.transport import open_transport, parse_endpoint
-from exchange.transport.http import DIRECT_SIZE, HTTP_ERRORS
+from exchange.transport.http import DIRECT_SIZE, HTTP_ERRORS, HTTPTransport
 from tests.transport.http_server import Doc, HTTPServerThread
 from tests.transport.servers import Certs
 
@@ -173,6 +173,41 @@ def test_the_same_content_under_one_name_twice_in_a_pull_is_taken_once(
     assert [s.reason for s in got.skipped] == ["same content as a/orders.xml, taken in this pull"]
     assert len(http.gets("/x/a/orders.xml")) == 1  # a path listed twice is fetched once
     assert _inbox(tmp_path) == ["orders.xml"]
+
+
+def test_a_redirect_is_followed_with_the_secret_and_an_https_to_http_one_refused(
+        http: HTTPServerThread, https: HTTPServerThread, certs: Certs, sqlite_store: Store,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    http.state.basic = ("shop", "s3cret")
+    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_SHOP", "s3cret")
+    http.put("/old/orders.xml", Doc(b"moved", status=302, location="/new/orders.xml"))
+    http.put("/new/orders.xml", Doc(ORDERS))
+    url = http.url("/old/orders.xml").replace("http://", "http://shop@")
+    got = pull_detailed(url, tmp_path / "inbox", sqlite_store)
+    assert [f.local_path.read_bytes() for f in got.pulled] == [ORDERS]
+    assert http.gets("/new/orders.xml")[0].headers["authorization"].startswith("Basic ")
+    http.state.basic = None
+    https.put("/orders.xml", Doc(b"moved", status=302, location=http.url("/new/orders.xml")))
+    refused = pull_detailed(https.url("/orders.xml", f"cafile={certs.ca}"), tmp_path / "inbox2",
+                            sqlite_store)
+    assert refused.pulled == []
+    assert "refused a redirect from https to http" in refused.skipped[0].reason
+    assert list((tmp_path / "inbox2").iterdir()) == []
+
+
+def test_a_kept_connection_the_server_closed_is_replaced(
+        http: HTTPServerThread, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The whole body, then the server hangs up without saying "Connection: close": the client
+    # keeps the connection, and the next GET finds it closed.
+    caplog.set_level(logging.DEBUG, logger="exchange.transport.http")
+    http.put("/a.xml", Doc(ORDERS, truncate_to=len(ORDERS)))
+    http.put("/b.xml", Doc(ORDERS))
+    with open_transport(http.url("/", "paths=a.xml,b.xml")) as t:
+        assert isinstance(t, HTTPTransport)
+        assert t.fetch("a.xml", tmp_path / "a.xml").size == len(ORDERS)
+        assert t.fetch("b.xml", tmp_path / "b.xml").size == len(ORDERS)
+    assert (tmp_path / "b.xml").read_bytes() == ORDERS
+    assert "a kept connection was closed by the server" in caplog.text
 
 
 def test_an_html_502_page_is_refused_and_retryable(
