@@ -4,9 +4,10 @@ The reader (XML parsing and building canonical documents) and the writers are bo
 Python, so a thread does not help. A reader process is a fresh interpreter started with
 ``subprocess`` (fork + exec, safe in a process that runs threads, such as ``exchange run``) and fed
 by a pipe: it reads a job (source file, profile, kind) from its stdin and writes the records to its
-stdout in pickled batches, documents as the plain tuples of :mod:`exchange.importers.read.wire`;
-the parent takes their content hash from the same tuples (since the writer's garbage collector and
-page cache were tuned, the reader is the busier side). Errors pickle as they are. A file-level
+stdout in pickled batches, documents as the plain tuples of :mod:`exchange.importers.read.wire`.
+Their content hash (sha256 of the same tuples) is taken by whichever side has time for it: the reader
+hashes a batch itself when the parent has not yet read what it sent before (the parent is the
+slower side then), else it leaves the hash to the parent. Errors pickle as they are. A file-level
 error from the reader is re-raised in the parent at the point the reader reached, so the rule
 "records are provisional until the reader finishes" is unchanged.
 
@@ -25,6 +26,7 @@ import os
 import pickle
 import queue
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -48,6 +50,8 @@ _TYPES = {cls.__name__: cls for cls in (Order, Invoice, Product, StockLevel)}
 _PR_SET_PDEATHSIG = 1
 _F_SETPIPE_SZ = 1031
 PIPE_BYTES = 1 << 20
+# unread records in the pipe from which the reader counts itself ahead of the parent (two batches)
+AHEAD_BYTES = 256 * 1024
 
 
 # -- the reader process -------------------------------------------------------------------------
@@ -81,7 +85,7 @@ def _run_job(out: IO[bytes], source: SourceFile, profile: Profile, kind: Documen
 
     try:
         with quiet_collector():
-            _send_records(send, source, profile, kind)
+            _send_records(send, source, profile, kind, out.fileno())
         send((_END,))
     except errors.ExchangeError as exc:
         send((_FAIL, exc))
@@ -91,21 +95,41 @@ def _run_job(out: IO[bytes], source: SourceFile, profile: Profile, kind: Documen
 
 
 def _send_records(send: Callable[[object], None], source: SourceFile, profile: Profile,
-                  kind: DocumentKind) -> None:
-    """The records of the file, in pickled batches of plain tuples."""
+                  kind: DocumentKind, out_fd: int) -> None:
+    """The records of the file, in pickled batches of plain tuples (hashed here when we are ahead)."""
     from exchange.importers.read.records import read_records
 
     batch: list[tuple[Any, ...]] = []
+    hashing = False
     for rec in read_records(source, profile, kind, hashed=False):
         doc = rec.document
-        packed = None if doc is None else (type(doc).__name__, encode(doc))
-        batch.append((rec.line, rec.external_id, packed, rec.error, rec.review_reasons,
+        packed = digest = None
+        if doc is not None:
+            packed = (type(doc).__name__, encode(doc))
+            if hashing:
+                digest = content_hash_of(*packed)
+        batch.append((rec.line, rec.external_id, packed, digest, rec.error, rec.review_reasons,
                       rec.warnings, rec.stock_on_hand))
         if len(batch) >= BATCH:
             send(batch)
             batch = []
+            hashing = _unread_bytes(out_fd) >= AHEAD_BYTES
     if batch:
         send(batch)
+
+
+def _unread_bytes(fd: int) -> int:
+    """Bytes in the pipe that the parent has not read yet (0 where that cannot be told)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    import fcntl
+    import termios
+
+    try:
+        unread: int = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
+    return unread
 
 
 def main() -> None:
@@ -290,13 +314,13 @@ class ProcessRecords:
                     return
                 self._finished = True  # the reader is at rest again after a file-level error
                 raise item[1]
-            for line, ext, packed, err, reasons, warnings, stock in item:
+            for line, ext, packed, digest, err, reasons, warnings, stock in item:
                 if packed is None:
                     yield Record(kind, line, ext, None, err, reasons, warnings, stock)
                     continue
-                # hashed here, not in the reader: the reader is the busier side
+                # a batch the reader had no time to hash is hashed here
                 yield Record(kind, line, ext, decode(_TYPES[packed[0]], packed[1]), err, reasons,
-                             warnings, stock, content_hash_of(*packed))
+                             warnings, stock, digest or content_hash_of(*packed))
 
     def close(self) -> None:
         """Return a reader that finished to the warm pool; kill one stopped mid-file."""
