@@ -13,7 +13,6 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Generator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from exchange.sync.pull import (
     settle_download,
 )
 from exchange.transport import Endpoint, RemoteFile, check_name, open_transport
-from exchange.transport.http import Fetched, HTTPTransport
+from exchange.transport.http import Asked, Fetched, HTTPTransport
 
 
 class _Digest:
@@ -107,10 +106,10 @@ def pull_http(ep: Endpoint, inbox: Path, store: Store,
               transport: HTTPTransport | None = None) -> PullOutcome:
     """Fetch each document of ``ep`` that changed since the last pull into ``inbox``.
 
-    Up to ``?parallel=`` documents are fetched at once by worker threads (each streams its body
-    to its own ``.part`` file and hashes it); the calling thread takes their results in the order
-    of ``?paths=``, and everything it records (files, duplicates, validators) is written in that
-    order, in one transaction at the end, also when the pull stops early.
+    Up to ``?parallel=`` GETs are in flight at once (see :func:`_fetch_all`); the answers are
+    read in the order of ``?paths=``, each streamed to its own ``.part`` file and hashed, and
+    everything recorded (files, duplicates, validators) is written in that order, in one
+    transaction at the end, also when the pull stops early.
     """
     out = PullOutcome()
     t = transport or open_transport(ep)
@@ -126,7 +125,7 @@ def pull_http(ep: Endpoint, inbox: Path, store: Store,
     try:
         docs = [(path, check_name(path.rsplit("/", 1)[-1]))
                 for path in dict.fromkeys(t.documents())]  # a path listed twice is fetched once
-        # closing: the workers are stopped before what was fetched is recorded
+        # closing: the GETs still in flight are dropped before what was fetched is recorded
         with closing(_fetch_all(t, inbox, known, docs)) as results:
             for path, got in results:
                 if isinstance(got, TransportError):
@@ -146,52 +145,50 @@ def pull_http(ep: Endpoint, inbox: Path, store: Store,
 
 def _fetch_all(t: HTTPTransport, inbox: Path, known: dict[str, Validators],
                docs: list[tuple[str, str]]) -> Generator[tuple[str, _Got | TransportError]]:
-    """Each document's result, in the order of ``docs``, fetched ``t.parallel`` at a time.
+    """Each document's result, in the order of ``docs``, with up to ``t.parallel`` GETs in
+    flight: the next ones are asked for (each on its own connection) before one is read, so the
+    server answers them while this thread writes, hashes and files that one. One thread: no
+    lock is handed between workers for every socket call.
 
-    When the caller stops early (a retryable error, an interrupt), documents not yet started are
-    never requested, and the ``.part`` files of those fetched but not taken are deleted.
+    When the caller stops early (a retryable error, an interrupt), the GETs asked for but not
+    read are dropped and the documents not yet asked for are never requested.
     """
-    if t.parallel <= 1 or len(docs) <= 1:
-        for path, name in docs:
-            yield path, _fetch(t, inbox, known, path, name)
-        return
-    workers = min(t.parallel, len(docs))
-    window: deque[tuple[str, Future[_Got | TransportError]]] = deque()
+    ahead: deque[tuple[str, str, Asked]] = deque()
     todo = iter(docs)
-    with ThreadPoolExecutor(workers, thread_name_prefix="http-pull") as pool:
-        try:
-            for path, name in todo:
-                window.append((path, pool.submit(_fetch, t, inbox, known, path, name)))
-                if len(window) >= 2 * workers:
-                    yield _next(window)
-            while window:
-                yield _next(window)
-        finally:
-            for _, future in window:
-                future.cancel()
-            for _, future in window:
-                if not future.cancelled():
-                    got = future.exception() is None and future.result()
-                    if isinstance(got, _Got):
-                        got.part.unlink(missing_ok=True)
 
+    def ask_next() -> bool:
+        for path, name in todo:
+            before = known.get(t.url_of(path), Validators())
+            ahead.append((path, name, t.ask(path, etag=before.etag,
+                                            last_modified=before.last_modified)))
+            return True
+        return False
 
-def _next(window: deque[tuple[str, Future[_Got | TransportError]]]
-          ) -> tuple[str, _Got | TransportError]:
-    path, future = window.popleft()
-    return path, future.result()
+    try:
+        ask_next()
+        while ahead:
+            path, name, asked = ahead.popleft()
+            while len(ahead) < t.parallel - 1 and ask_next():
+                pass  # these are in flight while this one is read
+            got = _fetch(t, inbox, known, path, name, asked)
+            if not ahead:
+                ask_next()
+            yield path, got
+    finally:
+        for _, _, asked in ahead:
+            t.drop(asked)
 
 
 def _fetch(t: HTTPTransport, inbox: Path, known: dict[str, Validators], path: str,
-           name: str) -> _Got | TransportError:
-    """GET one document to its own ``.part`` file, hashing it on the way (a worker's job)."""
+           name: str, asked: Asked | None) -> _Got | TransportError:
+    """GET one document to its own ``.part`` file, hashing it on the way."""
     url = t.url_of(path)
     before = known.get(url, Validators())
     part = part_path(inbox, name)
     digest = _Digest()
     try:
         fetched = t.fetch(path, part, etag=before.etag, last_modified=before.last_modified,
-                          on_block=digest.update)
+                          on_block=digest.update, asked=asked)
     except TransportError as exc:
         return exc
     finally:

@@ -60,7 +60,7 @@ _HTTP_OPTIONS = {
     "max_size": "largest download accepted, in bytes (default 268435456)",
     "redirects": "redirects followed at most (default 5)",
     "expect": "xml|any: refuse an HTML page where XML is expected (default xml)",
-    "parallel": "documents of ?paths= fetched at once, each on its own connection (1-16, default 4)",
+    "parallel": "GETs of ?paths= in flight at once, each on its own connection (1-16, default 4)",
 }
 SCHEME_OPTIONS: dict[str, dict[str, str]] = {
     "file": {},

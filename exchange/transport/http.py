@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 #: Downloads larger than this are refused unless ``?max_size=`` says otherwise (256 MiB).
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 DEFAULT_REDIRECTS = 5
-#: Documents fetched at once: enough that the server always has a request to answer while the
+#: GETs in flight at once: enough that the server always has a request to answer while the
 #: engine writes, hashes and files the last one; few enough not to crowd a shop's server.
 DEFAULT_PARALLEL = 4
 CHUNK = 1024 * 1024
@@ -229,7 +229,7 @@ class HTTPTransport(Transport):
         self.max_size = int(endpoint.option("max_size", str(DEFAULT_MAX_SIZE)))
         self.expect_xml = endpoint.option("expect", "xml").lower() == "xml"
         self.method = endpoint.option("method", "put").upper()
-        #: How many documents a pull fetches at once (threads sharing this client's pool).
+        #: How many GETs a pull keeps in flight (see HTTPTransport.ask).
         self.parallel = int(endpoint.option("parallel", str(DEFAULT_PARALLEL)))
         auth = self._auth()
         tls = self._tls()
@@ -245,6 +245,9 @@ class HTTPTransport(Transport):
         # fetch's GETs: the same requests on a leaner connection pool (see _StdlibWire).
         self.wire = _StdlibWire(tls if isinstance(tls, ssl.SSLContext) else None)
         self._get_headers = dict(self.client.headers)
+        self._get_headers.pop("host", None)  # http.client names the host itself
+        ep = endpoint
+        self._origin = (ep.scheme, ep.host, ep.port or (443 if ep.scheme == "https" else 80))
         if isinstance(auth, _Header):
             self._get_headers["Authorization"] = auth.value
         self._get_timeout = httpx.Timeout(endpoint.timeout).as_dict()
@@ -299,8 +302,12 @@ class HTTPTransport(Transport):
         ep = self.endpoint
         port = f":{ep.port}" if ep.port else ""
         host = f"[{ep.host}]" if ":" in ep.host else ep.host
-        query = f"?{urlencode(ep.query)}" if ep.query else ""
-        return f"{ep.scheme}://{host}{port}{quote(self.folder + confine(path))}{query}"
+        return f"{ep.scheme}://{host}{port}{self.target_of(path)}"
+
+    def target_of(self, path: str) -> str:
+        """The request target of a document: its path on the server and the server's query."""
+        query = f"?{urlencode(self.endpoint.query)}" if self.endpoint.query else ""
+        return f"{quote(self.folder + confine(path))}{query}"
 
     def _check_scheme(self, response: httpx.Response, what: str) -> None:
         if self.endpoint.scheme == "https" and response.url.scheme != "https":
@@ -308,8 +315,22 @@ class HTTPTransport(Transport):
                                       f"://{response.url.host}")
 
     # -- pull --------------------------------------------------------------------------------------
+    def ask(self, path: str, *, etag: str = "", last_modified: str = "") -> Asked:
+        """Send the GET of a document now; ``fetch(path, …, asked=…)`` reads its answer later.
+
+        A pull asks for the next documents while it reads one, so the server works on them
+        meanwhile (``?parallel=`` requests in flight, each on its own connection).
+        """
+        return self.wire.ask("GET", self._origin, self.target_of(confine(path)),
+                             {**self._get_headers, **_conditional(etag, last_modified)},
+                             self._get_timeout)
+
+    def drop(self, asked: Asked) -> None:
+        """Forget a GET :meth:`ask` sent whose answer is not wanted."""
+        self.wire.drop(asked)
+
     def fetch(self, path: str, local: Path, *, etag: str = "", last_modified: str = "",
-              on_block: ViewSink | None = None) -> Fetched:
+              on_block: ViewSink | None = None, asked: Asked | None = None) -> Fetched:
         """GET a document into ``local``, conditionally when validators are given.
 
         ``on_block`` sees every block in order (see :data:`ViewSink` for how long one is valid).
@@ -321,15 +342,12 @@ class HTTPTransport(Transport):
         """
         rel = confine(path)
         what = f"{self.endpoint.scheme}://{self.endpoint.host}/{(self.folder + rel).lstrip('/')}"
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers = _conditional(etag, last_modified)
         try:
-            response = self._get(self.url_of(rel), headers)
+            response, direct = self._get(rel, headers, asked)
             try:
-                self._check_scheme(response, what)
+                if not direct:
+                    self._check_scheme(response, what)
                 if response.status_code == 304:
                     return Fetched(True, etag=etag, last_modified=last_modified)
                 if not response.is_success:
@@ -345,23 +363,24 @@ class HTTPTransport(Transport):
             raise
         return fetched
 
-    def _get(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        """GET ``url`` for streaming: through :class:`_StdlibWire`, and through the client
-        (redirects capped, https kept) only when the server redirects.
+    def _get(self, rel: str, headers: dict[str, str],
+             asked: Asked | None) -> tuple[httpx.Response, bool]:
+        """GET a document for streaming: through :class:`_StdlibWire`, and through the client
+        (redirects capped, https kept) only when the server redirects; True when it did not.
 
         The direct request is what the client would send (its headers, the secret, the
-        timeouts) without its per-request machinery (URL merging, cookies, auth and redirect
-        generators). An export pull keeps no cookies.
+        timeouts) without its per-request machinery (URL parsing and merging, cookies, auth and
+        redirect generators). An export pull keeps no cookies.
         """
-        request = httpx.Request("GET", url, headers={**self._get_headers, **headers},
-                                extensions={"timeout": self._get_timeout})
-        response = self.wire.handle_request(request)
-        response.request = request
+        if asked is None:
+            asked = self.wire.ask("GET", self._origin, self.target_of(rel),
+                                  {**self._get_headers, **headers}, self._get_timeout)
+        response = self.wire.answer(asked)
         if not response.has_redirect_location:
-            return response
+            return response, True
         response.close()
-        return self.client.send(self.client.build_request("GET", url, headers=headers),
-                                stream=True)
+        request = self.client.build_request("GET", self.url_of(rel), headers=headers)
+        return self.client.send(request, stream=True), False
 
     def _receive(self, response: httpx.Response, local: Path, what: str,
                  on_block: ViewSink | None) -> Fetched:
@@ -512,6 +531,15 @@ def _basic(user: str, password: str) -> _Header:
     return _Header(f"Basic {token}")
 
 
+def _conditional(etag: str, last_modified: str) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
 def _write_all(fd: int, block: bytes | memoryview, local: Path) -> None:
     try:
         while block:
@@ -562,6 +590,20 @@ def _read_rest(read_into: Callable[[memoryview], int], fd: int, remaining: int,
     return got
 
 
+@dataclass
+class Asked:
+    """A request :class:`_StdlibWire` sent whose answer is still to be read."""
+
+    method: str
+    key: tuple[str, str, int]
+    target: str
+    headers: dict[str, str]
+    timeouts: dict[str, float | None]
+    conn: http.client.HTTPConnection | None = None
+    reused: bool = False
+    error: httpx.HTTPError | None = None
+
+
 class _StdlibWire(httpx.BaseTransport):
     """An httpx transport on ``http.client`` for fetch's GETs: a third of httpcore's CPU per request.
 
@@ -583,36 +625,85 @@ class _StdlibWire(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        timeouts = request.extensions.get("timeout", {})
-        target = url.raw_path.decode("ascii")
-        headers = dict(request.headers)
-        conn, reused = self._take(key, timeouts.get("connect"))
+        response = self.send(request.method, key, url.raw_path.decode("ascii"),
+                             dict(request.headers), request.extensions.get("timeout", {}),
+                             request)
+        response.request = request
+        return response
+
+    def send(self, method: str, key: tuple[str, str, int], target: str, headers: dict[str, str],
+             timeouts: dict[str, float | None], request: httpx.Request | None = None
+             ) -> httpx.Response:
+        """``method target`` to the origin ``key`` (scheme, host, port), without building an
+        ``httpx.Request`` (its URL parsing is a fifth of a small GET); the response has none."""
+        return self.answer(self.ask(method, key, target, headers, timeouts), request)
+
+    def ask(self, method: str, key: tuple[str, str, int], target: str, headers: dict[str, str],
+            timeouts: dict[str, float | None]) -> Asked:
+        """Send a request now and read its answer later (:meth:`answer`); what goes wrong
+        sending is kept for :meth:`answer` to raise."""
+        asked = Asked(method, key, target, headers, timeouts)
+        try:
+            asked.conn, asked.reused = self._take(key, timeouts.get("connect"))
+        except httpx.HTTPError as exc:
+            asked.error = exc
+            return asked
+        try:
+            asked.conn.request(method, target, headers=headers)
+        except (OSError, http.client.HTTPException) as exc:
+            asked.conn.close()
+            if asked.reused:  # a kept connection the server closed: answer() asks again
+                asked.conn = None
+            else:
+                asked.error = _wire_error(exc, None, connecting=False)
+        except BaseException:
+            asked.conn.close()
+            raise
+        return asked
+
+    def answer(self, asked: Asked, request: httpx.Request | None = None) -> httpx.Response:
+        """The answer to a request :meth:`ask` sent; its body is read from the response."""
+        if asked.error is not None:
+            raise asked.error
+        key, timeouts = asked.key, asked.timeouts
+        conn = asked.conn
         try:
             try:
-                conn.request(request.method, target, headers=headers)
+                if conn is None:
+                    raise http.client.RemoteDisconnected("the kept connection was closed")
                 response = conn.getresponse()
             except (http.client.RemoteDisconnected, ConnectionError) as exc:
-                conn.close()
-                if not reused:
+                if conn is not None:
+                    conn.close()
+                if not asked.reused:
                     raise
-                log.debug("%s: a kept connection was closed by the server (%s)", url.host, exc)
+                log.debug("%s: a kept connection was closed by the server (%s)", key[1], exc)
                 conn, _ = self._take(key, timeouts.get("connect"), fresh=True)
-                conn.request(request.method, target, headers=headers)
+                asked.conn = conn
+                conn.request(asked.method, asked.target, headers=asked.headers)
                 response = conn.getresponse()
             if conn.sock is not None:
                 conn.sock.settimeout(timeouts.get("read"))
         except (OSError, http.client.HTTPException) as exc:
-            conn.close()
+            if conn is not None:
+                conn.close()
             raise _wire_error(exc, request) from exc
         except BaseException:
-            conn.close()
+            if conn is not None:
+                conn.close()
             raise
+        asked.conn = None  # the body owns it now
         version = b"HTTP/1.0" if response.version == 10 else b"HTTP/1.1"
         return httpx.Response(response.status, headers=response.getheaders(),
                               stream=_WireBody(self, key, conn, response, request),
                               extensions={"http_version": version,
-                                          "reason_phrase": response.reason.encode("latin-1")},
-                              request=request)
+                                          "reason_phrase": response.reason.encode("latin-1")})
+
+    def drop(self, asked: Asked) -> None:
+        """Forget a request whose answer will not be read (its connection is closed)."""
+        if asked.conn is not None:
+            asked.conn.close()
+            asked.conn = None
 
     def _take(self, key: tuple[str, str, int], timeout: float | None, *,
               fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
@@ -651,7 +742,7 @@ class _WireBody(httpx.SyncByteStream):
 
     def __init__(self, wire: _StdlibWire, key: tuple[str, str, int],
                  conn: http.client.HTTPConnection, response: http.client.HTTPResponse,
-                 request: httpx.Request) -> None:
+                 request: httpx.Request | None) -> None:
         self._wire, self._key, self._conn = wire, key, conn
         self._response = response
         self._request = request
