@@ -25,7 +25,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -597,8 +597,8 @@ class Asked:
     method: str
     key: tuple[str, str, int]
     target: str
-    headers: dict[str, str]
-    timeouts: dict[str, float | None]
+    headers: dict[str, str] = field(repr=False)  # the secret is one of them
+    timeouts: dict[str, float | None] = field(repr=False)
     conn: http.client.HTTPConnection | None = None
     reused: bool = False
     error: httpx.HTTPError | None = None

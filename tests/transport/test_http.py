@@ -353,6 +353,21 @@ def test_basic_auth_comes_from_the_environment_and_is_never_logged(
     assert "s3cret-basic" not in caplog.text
 
 
+def test_the_wire_is_an_httpx_transport_and_keeps_the_secret_out_of_reprs(
+        http: HTTPServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    http.state.bearer = "tok-123"
+    http.put("/o.xml", Doc(ORDERS))
+    monkeypatch.setenv("EXCHANGE_PASSWORD_127_0_0_1_TOKEN", "tok-123")
+    with open_transport(http.url("/o.xml", "auth=bearer")) as t:
+        assert isinstance(t, HTTPTransport)
+        asked = t.ask("o.xml")
+        assert "tok-123" not in repr(asked) and "tok-123" not in repr(t.client.auth)
+        t.drop(asked)
+        with httpx.Client(transport=t.wire, headers={"Authorization": "Bearer tok-123"}) as c:
+            answer = c.get(t.url_of("o.xml"))
+        assert (answer.status_code, answer.content) == (200, ORDERS)
+
+
 def test_a_bearer_token_from_the_environment(http: HTTPServerThread, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     http.state.bearer = "tok-123"
