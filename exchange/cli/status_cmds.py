@@ -9,29 +9,51 @@ from typing import Any
 
 import click
 
-from exchange.cli.common import EXIT_TRANSPORT, AppContext, echo_json, echo_table
+from exchange.cli.common import EXIT_FAILED, EXIT_TRANSPORT, AppContext, echo_json, echo_table
 
 ORDER_STATUS = "order-status"
 
 
 @click.command("set-status")
-@click.argument("number")
-@click.argument("status")
-@click.option("--tracking", metavar="N", default="", help="The parcel's tracking number.")
+@click.argument("args", nargs=-1, metavar="NUMBER... STATUS")
+@click.option("--from", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A list, number[,status[,tracking[,carrier]]] a line (STATUS is the default).")
+@click.option("--tracking", metavar="N", default="", help="The parcel's tracking number (one order).")
 @click.option("--carrier", metavar="C", default="", help="Who carries the parcel.")
 @click.option("--shop", help="The order's shop (when the number exists in several).")
 @click.option("--paid-at", type=click.DateTime(), help="With STATUS paid: when (default: now).")
 @click.option("--amount", type=Decimal, help="With STATUS paid: the amount received.")
 @click.option("--json", "as_json", is_flag=True, help="Print the change as JSON.")
 @click.pass_obj
-def orders_set_status(app: AppContext, number: str, status: str, tracking: str, carrier: str,
-                      shop: str | None, paid_at: datetime | None, amount: Decimal | None,
-                      as_json: bool) -> None:
-    """Set an order's STATUS the ERP's way (shipped, cancelled, …, or paid); its shop hears it.
+def orders_set_status(app: AppContext, args: tuple[str, ...], from_file: Path | None,
+                      tracking: str, carrier: str, shop: str | None, paid_at: datetime | None,
+                      amount: Decimal | None, as_json: bool) -> None:
+    """Set orders' STATUS the ERP's way (shipped, cancelled, …, or paid); their shop hears it.
 
-    The change is recorded as an outgoing event: the next `exchange export order-status` sends
+    Each change is recorded as an outgoing event: the next `exchange export order-status` sends
     it. Cancelling gives the order's reservation back; a realised order cannot be cancelled.
+
+    Several NUMBERs, or `--from FILE` (then STATUS is optional: the status of a line that gives
+    none), change each order in its own transaction: a line that fails is reported with its file
+    and line and the rest go on; the exit code is then 1.
     """
+    if from_file is None and len(args) == 2:
+        _set_one(app, args[0], args[1], tracking=tracking, carrier=carrier, shop=shop,
+                 paid_at=paid_at, amount=amount, as_json=as_json)
+        return
+    if from_file is None and len(args) < 2:
+        raise click.UsageError("give NUMBER... STATUS, or --from FILE [STATUS]")
+    if from_file is not None and len(args) > 1:
+        raise click.UsageError("with --from FILE, only STATUS (the default) is an argument")
+    if tracking or paid_at or amount is not None:
+        raise click.UsageError("--tracking, --paid-at and --amount go with one order; "
+                               "give tracking numbers a line each with --from FILE")
+    _set_many(app, args, from_file, carrier=carrier, shop=shop, as_json=as_json)
+
+
+def _set_one(app: AppContext, number: str, status: str, *, tracking: str, carrier: str,
+             shop: str | None, paid_at: datetime | None, amount: Decimal | None,
+             as_json: bool) -> None:
     from exchange.jobs.manual import manual_run
     from exchange.shopreturn.events import set_status
 
@@ -45,6 +67,38 @@ def orders_set_status(app: AppContext, number: str, status: str, tracking: str, 
         echo_json(change.as_dict())
     else:
         click.echo(change.summary())
+
+
+def _set_many(app: AppContext, args: tuple[str, ...], from_file: Path | None, *, carrier: str,
+              shop: str | None, as_json: bool) -> None:
+    from exchange.jobs.manual import manual_run
+    from exchange.shopreturn.bulk import argument_lines, read_status_file, set_statuses
+
+    if from_file is not None:
+        lines, refused = read_status_file(from_file, status=args[0] if args else "",
+                                          carrier=carrier)
+    else:
+        lines, refused = argument_lines(args[:-1], args[-1], carrier=carrier), []
+    store = app.store()
+    with manual_run(store, "set-status") as run:
+        result = set_statuses(store, lines, shop=shop, job=run.job, run_id=run.run_id,
+                              failures=refused)
+        run.add("orders", len(result.changes))
+        run.add("events", sum(len(c.events) for c in result.changes))
+        run.add("failed", len(result.failures))
+        if result.failures:
+            run.event("set_status_lines_failed", result.summary(), level="warning",
+                      details=result.as_dict())
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        for change in result.changes:
+            click.echo(change.summary())
+        for failure in result.failures:
+            click.echo(f"failed {failure}", err=True)
+        click.echo(result.summary())
+    if not result.ok:
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 def export_order_status(app: AppContext, profile_name: str, *, output: Path | None,
