@@ -4,8 +4,8 @@
 ``paid`` for a payment the ERP recorded), a tracking number and carrier. Cancelling gives the
 order's reservation back, and is refused for an order already realised (issue a credit note).
 Realising (``exchange orders realise``) is picked up by :func:`collect_changes` before each status
-export: every order with an issued document and no ``realised`` event gets one, so its shop hears
-that the order is being processed.
+export: every order with an issued document and no ``realised`` event gets one, dated when the
+document was issued, so its shop hears that the order is being processed, and since when.
 """
 
 from __future__ import annotations
@@ -152,7 +152,11 @@ def _release(conn: Connection, order: dict[str, Any]) -> int:
 
 
 def collect_changes(conn: Connection) -> int:
-    """Record a ``realised`` event for every order realised since the last look; how many."""
+    """Record a ``realised`` event for every order realised since the last look; how many.
+
+    The event carries the time its first document was issued, not this look's: the shop hears
+    the true date.
+    """
     found = realised_without_event(conn)
     events = []
     for order in found:
@@ -162,7 +166,8 @@ def collect_changes(conn: Connection) -> int:
             update_order(conn, int(order["id"]), status=status)
         events.append(StatusEvent(order_id=int(order["id"]), shop=str(order["shop"]),
                                   kind=EventKind.REALISED, status=status, source="realise",
-                                  reference=str(order["document"] or "")))
+                                  reference=str(order["document"] or ""),
+                                  happened_at=order["issued_at"]))
     record_status_events(conn, events)
     return len(events)
 

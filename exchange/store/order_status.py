@@ -49,6 +49,8 @@ class StatusEvent:
     paid_at: datetime | None = None
     amount_paid: Decimal | None = None
     reference: str = ""
+    #: When it happened, when that is not now (a realised order: when its document was issued).
+    happened_at: datetime | None = None
 
 
 def find_orders(conn: Connection, key: str, shop: str | None = None) -> list[dict[str, Any]]:
@@ -92,7 +94,7 @@ def record_status_events(conn: Connection, events: Sequence[StatusEvent]) -> lis
             order_id=event.order_id, shop=event.shop, kind=event.kind, status=event.status,
             tracking_number=event.tracking_number, carrier=event.carrier, paid=event.paid,
             paid_at=event.paid_at, amount_paid=event.amount_paid, reference=event.reference,
-            source=event.source, created_at=now))
+            source=event.source, created_at=event.happened_at or now))
         event_id = int(key.inserted_primary_key[0])  # type: ignore[index]
         ids.append(event_id)
         current = conn.execute(select(order_status_out).where(
@@ -133,12 +135,20 @@ def outgoing_statuses(conn: Connection, order_ids: Sequence[int]) -> dict[int, s
 
 
 def realised_without_event(conn: Connection) -> list[dict[str, Any]]:
-    """Orders realised (a document issued from them) that have no ``realised`` event yet."""
+    """Orders realised (a document issued from them) that have no ``realised`` event yet.
+
+    Each with its first issued document: ``document`` (the number) and ``issued_at`` (when it was
+    written, the document's ``imported_at``).
+    """
     done = select(order_status_events.c.order_id).where(order_status_events.c.kind == "realised")
-    first = (select(invoices.c.order_id, func.min(invoices.c.number).label("document"))
-             .where(invoices.c.order_id.is_not(None)).group_by(invoices.c.order_id).subquery())
-    query = (select(orders.c.id, orders.c.shop, orders.c.status, first.c.document)
-             .join(first, first.c.order_id == orders.c.id)
+    nth = func.row_number().over(partition_by=invoices.c.order_id,
+                                 order_by=(invoices.c.imported_at, invoices.c.id))
+    issued = (select(invoices.c.order_id, invoices.c.number.label("document"),
+                     invoices.c.imported_at.label("issued_at"), nth.label("nth"))
+              .where(invoices.c.order_id.is_not(None)).subquery())
+    query = (select(orders.c.id, orders.c.shop, orders.c.status, issued.c.document,
+                    issued.c.issued_at)
+             .join(issued, and_(issued.c.order_id == orders.c.id, issued.c.nth == 1))
              .where(orders.c.id.not_in(done)).order_by(orders.c.id))
     return [dict(r._mapping) for r in conn.execute(query)]
 

@@ -260,3 +260,33 @@ def test_a_dry_run_lists_what_would_go_and_changes_nothing(store: Store, tmp_pat
     assert {o["number"]: o["status"] for o in rows(store, "orders")}["2026000123"] == "new"
     real = export_order_status(store, profile, output=out)
     assert real.orders == ["2026000123"]
+
+
+def test_the_realised_event_carries_when_the_document_was_issued(
+        store: Store, tmp_path: Path) -> None:
+    """Not when the status export looked: the shop hears the true date."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from exchange.shopreturn.publish import with_template
+    from exchange.store.schema import invoices
+    from tests.importers.engine_support import rows
+
+    profile = with_template(load_profile("upgates"), "native/order-status.xml.j2")
+    import_file(store, UPGATES_ORDERS, profile)
+    realise_orders(store, Selection.NUMBERS, numbers=["2026000123"])
+    [issued] = rows(store, "invoices")
+    # issued on the evening of 1 March; the status export looks only days later
+    evening = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)
+    with store.begin() as conn:
+        conn.execute(update(invoices).where(invoices.c.id == issued["id"])
+                     .values(imported_at=evening))
+    target = tmp_path / "status.xml"
+    assert export_order_status(store, profile, output=target).orders == ["2026000123"]
+    [event] = rows(store, "order_status_events")
+    assert (event["kind"], event["reference"]) == ("realised", issued["number"])
+    assert event["created_at"] == evening
+    changed = etree.parse(str(target)).findtext("ORDER/CHANGED_AT")
+    assert changed is not None
+    assert datetime.fromisoformat(changed) == evening
