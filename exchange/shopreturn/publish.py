@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from exchange.documents import OrderStatus
-from exchange.errors import ConfigError
+from exchange.errors import ConfigError, DocumentError, TransportError
 from exchange.exporters.render import load_template, publish, render_to_temp
 from exchange.profiles import Profile
 from exchange.profiles.models import StatusExport, ValueMap
 from exchange.profiles.vocabulary import DocumentKind, StatusSplit
 from exchange.shopreturn.events import PAID, collect_changes
+from exchange.shopreturn.prestashop import CarrierUpdate, carrier_updates
 from exchange.shopreturn.templates import OrderView, build_environment, order_view, render_plain
 from exchange.store import Store
 from exchange.store.feeds import PublicationStatus, record_publication
@@ -217,8 +218,24 @@ def export_order_status(store: Store, profile: Profile, *, endpoint: str | Endpo
         f".order-status-{result.started_at:%Y%m%dT%H%M%S%f}"
     folder.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
+    carriers: list[CarrierUpdate] = []
     try:
-        for i, (context, name) in enumerate(_documents(spec, views)):
+        documents = views
+        if endpoint is not None and spec.options.get("order_carriers"):
+            # PrestaShop: tracking numbers by order_carriers, read before anything is sent;
+            # an order whose tracking number alone changed gets no order_history (no e-mail)
+            try:
+                carriers, skipped = carrier_updates(views, parse_endpoint(endpoint), folder,
+                                                    connect)
+            except (TransportError, DocumentError) as exc:
+                result.status = PublicationStatus.FAILED
+                result.reason = (f"reading PrestaShop's order_carriers: {exc}; nothing was "
+                                 "sent, the changes stay for the next run")
+                _finish(store, result, state, len(rows))
+                return result
+            result.skipped += skipped
+            documents = [v for v in views if set(v.changes) != {"tracking"}]
+        for i, (context, name) in enumerate(_documents(spec, documents) if documents else []):
             target = _target(folder, name, None if output is None or output.is_dir() else output,
                              i)
             values = {**context, "shop": shop, "profile": profile.name,
@@ -230,16 +247,20 @@ def export_order_status(store: Store, profile: Profile, *, endpoint: str | Endpo
                 # no fsync per document, which cost 6 ms each
                 render_plain(template, values, target)
             files.append(target)
-        result.documents = [f.name for f in files]
+        result.documents = [f.name for f in files] + [c.document.name for c in carriers]
         if endpoint is None:
             for f in files:
                 publish(f, (into or Path()) / f.name)
             result.status = PublicationStatus.PUBLISHED
             _finish(store, result, DestinationState(dest, upto), len(rows))
             return result
-        pushed = push_many(files, endpoint, store, spool_dir=staging / "outbox", connect=connect)
+        pushed = push_many(files, endpoint, store, spool_dir=staging / "outbox",
+                           connect=connect) if files else []
+        for carrier in carriers:  # each order_carrier is PUT to its own URL
+            pushed += push_many([carrier.document], carrier.endpoint, store,
+                                spool_dir=staging / "outbox", connect=connect)
     finally:
-        for f in files:
+        for f in (*files, *(c.document for c in carriers)):
             f.unlink(missing_ok=True)
         if folder.exists() and not any(folder.iterdir()):
             folder.rmdir()

@@ -89,7 +89,7 @@ def test_cancelling_gives_the_reservation_back_and_a_realised_order_cannot_be_ca
 
 def test_a_status_job_posts_to_status_to_and_remembers_what_the_shop_got(
         store: Store, tmp_path: Path, shared_samples: Path) -> None:
-    from tests.shopreturn.test_status_round_trip import import_prestashop
+    from tests.shopreturn.test_status_round_trip import import_prestashop, serve_order_carriers
 
     import_prestashop(store, shared_samples, tmp_path)
     with HTTPServerThread() as server:
@@ -101,14 +101,17 @@ def test_a_status_job_posts_to_status_to_and_remembers_what_the_shop_got(
             encoding="utf-8")
         config = load_config(tmp_path / "exchange.yaml")
         set_status(store, "XKBKNABJK", "delivered", tracking="T-1")
+        serve_order_carriers(server, "7", 4)
         first = run_job(store, config, config.job("statuses"), actions=ACTIONS)
-        assert (first.status, first.counts["orders"], first.counts["pushed"]) == ("ok", 1, 1)
-        assert [r.method for r in server.state.requests] == ["POST"]
-        assert b"<id_order_state>5</id_order_state>" in server.state.requests[0].body
+        assert (first.status, first.counts["orders"], first.counts["pushed"]) == ("ok", 1, 2)
+        assert [r.method for r in server.state.requests] == ["GET", "POST", "PUT"]
+        assert b"<id_order_state>5</id_order_state>" in server.state.requests[1].body
+        assert b"<tracking_number><![CDATA[T-1]]></tracking_number>" in \
+            server.state.requests[2].body
         second = run_job(store, config, config.job("statuses"), actions=ACTIONS)
         assert (second.status, second.counts.get("orders", 0), second.counts.get("pushed")) == \
             ("ok", 0, None)
-        assert len(server.state.requests) == 1
+        assert len(server.state.requests) == 3
 
 
 def _profile_with(tmp_path: Path, *edits: tuple[str, str]) -> Path:

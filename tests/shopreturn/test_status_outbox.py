@@ -40,7 +40,7 @@ def test_server_down_means_the_outbox_in_order_per_endpoint_and_nothing_twice(
     url_a = f"http://127.0.0.1:{port_a}/api/order_histories?method=post"
     url_b = f"http://127.0.0.1:{port_b}/api/order_histories?method=post"
 
-    set_status(store, "IMCVKMUCP", "shipped", tracking="Z1")
+    set_status(store, "IMCVKMUCP", "shipped")  # no tracking: that needs the shop up (below)
     for url in (url_a, url_b):
         queued = export_order_status(store, profile, endpoint=url, staging=staging)
         assert queued.status is PublicationStatus.QUEUED
@@ -77,3 +77,28 @@ def test_server_down_means_the_outbox_in_order_per_endpoint_and_nothing_twice(
         done = export_order_status(store, profile, endpoint=url_b, staging=staging)
         assert done.status is PublicationStatus.UNCHANGED
     assert all(e.status == OutboxStatus.DELIVERED for e in list_outbox(store))
+
+
+def test_a_tracking_number_for_prestashop_waits_for_the_shop_to_answer(
+        store: Store, shared_samples: Path, tmp_path: Path) -> None:
+    """order_carriers are read before anything is sent: with the shop down nothing goes, nothing
+    is queued, and the next export sends it all."""
+    from tests.shopreturn.test_status_round_trip import serve_order_carriers
+
+    profile = load_profile("prestashop")
+    import_prestashop(store, shared_samples, tmp_path)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api/order_histories?method=post"
+    set_status(store, "IMCVKMUCP", "shipped", tracking="Z1")
+    down = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
+    assert down.status is PublicationStatus.FAILED
+    assert down.reason.startswith("reading PrestaShop's order_carriers: ")
+    assert list_outbox(store) == []
+    with HTTPServerThread(port=port) as back:
+        serve_order_carriers(back, "1", 2)
+        up = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
+        assert up.status is PublicationStatus.PUBLISHED, up.reason
+        assert up.orders == ["IMCVKMUCP"]
+        assert [(r.method, r.path.split("?")[0]) for r in back.state.requests] == [
+            ("GET", "/api/order_carriers"), ("POST", "/api/order_histories"),
+            ("PUT", "/api/order_carriers/2")]

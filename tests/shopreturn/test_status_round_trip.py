@@ -19,7 +19,7 @@ from exchange.shopreturn.events import set_status
 from exchange.shopreturn.publish import export_order_status
 from exchange.store import Store
 from exchange.store.feeds import PublicationStatus
-from tests.transport.http_server import HTTPServerThread
+from tests.transport.http_server import Doc, HTTPServerThread
 
 HERE = Path(__file__).parent.parent
 UPGATES_ORDERS = HERE / "profiles" / "fixtures" / "upgates_orders.xml"
@@ -57,6 +57,26 @@ def _histories(server: HTTPServerThread) -> list[tuple[str, str]]:
     return found
 
 
+def serve_order_carriers(server: HTTPServerThread, id_order: str, *ids: int) -> None:
+    """``GET /api/order_carriers?filter[id_order]=[ID]&display=full`` as the webservice answers it."""
+    rows = "".join(f"""
+  <order_carrier>
+    <id><![CDATA[{i}]]></id>
+    <id_order xlink:href="http://shop/api/orders/{id_order}"><![CDATA[{id_order}]]></id_order>
+    <id_carrier xlink:href="http://shop/api/carriers/1"><![CDATA[1]]></id_carrier>
+    <id_order_invoice><![CDATA[0]]></id_order_invoice>
+    <weight><![CDATA[1.250000]]></weight>
+    <shipping_cost_tax_excl><![CDATA[7.000000]]></shipping_cost_tax_excl>
+    <shipping_cost_tax_incl><![CDATA[8.400000]]></shipping_cost_tax_incl>
+    <tracking_number></tracking_number>
+    <date_add><![CDATA[2026-03-01 10:00:00]]></date_add>
+  </order_carrier>""" for i in ids)
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<prestashop xmlns:xlink='
+            f'"http://www.w3.org/1999/xlink">\n<order_carriers>{rows}\n</order_carriers>\n'
+            '</prestashop>\n')
+    server.put("/api/order_carriers", Doc(body.encode(), content_type="text/xml", etag=False))
+
+
 def _prestashop_ids(store: Store) -> dict[str, str]:
     from exchange.store.documents import list_orders
 
@@ -77,6 +97,7 @@ def test_prestashop_order_histories_carry_exactly_the_changed_orders(
     assert [d.order for d in realised.realised] == [shipped]
     change = set_status(store, shipped, "shipped", tracking="Z1234567890", carrier="PPL")
     assert change.status == "shipped" and change.events == ("status",)
+    serve_order_carriers(http, ids[shipped], 12, 9)
 
     first = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
     assert first.status is PublicationStatus.PUBLISHED, first.reason
@@ -84,6 +105,18 @@ def test_prestashop_order_histories_carry_exactly_the_changed_orders(
     # the order's latest outgoing state: shipped is PrestaShop's state 4
     assert _histories(http) == [(ids[shipped], "4")]
     assert untouched not in first.orders
+    # the tracking number: the order's carrier row read, and PUT back whole with it
+    [asked] = http.gets("/api/order_carriers")
+    assert f"filter%5Bid_order%5D=%5B{ids[shipped]}%5D&display=full" in asked.path
+    [put] = [r for r in http.state.requests if r.method == "PUT"]
+    assert put.path == "/api/order_carriers/9"
+    carrier = etree.fromstring(put.body).find("order_carrier")
+    assert carrier is not None
+    assert {c.tag: (c.text or "").strip() for c in carrier} == {
+        "id": "9", "id_order": ids[shipped], "id_carrier": "1", "id_order_invoice": "0",
+        "weight": "1.250000", "shipping_cost_tax_excl": "7.000000",
+        "shipping_cost_tax_incl": "8.400000", "tracking_number": "Z1234567890",
+        "date_add": "2026-03-01 10:00:00"}
 
     http.state.requests.clear()
     second = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
@@ -290,3 +323,36 @@ def test_the_realised_event_carries_when_the_document_was_issued(
     changed = etree.parse(str(target)).findtext("ORDER/CHANGED_AT")
     assert changed is not None
     assert datetime.fromisoformat(changed) == evening
+
+
+def test_prestashop_a_new_tracking_number_alone_goes_to_order_carriers_only(
+        store: Store, http: HTTPServerThread, shared_samples: Path, tmp_path: Path) -> None:
+    """No order_history (PrestaShop would e-mail the same state again); an order with no carrier
+    row is skipped with the reason."""
+    profile = load_profile("prestashop")
+    import_prestashop(store, shared_samples, tmp_path)
+    ids = _prestashop_ids(store)
+    first, other = sorted(ids)
+    url = http.url("/api/order_histories", "method=post")
+    set_status(store, first, "shipped")
+    set_status(store, other, "shipped")
+    assert export_order_status(store, profile, endpoint=url,
+                               staging=tmp_path / "staging").orders == [first, other]
+    http.state.requests.clear()
+
+    set_status(store, first, "shipped", tracking="DR0042")
+    serve_order_carriers(http, ids[first], 3)
+    sent = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
+    assert sent.status is PublicationStatus.PUBLISHED, sent.reason
+    assert [(r.method, r.path) for r in http.state.requests if r.method != "GET"] == [
+        ("PUT", "/api/order_carriers/3")]
+
+    http.state.requests.clear()
+    set_status(store, other, "shipped", tracking="DR0043")
+    serve_order_carriers(http, ids[other])  # no carrier row
+    lonely = export_order_status(store, profile, endpoint=url, staging=tmp_path / "staging")
+    assert lonely.skipped == [(other, f"tracking DR0043: PrestaShop has no order_carrier for "
+                                      f"order {ids[other]}")]
+    assert [r.method for r in http.state.requests] == ["GET"]
+    assert export_order_status(store, profile, endpoint=url,
+                               staging=tmp_path / "staging").orders == []
