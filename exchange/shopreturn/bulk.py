@@ -35,6 +35,7 @@ class StatusLine:
     status: str
     tracking: str = ""
     carrier: str = ""
+    line: int = 0  # its place in the list, for the report's order
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class LineFailure:
     source: str
     number: str
     reason: str
+    line: int = 0
 
     def __str__(self) -> str:
         return f"{self.source}: {self.number or '-'}: {self.reason}"
@@ -101,14 +103,15 @@ def read_status_file(path: Path, *, status: str = "", carrier: str = ""
             continue
         if len(cells) > 4 and any(cells[4:]):
             failures.append(LineFailure(source, number, f"{len(cells)} cells; at most 4 "
-                                        "(number, status, tracking, carrier)"))
+                                        "(number, status, tracking, carrier)", n))
         elif not number:
-            failures.append(LineFailure(source, "", "no order number"))
+            failures.append(LineFailure(source, "", "no order number", n))
         elif not (line_status or status):
-            failures.append(LineFailure(source, number, "no status (on the line or as STATUS)"))
+            failures.append(LineFailure(source, number, "no status (on the line or as STATUS)",
+                                        n))
         else:
             lines.append(StatusLine(source, number, line_status or status, tracking,
-                                    line_carrier or carrier))
+                                    line_carrier or carrier, n))
     return lines, failures
 
 
@@ -122,7 +125,7 @@ def _delimiter(first: str) -> str:
 def argument_lines(numbers: Sequence[str], status: str, *, tracking: str = "",
                    carrier: str = "") -> list[StatusLine]:
     """The changes ``set-status N1 N2 … STATUS`` asks for."""
-    return [StatusLine(f"argument {i}", number, status, tracking, carrier)
+    return [StatusLine(f"argument {i}", number, status, tracking, carrier, i)
             for i, number in enumerate(numbers, 1)]
 
 
@@ -131,7 +134,8 @@ def set_statuses(store: Store, lines: Iterable[StatusLine], *, shop: str | None 
                  failures: Sequence[LineFailure] = ()) -> BulkResult:
     """Apply each line in its own transaction; a line that fails is reported and the rest go on.
 
-    ``failures`` are the lines already refused while reading (they come first in the result).
+    ``failures`` are the lines already refused while reading; the result lists every failure in
+    the list's order.
     """
     result = BulkResult(failures=list(failures))
     for line in lines:
@@ -140,5 +144,6 @@ def set_statuses(store: Store, lines: Iterable[StatusLine], *, shop: str | None 
                                              tracking=line.tracking, carrier=line.carrier,
                                              shop=shop, job=job, run_id=run_id))
         except ConfigError as exc:
-            result.failures.append(LineFailure(line.source, line.number, str(exc)))
+            result.failures.append(LineFailure(line.source, line.number, str(exc), line.line))
+    result.failures.sort(key=lambda f: f.line)  # the report in the list's order
     return result

@@ -99,3 +99,13 @@ def test_cli_from_a_file_exits_non_zero_when_a_line_failed(tmp_path: Path) -> No
     assert [c["status"] for c in json.loads(both.output)["changes"]] == ["delivered", "delivered"]
     assert runner.invoke(cli, [*base, "2026000123"]).exit_code == 2
     assert runner.invoke(cli, [*base, "1", "2", "shipped", "--tracking", "T"]).exit_code == 2
+
+
+def test_the_report_keeps_the_list_s_order(store: Store, tmp_path: Path) -> None:
+    import_file(store, UPGATES_ORDERS, "upgates")
+    listing = tmp_path / "list.csv"
+    listing.write_text("NOPE,shipped\n,shipped\n2026000123,shipped\n", encoding="utf-8")
+    lines, refused = read_status_file(listing)
+    result = set_statuses(store, lines, failures=refused)
+    assert [(f.line, f.number) for f in result.failures] == [(1, "NOPE"), (2, "")]
+    assert [c.number for c in result.changes] == ["2026000123"]
