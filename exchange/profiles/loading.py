@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -11,6 +13,13 @@ from exchange.errors import ConfigError, ProfileError
 from exchange.profiles.models import Profile
 from exchange.resources import profiles_dir
 from exchange.yamlcheck import LineDict, Problems, add_validation_problems, load_with_lines
+
+# Profiles already validated in this process, by file and working folder (a schema path may be
+# relative to it): (its text, the profile). A daemon or a worker runs every job through load_profile;
+# parsing and validating again costs 15-60 ms a job. The models are frozen and copied when changed
+# (review decisions, status templates), so one can be shared.
+_loaded: dict[tuple[Path, str], tuple[str, Profile]] = {}
+_loaded_lock = threading.Lock()
 
 
 def resolve_profile(name_or_path: str | Path) -> Path:
@@ -39,6 +48,19 @@ def load_profile(name_or_path: str | Path) -> Profile:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read profile {path}: {exc}") from exc
+    key = (path, os.getcwd())
+    with _loaded_lock:
+        known = _loaded.get(key)
+    if known is not None and known[0] == source:  # the same text validates to the same profile
+        return known[1]
+    profile = _validated(path, source)
+    with _loaded_lock:
+        _loaded[key] = (source, profile)
+    return profile
+
+
+def _validated(path: Path, source: str) -> Profile:
+    """The profile that ``source`` (the text of ``path``) declares, or every problem at once."""
     probs = Problems(path)
     data = load_with_lines(source, path, probs)
     if probs.items and data is None:
