@@ -21,7 +21,6 @@ import mimetypes
 import os
 import posixpath
 import re
-import socket
 import ssl
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -59,33 +58,14 @@ DEFAULT_REDIRECTS = 5
 #: engine writes, hashes and files the last one; few enough not to crowd a shop's server.
 DEFAULT_PARALLEL = 4
 CHUNK = 1024 * 1024
-#: Bodies above this size (plain, with a Content-Length) are read straight off the socket once
-#: their first block is in, into two buffers used in turn: h11 and httpcore would copy each
-#: block four times (into h11's buffer, two slices, then ``bytes``), a third of a 200 MiB pull.
+#: Bodies above this size (plain, with a Content-Length) are read straight into two buffers used
+#: in turn once their first block is in, instead of a new ``bytes`` object per block.
 DIRECT_SIZE = 4 * CHUNK
 #: What :meth:`HTTPTransport.fetch` hands each block to: ``bytes``, or a ``memoryview`` of a
 #: buffer that is filled again once the *next* block has been handed over. A sink may work on a
 #: block while the next one is read (hash it in a thread), as long as it is done with it before
 #: its call for the next block returns; a sink that keeps blocks longer copies them.
 ViewSink = Callable[[bytes | memoryview], object]
-
-
-def _read_bigger_blocks() -> None:
-    """Let httpcore read the socket a megabyte at a time instead of 64 KiB.
-
-    Each block costs h11 and httpcore about 60 µs of Python; a 200 MiB pull made 3,200 of them
-    (a third of its time). ``READ_NUM_BYTES`` is the class attribute httpcore's HTTP/1.1
-    connection reads with; without it (another httpcore), blocks stay as they are.
-    """
-    try:
-        from httpcore._sync.http11 import HTTP11Connection
-    except ImportError:  # pragma: no cover - a layout of httpcore we do not know
-        return
-    if getattr(HTTP11Connection, "READ_NUM_BYTES", 0) < CHUNK:
-        HTTP11Connection.READ_NUM_BYTES = CHUNK
-
-
-_read_bigger_blocks()
 #: How much of a refused answer is read to say what it was.
 SNIPPET = 2048
 USER_AGENT = "exchange"
@@ -549,15 +529,9 @@ def _write_all(fd: int, block: bytes | memoryview, local: Path) -> None:
 
 
 def _reader_of(response: httpx.Response) -> Callable[[memoryview], int] | None:
-    """Where the rest of a plain body can be read into a buffer: the wire's body, or the socket
-    of httpcore's connection (its ``network_stream`` extension; that connection is then closed
-    with the response, never reused)."""
-    if isinstance(response.stream, _WireBody):
-        return response.stream.readinto
-    stream = response.extensions.get("network_stream")
-    get = getattr(stream, "get_extra_info", None)
-    sock = get("socket") if get is not None else None
-    return sock.recv_into if isinstance(sock, socket.socket) else None
+    """Where the rest of a plain body can be read into a buffer: the wire's body (a GET that the
+    server redirected came through httpx's own transport, and is read block by block)."""
+    return response.stream.readinto if isinstance(response.stream, _WireBody) else None
 
 
 def _read_rest(read_into: Callable[[memoryview], int], fd: int, remaining: int,
