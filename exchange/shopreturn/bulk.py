@@ -3,8 +3,9 @@
 A list has one order a line, ``number[,status[,tracking[,carrier]]]``, separated by ``,``, ``;``
 or a tab (the first line with content decides which). Blank lines, ``#`` comments and a header
 line (first cell ``number``, ``order`` or ``order_number``) are skipped; an empty status or
-carrier cell takes the command's default. The file is read as UTF-8, else as windows-1250 (what
-Czech warehouse systems write).
+carrier cell takes the command's default. The encoding is told as for ``catalog load``
+(:func:`exchange.catalog.detect_csv_encoding`: UTF-8 with or without a BOM, UTF-16, else
+windows-1250, what Czech warehouse systems write).
 
 Each line is its own change, in its own transaction (:func:`~exchange.shopreturn.events.set_status`):
 a line that fails (an unknown order or status, cancelling a realised order) is reported with its
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exchange.catalog import detect_csv_encoding
 from exchange.errors import ConfigError
 from exchange.shopreturn.events import StatusChange, set_status
 from exchange.store import Store
@@ -83,10 +85,7 @@ def read_status_file(path: Path, *, status: str = "", carrier: str = ""
     ``status`` and ``carrier`` are the defaults for a line that leaves them empty.
     """
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1250", errors="replace")
+    text = raw.decode(detect_csv_encoding(raw), errors="replace")
     lines: list[StatusLine] = []
     failures: list[LineFailure] = []
     numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1)

@@ -109,3 +109,13 @@ def test_the_report_keeps_the_list_s_order(store: Store, tmp_path: Path) -> None
     result = set_statuses(store, lines, failures=refused)
     assert [(f.line, f.number) for f in result.failures] == [(1, "NOPE"), (2, "")]
     assert [c.number for c in result.changes] == ["2026000123"]
+
+
+def test_a_list_saved_as_utf16_or_with_a_bom_reads_as_the_catalogue_does(tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    for encoding in ("utf-16", "utf-8-sig", "cp1250"):
+        listing.write_bytes("2026000123\tshipped\tZ77\tZásilkovna\n".encode(encoding))
+        lines, refused = read_status_file(listing)
+        assert refused == []
+        assert [(x.number, x.status, x.tracking, x.carrier) for x in lines] == [
+            ("2026000123", "shipped", "Z77", "Zásilkovna")], encoding
