@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -96,31 +97,30 @@ def _doc(request: Request) -> tuple[str, int]:
     return kind, int(request.path_params["doc_id"])
 
 
-@form_post
-async def review_accept(request: Request, _form: FormData) -> Response:
-    """Accept what the file says for one document (a held change, or a hold to re-process)."""
+async def _release(request: Request, release: Callable[..., ReleaseReport], done: str,
+                   failed: str) -> Response:
+    """Re-process one held document from its original with ``release`` (accept or merge)."""
     settings: WebSettings = request.app.state.settings
     kind, doc_id = _doc(request)
     try:
-        report = await asyncio.to_thread(accept, settings.store, kind, doc_id,
-                                         who=current_user(request) or "", resolve=resolver(settings.config))
+        report = await asyncio.to_thread(release, settings.store, kind, doc_id,
+                                         who=current_user(request) or "",
+                                         resolve=resolver(settings.config))
     except ExchangeError as exc:
-        return _done(request, None, f"not accepted: {exc}")
-    return _done(request, report, f"accepted: {report.summary()}")
+        return _done(request, None, f"{failed}: {exc}")
+    return _done(request, report, f"{done}: {report.summary()}")
+
+
+@form_post
+async def review_accept(request: Request, _form: FormData) -> Response:
+    """Accept what the file says for one document (a held change, or a hold to re-process)."""
+    return await _release(request, accept, "accepted", "not accepted")
 
 
 @form_post
 async def review_merge(request: Request, _form: FormData) -> Response:
     """A customer-conflict hold: the new customer is the one sharing the e-mail (remembered)."""
-    settings: WebSettings = request.app.state.settings
-    kind, doc_id = _doc(request)
-    try:
-        report = await asyncio.to_thread(merge_customer, settings.store, kind, doc_id,
-                                         who=current_user(request) or "",
-                                         resolve=resolver(settings.config))
-    except ExchangeError as exc:
-        return _done(request, None, f"not merged: {exc}")
-    return _done(request, report, f"merged: {report.summary()}")
+    return await _release(request, merge_customer, "merged", "not merged")
 
 
 @form_post
