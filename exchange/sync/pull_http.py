@@ -92,7 +92,7 @@ class _Digest:
 
 @dataclass(frozen=True)
 class _Got:
-    """What one worker brought back for one document: a complete ``.part`` file, or a 304."""
+    """What a GET brought back for one document: a complete ``.part`` file, or a 304."""
 
     path: str
     name: str
