@@ -9,15 +9,19 @@ schedule misses none; the full feed keeps the plain name.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from exchange.errors import DocumentError, TransportError
 from exchange.exporters.engine import (
     DEFAULT_FEED,
     Differential,
     ExportResult,
     ProfileLike,
+    RenderedFeed,
+    feed_spec,
     hold,
     record,
     render_feed,
@@ -25,7 +29,7 @@ from exchange.exporters.engine import (
 from exchange.exporters.render import publish
 from exchange.store import Store
 from exchange.store.feeds import PublicationStatus
-from exchange.sync.push import push
+from exchange.sync.push import push, push_many
 from exchange.transport import Endpoint, Transport, check_name, open_transport
 from exchange.transport.endpoint import parse_endpoint
 
@@ -78,6 +82,9 @@ def publish_feed(store: Store, profile: ProfileLike, feed_name: str = DEFAULT_FE
         publish(rendered.temp, local)
         rendered.temp = None
     result.output = local
+    options = {**(feed_spec(profile, feed_name).options or {}), **(overrides or {})}
+    if options.get("stock_availables") and ep.scheme in ("http", "https"):
+        return _put_stock_availables(store, rendered, local, ep, staging, connect)
     try:
         pushed = push(local, ep, store, remote_name=result.remote_name,
                       spool_dir=staging / "outbox", connect=connect)
@@ -89,3 +96,41 @@ def publish_feed(store: Store, profile: ProfileLike, feed_name: str = DEFAULT_FE
     return record(store, rendered, status,
                   f"push to {ep} {'waits in the outbox' if pushed.waiting else 'failed'}: "
                   f"{pushed.entry.last_error}; the changes stay for the next run")
+
+
+def _put_stock_availables(store: Store, rendered: RenderedFeed, local: Path, ep: Endpoint,
+                          staging: Path, connect: Callable[[Endpoint], Transport]
+                          ) -> ExportResult:
+    """PrestaShop: each changed ``stock_available`` read from the shop and PUT to its own URL
+    (:mod:`exchange.shopreturn.prestashop_stock`); published once every PUT is delivered."""
+    from exchange.shopreturn.prestashop_stock import plan_stock
+
+    result = rendered.result
+    folder = staging / f".stock-availables-{rendered.started_at:%Y%m%dT%H%M%S%f}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pushed = []
+    try:
+        try:
+            plan = plan_stock(local, ep, folder, connect)
+        except (TransportError, DocumentError) as exc:
+            return record(store, rendered, PublicationStatus.FAILED,
+                          f"reading PrestaShop's stock_availables: {exc}; nothing was sent, the "
+                          "changes stay for the next run")
+        result.warnings += plan.missing
+        for update in plan.updates:  # each stock_available is PUT to its own URL, in order
+            pushed += push_many([update.document], update.endpoint, store,
+                                spool_dir=staging / "outbox", connect=connect)
+    finally:
+        local.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    result.remote_name = f"{len(plan.updates)} stock_availables PUT, {plan.unchanged} already right"
+    failed = [p for p in pushed if not p.delivered and not p.waiting]
+    if failed:
+        return record(store, rendered, PublicationStatus.FAILED,
+                      "; ".join(f"{p.entry.remote_name}: {p.entry.last_error}" for p in failed)
+                      + "; the changes stay for the next run")
+    waiting = [p for p in pushed if p.waiting]
+    if waiting:
+        return record(store, rendered, PublicationStatus.QUEUED,
+                      f"{len(waiting)} stock_available(s) wait in the outbox for {ep}")
+    return record(store, rendered, PublicationStatus.PUBLISHED)

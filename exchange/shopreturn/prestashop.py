@@ -44,12 +44,36 @@ class CarrierUpdate:
 
 
 def resource_endpoint(base: Endpoint, *parts: str,
-                      query: Sequence[tuple[str, str]] = (), method: str = "") -> Endpoint:
-    """``base`` (an ``…/api/RESOURCE`` URL) for ``order_carriers[/ID]``: same host, key and query."""
+                      query: Sequence[tuple[str, str]] = (), method: str = "",
+                      resource: str = RESOURCE) -> Endpoint:
+    """``base`` (an ``…/api/ANY`` URL) for ``resource[/ID]`` (``order_carriers`` unless told):
+    same host, key and query."""
     folder = posixpath.dirname((base.root or "/").rstrip("/"))
     options = {**base.options, **({"method": method} if method else {})}
-    return dataclasses.replace(base, root=posixpath.join(folder, RESOURCE, *parts),
+    return dataclasses.replace(base, root=posixpath.join(folder, resource, *parts),
                                options=options, query=(*base.query, *query))
+
+
+def read_listing(base: Endpoint, resource: str, filters: Sequence[tuple[str, str]], got: Path,
+                 connect: Callable[[Endpoint], Transport]) -> bytes:
+    """The answer to ``GET …/api/RESOURCE?FILTERS&display=full`` on ``base``'s host, key and query
+    (downloaded through ``got``, which is gone after).
+
+    Raises:
+        ConfigError: ``base`` is not http(s).
+        TransportError: the shop did not answer, or answered an error or an HTML page.
+    """
+    from exchange.transport.http import HTTPTransport
+
+    listing = resource_endpoint(base, query=(*filters, ("display", "full")), resource=resource)
+    with connect(listing) as transport:
+        if not isinstance(transport, HTTPTransport):
+            raise ConfigError(f"{base}: PrestaShop's {resource} need an http(s) endpoint")
+        transport.fetch(resource, got)
+    try:
+        return got.read_bytes()
+    finally:
+        got.unlink(missing_ok=True)
 
 
 def carrier_updates(views: Sequence[OrderView], base: Endpoint, folder: Path,
@@ -61,7 +85,6 @@ def carrier_updates(views: Sequence[OrderView], base: Endpoint, folder: Path,
         TransportError: the shop did not answer a GET.
         DocumentError: it answered with something that is not the webservice's XML.
     """
-    from exchange.transport.http import HTTPTransport
 
     updates: list[CarrierUpdate] = []
     skipped: list[tuple[str, str]] = []
@@ -72,17 +95,9 @@ def carrier_updates(views: Sequence[OrderView], base: Endpoint, folder: Path,
             skipped.append((view.number, f"tracking {view.tracking_number}: no PrestaShop order "
                                          f"id (external id {view.external_id!r})"))
             continue
-        listing = resource_endpoint(base, query=(("filter[id_order]", f"[{view.external_id}]"),
-                                                 ("display", "full")))
-        got = folder / f".order-carriers-{view.external_id}.xml"
-        with connect(listing) as transport:
-            if not isinstance(transport, HTTPTransport):
-                raise ConfigError(f"{base}: PrestaShop's order_carriers need an http(s) endpoint")
-            transport.fetch(RESOURCE, got)
-        try:
-            found = with_tracking(got.read_bytes(), view.tracking_number)
-        finally:
-            got.unlink(missing_ok=True)
+        listing = read_listing(base, RESOURCE, (("filter[id_order]", f"[{view.external_id}]"),),
+                               folder / f".order-carriers-{view.external_id}.xml", connect)
+        found = with_tracking(listing, view.tracking_number)
         if found is None:
             skipped.append((view.number, f"tracking {view.tracking_number}: PrestaShop has no "
                                          f"order_carrier for order {view.external_id}"))
