@@ -81,6 +81,14 @@ class LockHeldError(StoreError):
     retryable = True
 
 
+class ProcessLostError(ExchangeError):
+    """A helper process of this one (the import's reader) ended without a word: killed, out of
+    memory. Not the file's fault: nothing of it is booked, it stays where it is, and a later run
+    takes it again."""
+
+    retryable = True
+
+
 class TransportError(ExchangeError):
     """Moving bytes to or from an endpoint failed."""
 

@@ -122,3 +122,47 @@ def test_a_reader_process_works_in_a_process_that_runs_threads(store: Store,
 
     assert reports[0].counts[Outcome.IMPORTED] == 29
     assert count(store, "orders") == 29
+
+
+def _children() -> list[int]:
+    import os
+
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found += [int(pid) for pid in (task / "children").read_text().split()]
+    return found
+
+
+def test_a_reader_killed_mid_file_books_nothing_and_leaves_the_file_for_the_next_run(
+        store: Store, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    import pytest
+
+    from exchange.errors import ProcessLostError
+    from exchange.importers.run import ImportRequest, run_import
+
+    # 6 MB: the reader, at most a pipe (1 MiB) ahead, is still reading after the first chunk
+    path = write_orders(tmp_path / "orders.xml", *(order_xml(str(i)) for i in range(1, 10001)))
+    killed: list[int] = []
+
+    def kill_the_reader(done: int, size: int) -> None:
+        if not killed and done < size:
+            for pid in _children():  # the reader is this process's child
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    request = ImportRequest(path=path, profile="shoptet", quarantine=tmp_path / "q", parallel=True,
+                            progress=kill_the_reader)
+    with pytest.raises(ProcessLostError) as lost:
+        run_import(store, request)
+
+    assert killed and lost.value.retryable
+    assert "killed by SIGKILL" in lost.value.message and str(path) in lost.value.message
+    # not the file's fault: no order, no processed_files verdict, no quarantine, the file in place
+    assert count(store, "orders") == 0 and rows(store, "processed_files") == []
+    assert not (tmp_path / "q").exists() and path.is_file()
+    again = import_file(store, path, "shoptet", "orders", quarantine=tmp_path / "q",
+                        parallel=True)
+    assert again.counts[Outcome.IMPORTED] == 10000

@@ -225,12 +225,26 @@ class ReaderProcess:
         self.proc.stdin.flush()
 
     def receive(self) -> Any:
-        """The next message of the reader; XmlSyntaxError when it ended without one."""
+        """The next message of the reader; ProcessLostError when it ended without one."""
         assert self.proc.stdout is not None
         try:
             return pickle.load(self.proc.stdout)  # noqa: S301 - our own reader process
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            raise errors.XmlSyntaxError("the reader process ended unexpectedly") from exc
+            raise errors.ProcessLostError(f"the import's reader process {self.proc.pid} "
+                                          f"{self._how_it_ended()}; nothing of the file was "
+                                          "booked and it is left for the next run") from exc
+
+    def _how_it_ended(self) -> str:
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "stopped answering"
+        if code < 0:
+            try:
+                return f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"was killed by signal {-code}"
+        return f"ended with exit status {code}"
 
     def stop(self) -> None:
         """End the process now and release its pipes."""
@@ -306,8 +320,8 @@ class ProcessRecords:
         while True:
             try:
                 item = reader.receive()
-            except errors.XmlSyntaxError as exc:
-                raise errors.XmlSyntaxError(exc.reason, file=str(self.source.path)) from exc
+            except errors.ProcessLostError as exc:
+                raise errors.ProcessLostError(f"{self.source.path}: {exc.message}") from exc
             if isinstance(item, tuple):
                 if item[0] == _END:
                     self._finished = True
