@@ -21,7 +21,6 @@ from exchange.exporters.engine import (
     ExportResult,
     ProfileLike,
     RenderedFeed,
-    feed_spec,
     hold,
     record,
     render_feed,
@@ -82,8 +81,7 @@ def publish_feed(store: Store, profile: ProfileLike, feed_name: str = DEFAULT_FE
         publish(rendered.temp, local)
         rendered.temp = None
     result.output = local
-    options = {**(feed_spec(profile, feed_name).options or {}), **(overrides or {})}
-    if options.get("stock_availables") and ep.scheme in ("http", "https"):
+    if rendered.options.get("stock_availables") and ep.scheme in ("http", "https"):
         return _put_stock_availables(store, rendered, local, ep, staging, connect)
     try:
         pushed = push(local, ep, store, remote_name=result.remote_name,
@@ -123,7 +121,7 @@ def _put_stock_availables(store: Store, rendered: RenderedFeed, local: Path, ep:
     finally:
         local.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
-    result.remote_name = f"{len(plan.updates)} stock_availables PUT, {plan.unchanged} already right"
+    result.remote_name = "stock_availables"  # one resource per PUT, each at its own URL
     failed = [p for p in pushed if not p.delivered and not p.waiting]
     if failed:
         return record(store, rendered, PublicationStatus.FAILED,

@@ -155,6 +155,7 @@ class RenderedFeed:
     withdrawn: list[str]
     passed: bool
     differential: Differential
+    options: Mapping[str, Any]  # the feed's options with the call's overrides
 
     def discard(self) -> None:
         """Remove the rendered file (nothing was published)."""
@@ -373,7 +374,8 @@ def render_feed(store: Store, profile: ProfileLike, feed_name: str, target: Path
         price_list=chosen_list, currency=stream.currency, vat_included=want_vat,
         reason="" if passed else decision.reason, destination=destination,
         withdrawn_count=len(withdrawn), warnings=warnings, sample=sample, dry_run=dry_run)
-    return RenderedFeed(result, temp, started_at, stream.codes or [], withdrawn, passed, mode)
+    return RenderedFeed(result, temp, started_at, stream.codes or [], withdrawn, passed, mode,
+                        options)
 
 
 def hold(store: Store, rendered: RenderedFeed, target: Path) -> ExportResult:

@@ -30,7 +30,6 @@ from exchange.transport import Endpoint, Transport
 RESOURCE = "stock_availables"
 BATCH = 100  # product ids per GET (PrestaShop's filter[id_product]=[a|b|…])
 _XLINK = "http://www.w3.org/1999/xlink"
-_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -120,8 +119,10 @@ def _plan_batch(batch: list[StockItem], base: Endpoint, folder: Path,
         if row is None:
             plan.missing.append(f"{item.label}: PrestaShop has no stock_available for it")
             continue
-        if not _set(row, "quantity", item.quantity) | (
-                item.out_of_stock is not None and _set(row, "out_of_stock", item.out_of_stock)):
+        changed = _set(row, "quantity", item.quantity)
+        if item.out_of_stock is not None:
+            changed = _set(row, "out_of_stock", item.out_of_stock) or changed
+        if not changed:
             plan.unchanged += 1
             continue
         row_id = (row.findtext("id") or "").strip()
@@ -141,7 +142,7 @@ def shop_rows(listing: bytes) -> dict[tuple[str, str], etree._Element]:
         DocumentError: the answer is not the webservice's XML.
     """
     try:
-        root = etree.fromstring(listing, _SAFE)
+        root = etree.fromstring(listing, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise DocumentError(f"stock_availables: not XML: {exc}") from exc
     if root.tag != "prestashop":
