@@ -3,8 +3,8 @@
 The server is Python's ``http.server`` in its own process, serving a folder: one big file and many
 small ones. The engine runs its real pull (conditional GET, streaming to ``.part``, sha256, size
 checks, store bookkeeping in a fresh SQLite store); curl downloads the same URLs (one process, URL
-globbing for the small files). Engine and curl alternate, --runs times; medians are reported and
-the ratio is curl's time over the engine's (1.0 = as fast as curl; the target is 0.8).
+globbing for the small files). After --warmup untimed runs of each, engine and curl alternate,
+--runs times; medians are reported and the ratio is curl's time over the engine's (1.0 = as fast as curl; the target is 0.8).
 
     .venv/bin/python bench/bench_http.py [--small 1000] [--big-mb 200] [--runs 3] [--parallel N]
 
@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("--small-size", type=int, default=2048, help="bytes per small file")
     parser.add_argument("--big-mb", type=int, default=200, help="size of the big file in MiB")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed runs of each side first (a fresh process's first pull "
+                             "pays for the allocator and the page cache)")
     parser.add_argument("--parallel", type=int, default=None,
                         help="the endpoint's ?parallel= for the small files (default: its default)")
     parser.add_argument("--tmp", default="/dev/shm" if Path("/dev/shm").is_dir() else None)
@@ -118,6 +121,9 @@ def main() -> None:
             print(f"{'case':6} {'engine s':>9} {'cpu s':>6} {'curl s':>8} {'ratio':>6} target")
             for case, (url, curl_args) in cases.items():
                 eng, cpu, bare = [], [], []
+                for _ in range(args.warmup):
+                    engine_pull(url, base / "engine")
+                    curl(curl_args, base / "curl")
                 for _ in range(args.runs):
                     wall, used = engine_pull(url, base / "engine")
                     eng.append(wall)

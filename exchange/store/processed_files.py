@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from exchange.store.schema import processed_files
 from exchange.store.types import utcnow
@@ -87,15 +87,30 @@ def files_of(conn: Connection, source: str) -> list[dict[str, Any]]:
 
 
 def add_files(conn: Connection, files: Sequence[NewFile]) -> list[int]:
-    """Record new files with one statement; their ids in order."""
+    """Record new files; their ids in order.
+
+    PostgreSQL takes them in one ``INSERT … RETURNING`` per thousand rows. SQLite cannot say
+    which returned id belongs to which row, so SQLAlchemy would send one INSERT per file (a
+    sixth of the CPU of pulling a thousand small documents): there, the rows go in one
+    ``executemany`` inside the write transaction, and their ids are the ones above the largest
+    before it, in order (SQLite gives each new row one more than the largest rowid).
+    """
     if not files:
         return []
     now = utcnow()
-    ids = conn.execute(
-        insert(processed_files).returning(processed_files.c.id, sort_by_parameter_order=True),
-        [{"source": f.source, "name": f.name, "size": f.size, "mtime": f.mtime,
-          "sha256": f.sha256, "status": f.status.value, "report": f.report,
-          "created_at": now, "updated_at": now} for f in files]).scalars().all()
+    rows = [{"source": f.source, "name": f.name, "size": f.size, "mtime": f.mtime,
+             "sha256": f.sha256, "status": f.status.value, "report": f.report,
+             "created_at": now, "updated_at": now} for f in files]
+    pf = processed_files
+    if conn.dialect.name != "sqlite" or len(rows) == 1:
+        ids = conn.execute(insert(pf).returning(pf.c.id, sort_by_parameter_order=True),
+                           rows).scalars().all()
+        return [int(i) for i in ids]
+    before = conn.execute(select(func.coalesce(func.max(pf.c.id), 0))).scalar_one()
+    conn.execute(insert(pf), rows)
+    ids = conn.execute(select(pf.c.id).where(pf.c.id > before).order_by(pf.c.id)).scalars().all()
+    if len(ids) != len(rows):  # another writer inside our write lock cannot happen; say so if it did
+        raise RuntimeError(f"processed_files: {len(rows)} rows written, {len(ids)} ids found")
     return [int(i) for i in ids]
 
 

@@ -263,7 +263,7 @@ def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], s
                          transport if isinstance(transport, HTTPTransport) else None)
     out = PullOutcome()
     t = transport or open_transport(ep)
-    seen = _Seen(store, ep.url)
+    seen = _Seen(store, ep.source)
     pending: list[_Pending] = []
     try:
         listing = t.list_files()
@@ -293,7 +293,7 @@ class _Pending:
 def _record(store: Store, ep: Endpoint, pending: list[_Pending], out: PullOutcome) -> None:
     if not pending:
         return
-    source = ep.url
+    source = ep.source
     fresh = [p for p in pending if p.record_id is None]
     with store.begin() as conn:
         for p in pending:
@@ -343,7 +343,7 @@ def _take(t: Transport, ep: Endpoint, inbox: Path, store: Store, seen: _Seen, f:
     if done is not None:
         part.unlink()
         with store.begin() as conn:
-            add_files(conn, [NewFile(ep.url, f.name, f.size, sha, FileStatus.DUPLICATE,
+            add_files(conn, [NewFile(ep.source, f.name, f.size, sha, FileStatus.DUPLICATE,
                                      mtime=f.mtime, report={"duplicate_of": done["id"]})])
         _cleanup_remote(t, ep, f.name, True)
         out.skipped.append(Skipped(f.name, f"same content already imported (record {done['id']})"))

@@ -32,15 +32,17 @@ from exchange.sync.pull import (
     settle_download,
 )
 from exchange.transport import Endpoint, RemoteFile, check_name, open_transport
-from exchange.transport.http import Asked, Fetched, HTTPTransport
+from exchange.transport.http import RING, Asked, Fetched, HTTPTransport
 
 
 class _Digest:
-    """sha256 of a download of unknown size, hashed one block behind in a helper thread once the
-    download proves large (hashlib lets go of the GIL, so hashing overlaps the reading).
+    """sha256 of a download of unknown size, hashed up to ``RING - 1`` blocks behind in a helper
+    thread once the download proves large (hashlib lets go of the GIL, so hashing overlaps the
+    reading, and the reading need not wait for each block's hash).
 
-    ``update`` returns once the block before is hashed: the transport refills a buffer only
-    after handing over the next block (:data:`exchange.transport.http.ViewSink`).
+    ``update`` returns once no more than ``RING - 1`` blocks wait, the one just given included:
+    the transport refills a buffer only ``RING - 1`` blocks later
+    (:data:`exchange.transport.http.ViewSink`).
     """
 
     def __init__(self) -> None:
@@ -54,7 +56,7 @@ class _Digest:
     def update(self, block: bytes | memoryview) -> None:
         if self._helper is not None:
             blocks, idle, _ = self._helper
-            idle.acquire()  # the block before is hashed
+            idle.acquire()  # fewer than RING - 1 blocks wait
             blocks.put(block)
             return
         self._hash.update(block)
@@ -65,7 +67,7 @@ class _Digest:
     def _start(self) -> tuple[queue.SimpleQueue[bytes | memoryview | None], threading.Semaphore,
                               threading.Thread]:
         blocks: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
-        idle = threading.Semaphore(1)
+        idle = threading.Semaphore(RING - 1)
         thread = threading.Thread(target=self._run, args=(blocks, idle), daemon=True,
                                   name="sha256")
         thread.start()
@@ -83,8 +85,7 @@ class _Digest:
 
     def close(self) -> None:
         if self._helper is not None:
-            blocks, idle, thread = self._helper
-            idle.acquire()
+            blocks, _, thread = self._helper
             blocks.put(None)
             thread.join()
             self._helper = None
@@ -115,7 +116,7 @@ def pull_http(ep: Endpoint, inbox: Path, store: Store,
     t = transport or open_transport(ep)
     if not isinstance(t, HTTPTransport):
         raise TypeError(f"{ep}: not an http(s) transport")
-    source = ep.url
+    source = ep.source
     seen = _Seen(store, source)
     with store.connect() as conn:
         known = validators_of(conn, source)
@@ -230,7 +231,7 @@ def _record_all(store: Store, ep: Endpoint, entries: list[_Pending | NewFile],
     """
     if not entries and not remember:
         return
-    source = ep.url
+    source = ep.source
     fresh = [e for e in entries if not (isinstance(e, _Pending) and e.record_id is not None)]
     with store.begin() as conn:
         for e in entries:

@@ -88,6 +88,9 @@ SCHEME_OPTIONS: dict[str, dict[str, str]] = {
 DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22, "http": 80, "https": 443}
 #: Schemes whose endpoint URL may carry query parameters of the server's own (sent as they are).
 HTTP_SCHEMES = ("http", "https")
+#: Options that say how to fetch, not which files: left out of :attr:`Endpoint.source`.
+TRANSFER_OPTIONS: dict[str, frozenset[str]] = {
+    scheme: frozenset({"paths", "parallel", "timeout", "redirects"}) for scheme in HTTP_SCHEMES}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -187,6 +190,19 @@ class Endpoint:
             base = f"{self.scheme}://{userinfo}{self.host}{port}{quote(self.root or '/')}"
         query = urlencode([*self.query, *sorted(self.options.items())], safe="/:,")
         return f"{base}?{query}" if query else base
+
+    @property
+    def source(self) -> str:
+        """Who the files came from, as the store remembers it: the URL without the options that
+        only say how to fetch (see :data:`TRANSFER_OPTIONS`). Adding a document to ``?paths=`` or
+        changing ``?parallel=`` keeps what was pulled before, and a long ``?paths=`` list never
+        outgrows the store's column."""
+        transfer = TRANSFER_OPTIONS.get(self.scheme, frozenset())
+        if not transfer & self.options.keys():
+            return self.url
+        kept = {k: v for k, v in self.options.items() if k not in transfer}
+        return Endpoint(self.scheme, self.host, self.port, self.user, self.root, kept,
+                        None, self.query).url
 
     def __str__(self) -> str:
         return self.url

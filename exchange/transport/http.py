@@ -58,13 +58,17 @@ DEFAULT_REDIRECTS = 5
 #: engine writes, hashes and files the last one; few enough not to crowd a shop's server.
 DEFAULT_PARALLEL = 4
 CHUNK = 1024 * 1024
-#: Bodies above this size (plain, with a Content-Length) are read straight into two buffers used
-#: in turn once their first block is in, instead of a new ``bytes`` object per block.
+#: Bodies above this size (plain, with a Content-Length) are read straight into a ring of
+#: buffers used in turn once their first block is in, instead of a new ``bytes`` object per block.
 DIRECT_SIZE = 4 * CHUNK
+#: Buffers in that ring: a sink that works on blocks in another thread (hashing) may fall this
+#: many blocks less one behind before the download waits for it.
+RING = 8
 #: What :meth:`HTTPTransport.fetch` hands each block to: ``bytes``, or a ``memoryview`` of a
-#: buffer that is filled again once the *next* block has been handed over. A sink may work on a
-#: block while the next one is read (hash it in a thread), as long as it is done with it before
-#: its call for the next block returns; a sink that keeps blocks longer copies them.
+#: buffer that is filled again once ``RING - 1`` more blocks have been handed over. A sink may
+#: work on blocks while the next ones are read (hash them in a thread), as long as, when its call
+#: for a block returns, no more than ``RING - 1`` blocks (that one included) are left to do; a
+#: sink that keeps blocks longer copies them.
 ViewSink = Callable[[bytes | memoryview], object]
 #: How much of a refused answer is read to say what it was.
 SNIPPET = 2048
@@ -538,16 +542,16 @@ def _read_rest(read_into: Callable[[memoryview], int], fd: int, remaining: int,
                on_block: ViewSink | None, local: Path, what: str) -> int:
     """Read ``remaining`` body bytes with ``read_into`` into ``fd``; the count read.
 
-    Two buffers are filled in turn (the kernel's copy is the only one), so the sink may still
-    work on one block while the next is read. Reading stops at the end of the body or when the
+    The :data:`RING` buffers are filled in turn (the kernel's copy is the only one), so the sink
+    may still work on earlier blocks while the next is read. Reading stops at the end of the body or when the
     server hangs up (the caller sees the shortfall). The socket keeps its read timeout.
     """
-    buffers = (memoryview(bytearray(CHUNK)), memoryview(bytearray(CHUNK)))
+    buffers = [memoryview(bytearray(CHUNK)) for _ in range(RING)]
     got = 0
     turn = 0
     while got < remaining:
         buffer = buffers[turn][:min(CHUNK, remaining - got)]
-        turn ^= 1
+        turn = (turn + 1) % RING
         try:
             n = read_into(buffer)
         except TimeoutError as exc:

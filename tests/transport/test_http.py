@@ -130,6 +130,31 @@ def test_many_documents_are_fetched_at_once_and_recorded_in_the_listed_order(
     assert {s.reason for s in again.skipped} == {"not modified since the last pull"}
 
 
+def test_a_long_list_of_paths_is_recorded_and_growing_it_keeps_what_was_taken(
+        http: HTTPServerThread, store: Store, tmp_path: Path) -> None:
+    """Two hundred documents: their names alone are longer than the store's source column, so
+    the source is the URL without ?paths= (and ?parallel=); a longer list, asked with another
+    parallel, takes only the new document, and the old ones are not modified (their validators
+    were kept under the same source)."""
+    names = [f"export-{i:03d}.xml" for i in range(200)]
+    for name in [*names, "export-new.xml"]:
+        http.put(f"/x/{name}", Doc(ORDERS.replace(b"<CODE>1", f"<CODE>{name}".encode())))
+    url = http.url("/x/", "paths=" + ",".join(names))
+    assert len(url) > 3000
+    first = pull_detailed(url, tmp_path / "inbox", store)
+    assert [f.name for f in first.pulled] == names
+    with store.connect() as conn:
+        rows = files_of(conn, first.pulled[0].source)
+    assert [r["name"] for r in rows] == names
+    assert "paths=" not in first.pulled[0].source
+    grown = http.url("/x/", "parallel=2&paths=" + ",".join([*names, "export-new.xml"]))
+    second = pull_detailed(grown, tmp_path / "inbox", store)
+    assert [f.name for f in second.pulled] == ["export-new.xml"]
+    assert second.pulled[0].source == first.pulled[0].source
+    assert {s.reason for s in second.skipped} == {"not modified since the last pull"}
+    assert len(second.skipped) == 200
+
+
 def test_a_pull_with_gets_in_flight_over_tls_takes_them_in_order(
         https: HTTPServerThread, certs: Certs, sqlite_store: Store, tmp_path: Path) -> None:
     names = [f"d{i}.xml" for i in range(8)]
@@ -155,7 +180,7 @@ def test_a_server_error_midway_stops_the_pull_and_keeps_what_came_before(
     # not even a .part file of a document a worker had already fetched.
     assert _inbox(tmp_path) == names[:5]
     with sqlite_store.connect() as conn:
-        recorded = [row["name"] for row in files_of(conn, url)]
+        recorded = [row["name"] for row in files_of(conn, parse_endpoint(url).source)]
     assert recorded == names[:5]
     http.put("/x/d05.xml", Doc(ORDERS.replace(b"<CODE>1", b"<CODE>d05.xml")))
     later = pull_detailed(url, tmp_path / "inbox", sqlite_store)
