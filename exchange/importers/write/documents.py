@@ -15,7 +15,7 @@ writes the chunk again one document per SAVEPOINT so that only the bad document 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -303,6 +303,7 @@ class DocumentWriter:
         self._line_texts = tuple((n, k) for n, k in text_limits(self.tables.lines).items()
                                  if n in line_attrs and n != "kind")
         self._id_limit = doc_limits["external_id"]
+        self._fits = self._compile_fits()
         # Reservation deltas per (product, warehouse): those of the batch being written, and those
         # of every batch written so far, applied once at the end of the file (see flush).
         self._pending: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
@@ -342,12 +343,36 @@ class DocumentWriter:
         """Why the incoming document is older than the stored one ("" when it is not)."""
         return ""
 
+    def _compile_fits(self) -> Callable[[str, Any], bool]:
+        """One generated expression of every bound :meth:`too_long` checks: True when all fit.
+
+        A big import checks some forty texts per order; the loops over (attribute, limit) pairs
+        with ``getattr`` were 3 % of the writer's CPU, the expression a fifth of that. Only a
+        document that does not fit is walked again, to name the field.
+        """
+        address = {f.name for f in fields(Address)}
+        parts = [f"len(x) <= {self._id_limit}"]
+        parts += [f"len(d.{n}) <= {k}" for n, k in self._doc_texts]
+        parts += [f"len(d.money.{n}) <= {k}" for n, k in self._money_texts]
+        parts += [f"len(d.customer.{n} or {'d.customer.billing.' + n if n in address else chr(34) * 2})"
+                  f" <= {k}" for n, k in _CUSTOMER_TEXTS]
+        parts += [f"len(d.customer.billing.{n}) <= {k}" for n, k in _BILLING_TEXTS]
+        parts += [f"len(d.customer.external_id) <= {LINK_ID_LIMIT}"]
+        line = " and ".join(f"len(ln.{n}) <= {k}" for n, k in self._line_texts) or "True"
+        parts += [f"all({line} for ln in d.lines)"]
+        source = "def fits(x, d):\n    return (" + "\n            and ".join(parts) + ")\n"
+        env: dict[str, Any] = {}
+        exec(compile(source, f"<fits {self.document_type.__name__}>", "exec"), env)  # noqa: S102 - our own source
+        return env["fits"]  # type: ignore[no-any-return]
+
     def too_long(self, external_id: str, document: Any) -> tuple[str, str] | None:
         """(field, reason) of the first text longer than the store keeps it, else None.
 
         Both stores are bounded the same way: what PostgreSQL would refuse is refused on SQLite too,
         as a document error naming the field, before anything of the document is written.
         """
+        if self._fits(external_id, document):
+            return None
         if len(external_id) > self._id_limit:
             return _too_long("external_id", external_id, self._id_limit)
         for n, k in self._doc_texts:
