@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from exchange.profiles import load_profile
 from exchange.store import Store
 from exchange.store.feeds import PublicationStatus
 from exchange.store.schema import links
+from exchange.sync.outbox import OutboxStatus, deliver, list_outbox
 from tests.exporters.conftest import build_catalogue
 from tests.transport.http_server import Doc, HTTPServerThread
 
@@ -124,3 +126,45 @@ def test_a_shop_that_answers_html_sends_nothing_and_keeps_the_changes(
     assert {path: row["quantity"] for path, row in _puts(http).items()} == {
         "/api/stock_availables/51": "12", "/api/stock_availables/52": "2",
         "/api/stock_availables/54": "0"}
+
+
+def test_puts_the_shop_refuses_wait_in_the_outbox_until_it_takes_them(
+        linked: Store, http: HTTPServerThread, tmp_path: Path) -> None:
+    """The listing is read, but the shop answers 503 to the PUTs: they wait in the outbox, the
+    publication says so and the changes stay; once the shop is back the outbox delivers each
+    row, and the next run finds the shop right, PUTs nothing and moves the feed's state on."""
+    _serve(http, _row(51, 10, 0, 5), _row(52, 11, 0, 0), _row(53, 13, 0, 7))
+    url = http.url("/api/stock_availables")
+    profile = load_profile("prestashop")
+    http.state.refuse_uploads = 503
+
+    queued = publish_feed(linked, profile, "stock", endpoint=url, staging=tmp_path / "staging",
+                          changes=True)
+
+    assert queued.status is PublicationStatus.QUEUED, queued.reason
+    assert "2 stock_available(s) wait in the outbox" in queued.reason
+    assert http.state.uploads == {}
+    waiting = [e for e in list_outbox(linked) if e.status == OutboxStatus.PENDING]
+    assert sorted(e.endpoint.split("?")[0].rsplit("/", 1)[-1] for e in waiting) == ["51", "52"]
+
+    http.state.refuse_uploads = None
+    done = deliver(linked, now=datetime.now(UTC) + timedelta(hours=2))
+    assert len(done.delivered) == 2
+    assert {path: row["quantity"] for path, row in _puts(http).items()
+            if path in http.state.uploads} == {
+        "/api/stock_availables/51": "12", "/api/stock_availables/52": "2"}
+    assert all(e.status == OutboxStatus.DELIVERED for e in list_outbox(linked))
+
+    # the changes stayed (the shop had not confirmed them): the next run reads the shop, finds
+    # every row right, sends nothing and is published; the run after it asks nothing at all
+    _serve(http, _row(51, 10, 0, 12), _row(52, 11, 0, 2), _row(53, 13, 0, 7))
+    http.state.requests.clear()
+    confirmed = publish_feed(linked, profile, "stock", endpoint=url,
+                             staging=tmp_path / "staging", changes=True)
+    assert confirmed.status is PublicationStatus.PUBLISHED, confirmed.reason
+    assert _puts(http) == {}
+    http.state.requests.clear()
+    after = publish_feed(linked, profile, "stock", endpoint=url, staging=tmp_path / "staging",
+                         changes=True)
+    assert after.status is PublicationStatus.UNCHANGED
+    assert http.state.requests == []

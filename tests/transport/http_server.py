@@ -50,6 +50,7 @@ class HTTPState:
     requests: list[Seen] = field(default_factory=list)
     basic: tuple[str, str] | None = None
     bearer: str | None = None
+    refuse_uploads: int | None = None  # answer every PUT/POST with this status (an outage)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -129,6 +130,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._seen(body)
         if not self._authorised():
             self._send(401, b"unauthorised", {"Content-Type": "text/plain"})
+            return
+        refused = self.server.state.refuse_uploads
+        if refused is not None:
+            self._send(refused, b"<html><body>Service Unavailable</body></html>",
+                       {"Content-Type": "text/html"})
             return
         with self.server.state.lock:
             self.server.state.uploads[self.path.split("?")[0]] = body
