@@ -17,7 +17,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -201,8 +201,7 @@ class Endpoint:
         if not transfer & self.options.keys():
             return self.url
         kept = {k: v for k, v in self.options.items() if k not in transfer}
-        return Endpoint(self.scheme, self.host, self.port, self.user, self.root, kept,
-                        None, self.query).url
+        return replace(self, options=kept, secret=None).url
 
     def __str__(self) -> str:
         return self.url

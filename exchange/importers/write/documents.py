@@ -351,11 +351,14 @@ class DocumentWriter:
         document that does not fit is walked again, to name the field.
         """
         address = {f.name for f in fields(Address)}
+
+        def customer_text(n: str) -> str:  # as too_long reads it: the customer's, else billing's
+            return f"d.customer.{n} or " + (f"d.customer.billing.{n}" if n in address else "''")
+
         parts = [f"len(x) <= {self._id_limit}"]
         parts += [f"len(d.{n}) <= {k}" for n, k in self._doc_texts]
         parts += [f"len(d.money.{n}) <= {k}" for n, k in self._money_texts]
-        parts += [f"len(d.customer.{n} or {'d.customer.billing.' + n if n in address else chr(34) * 2})"
-                  f" <= {k}" for n, k in _CUSTOMER_TEXTS]
+        parts += [f"len({customer_text(n)}) <= {k}" for n, k in _CUSTOMER_TEXTS]
         parts += [f"len(d.customer.billing.{n}) <= {k}" for n, k in _BILLING_TEXTS]
         parts += [f"len(d.customer.external_id) <= {LINK_ID_LIMIT}"]
         line = " and ".join(f"len(ln.{n}) <= {k}" for n, k in self._line_texts) or "True"
