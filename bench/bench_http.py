@@ -4,7 +4,8 @@ The server is Python's ``http.server`` in its own process, serving a folder: one
 small ones. The engine runs its real pull (conditional GET, streaming to ``.part``, sha256, size
 checks, store bookkeeping in a fresh SQLite store); curl downloads the same URLs (one process, URL
 globbing for the small files). After --warmup untimed runs of each, engine and curl alternate,
---runs times; medians are reported and the ratio is curl's time over the engine's (1.0 = as fast as curl; the target is 0.8).
+--runs times; medians are reported and the ratio is curl's time over the engine's (1.0 = as fast
+as curl; the target is 0.8).
 
     .venv/bin/python bench/bench_http.py [--small 1000] [--big-mb 200] [--runs 3] [--parallel N]
 
