@@ -38,14 +38,15 @@ class PipelineResult:
 def pull_and_import(store: Store, endpoint: str, inbox: Path, importer: Importer, *,
                     stop: threading.Event | None = None, acknowledge_remote: bool = True,
                     after_each: Callable[[PulledFile, ImportReport], None] | None = None,
-                    ) -> PipelineResult:
+                    prepare: Callable[[Path], object] | None = None) -> PipelineResult:
     """Pull complete new files from ``endpoint`` into ``inbox`` and import each with ``importer``.
 
     With ``acknowledge_remote`` off (a dry run) the remote files stay where they are and are offered
-    again by the next pull.
+    again by the next pull. ``prepare`` completes each new http(s) file before it is taken (see
+    :func:`~exchange.sync.pull_http.pull_http`).
     """
     result = PipelineResult()
-    outcome = pull_detailed(endpoint, inbox, store)
+    outcome = pull_detailed(endpoint, inbox, store, prepare=prepare)
     result.skipped = outcome.skipped
     for pulled in outcome.pulled:
         if stop is not None and stop.is_set():

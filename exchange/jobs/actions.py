@@ -73,13 +73,41 @@ def pull_and_import(ctx: JobContext) -> RunSummary:
     source = _source_url(ctx, shop, shop.orders_from)
     result = pipeline(ctx.store, source, ctx.config.folders.inbox, _importer(ctx),
                       stop=ctx.stop,
-                      after_each=lambda _pulled, report: _record(ctx, report, summary))
+                      after_each=lambda _pulled, report: _record(ctx, report, summary),
+                      prepare=_resolver(ctx, shop, source))
     summary.add("pulled", len(result.imported) + len(result.deferred))
     if result.deferred:  # the file in hand was finished; the rest waits in the inbox
         summary.add("deferred", len(result.deferred))
     for skipped in result.skipped:
         ctx.event("not_taken", skipped.reason, document=skipped.name)
     return summary
+
+
+def _resolver(ctx: JobContext, shop: ShopConfig, source: str) -> Callable[[Path], object] | None:
+    """What completes each pulled file before its import, as the shop's profile says (or None)."""
+    from exchange.profiles import DocumentKind, load_profile
+    from exchange.profiles.models import OrdersMapping
+    from exchange.profiles.vocabulary import Resolver
+    from exchange.transport.endpoint import HTTP_SCHEMES, parse_endpoint
+
+    if shop.import_as != DocumentKind.ORDERS.value:
+        return None
+    mapping = load_profile(shop.profile).kinds.get(DocumentKind.ORDERS)
+    if not isinstance(mapping, OrdersMapping) or mapping.resolve is not Resolver.PRESTASHOP:
+        return None
+    base = parse_endpoint(source)
+    if base.scheme not in HTTP_SCHEMES:
+        return None  # a file dropped on FTP names ids only; nothing to fetch them from
+    from exchange.sync.prestashop_refs import resolve_orders, webservice_fetch
+
+    def resolve(path: Path) -> object:
+        got = resolve_orders(path, webservice_fetch(base, path.parent))
+        if got.missing:
+            ctx.event("not_resolved", "the shop no longer knows " + ", ".join(got.missing),
+                      level="warning", document=path.name)
+        return got
+
+    return resolve
 
 
 def _source_url(ctx: JobContext, shop: ShopConfig, url: str) -> str:

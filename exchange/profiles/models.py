@@ -64,6 +64,7 @@ from exchange.profiles.vocabulary import (
     DocumentKind,
     OnChanged,
     PaymentSync,
+    Resolver,
     StatusSplit,
     UnknownProduct,
     UnmappedPayment,
@@ -481,6 +482,11 @@ class OrdersMapping(DocumentMapping):
     has_lines: ClassVar[bool] = True
     field_specs: OrderFields = Field(alias="fields", description="canonical order field: path")
     lines: OrderLines | None = Field(None, description="the order's lines")
+    resolve: Resolver | None = Field(
+        None, description="fetch what an order names only by id before a job imports it, over "
+                          "the shop's http(s) orders endpoint (prestashop: the customer, its "
+                          "addresses with their country, the currency, written into each order "
+                          "as exchange_resolved/…)")
 
 
 class InvoicesMapping(DocumentMapping):

@@ -44,6 +44,12 @@ class WithoutLines(StrEnum):
     HOLD = "hold"
 
 
+class Resolver(StrEnum):
+    """Who fetches, before an import, what a platform's order names only by id."""
+
+    PRESTASHOP = "prestashop"  # customers, addresses, countries, currencies (webservice)
+
+
 class OnChanged(StrEnum):
     """What the engine does when an already imported document comes again with new content."""
 

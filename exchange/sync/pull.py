@@ -249,8 +249,13 @@ BATCH = 200
 
 def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], store: Store, *,
                   transport: Transport | None = None,
-                  sleep: Callable[[float], None] = time.sleep) -> PullOutcome:
-    """Like :func:`pull`, also reporting what was left and why."""
+                  sleep: Callable[[float], None] = time.sleep,
+                  prepare: Callable[[Path], object] | None = None) -> PullOutcome:
+    """Like :func:`pull`, also reporting what was left and why.
+
+    ``prepare`` (http(s) only, see :func:`~exchange.sync.pull_http.pull_http`) completes each new
+    file before it is recorded.
+    """
     ep = parse_endpoint(endpoint)
     inbox = Path(inbox_dir)
     inbox.mkdir(parents=True, exist_ok=True)
@@ -260,7 +265,7 @@ def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], s
         from exchange.transport.http import HTTPTransport
 
         return pull_http(ep, inbox, store,
-                         transport if isinstance(transport, HTTPTransport) else None)
+                         transport if isinstance(transport, HTTPTransport) else None, prepare)
     out = PullOutcome()
     t = transport or open_transport(ep)
     seen = _Seen(store, ep.source)

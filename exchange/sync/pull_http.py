@@ -12,12 +12,12 @@ import hashlib
 import queue
 import threading
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from exchange.errors import TransportError
+from exchange.errors import ExchangeError, TransportError
 from exchange.store import Store
 from exchange.store.http_state import Validators, remember_all_validators, validators_of
 from exchange.store.processed_files import DONE, FileStatus, NewFile, add_files, refresh_file
@@ -33,6 +33,9 @@ from exchange.sync.pull import (
 )
 from exchange.transport import Endpoint, RemoteFile, check_name, open_transport
 from exchange.transport.http import RING, Asked, Fetched, HTTPTransport
+
+#: completes a new file in the inbox before it is recorded; raises ExchangeError when it cannot
+Prepare = Callable[[Path], object]
 
 
 class _Digest:
@@ -104,8 +107,14 @@ class _Got:
 
 
 def pull_http(ep: Endpoint, inbox: Path, store: Store,
-              transport: HTTPTransport | None = None) -> PullOutcome:
+              transport: HTTPTransport | None = None,
+              prepare: Prepare | None = None) -> PullOutcome:
     """Fetch each document of ``ep`` that changed since the last pull into ``inbox``.
+
+    ``prepare`` completes each new file in the inbox before it is recorded (PrestaShop's orders
+    get what they name by id, :mod:`exchange.sync.prestashop_refs`). When it fails, the file is
+    not taken: it is removed with its validators, skipped with the reason, and fetched again by
+    the next pull.
 
     Up to ``?parallel=`` GETs are in flight at once (see :func:`_fetch_all`); the answers are
     read in the order of ``?paths=``, each streamed to its own ``.part`` file and hashed, and
@@ -135,6 +144,9 @@ def pull_http(ep: Endpoint, inbox: Path, store: Store,
                     out.skipped.append(Skipped(path.rsplit("/", 1)[-1], str(got)))
                     continue
                 entry = _settle(got, source, inbox, seen, taken, out, remember)
+                if isinstance(entry, _Pending) and prepare is not None \
+                        and not _prepared(prepare, entry, got, out, remember):
+                    continue
                 if entry is not None:
                     entries.append(entry)
     finally:
@@ -220,6 +232,19 @@ def _settle(got: _Got, source: str, inbox: Path, seen: _Seen, taken: dict[tuple[
     target = settle_download(got.part, inbox, name, sha)
     waiting = seen.find(name, (FileStatus.DOWNLOADED,), sha256=sha)
     return _Pending(remote, target, sha, int(waiting["id"]) if waiting else None)
+
+
+def _prepared(prepare: Prepare, entry: _Pending, got: _Got, out: PullOutcome,
+              remember: list[tuple[str, Validators]]) -> bool:
+    """Run ``prepare`` on a new file; on failure leave no trace of it, so the next pull takes it."""
+    try:
+        prepare(entry.local)
+    except ExchangeError as exc:
+        entry.local.unlink(missing_ok=True)
+        remember[:] = [r for r in remember if r[0] != got.url]
+        out.skipped.append(Skipped(got.name, f"not taken: {exc}"))
+        return False
+    return True
 
 
 def _record_all(store: Store, ep: Endpoint, entries: list[_Pending | NewFile],
