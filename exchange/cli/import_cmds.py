@@ -63,8 +63,8 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int, int], None] 
               default=Path("quarantine"), show_default=True,
               help="Where a copy of a file with failed documents goes, with NAME.error.txt.")
 @click.option("--from", "source", metavar="ENDPOINT",
-              help="Pull new files from this endpoint first (ftp://, ftps://, sftp://, file://), "
-                   "import them, then move the remote copies to processed/.")
+              help="Pull new files from this endpoint first (ftp://, ftps://, sftp://, file://, "
+                   "https://), import them, then move the remote copies to processed/.")
 @click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), default=Path("inbox"),
               show_default=True, help="Where --from puts the pulled files.")
 @click.option("--force", is_flag=True,
@@ -111,8 +111,14 @@ def import_(app: AppContext, files: tuple[Path, ...], profile: str, kind: str | 
         import_one(path)
     if source:
         from exchange.pipeline import pull_and_import
+        from exchange.sync.prestashop_refs import resolver_for
 
-        result = pull_and_import(store, source, inbox, import_one, acknowledge_remote=not dry_run)
+        def warn(name: str, message: str) -> None:
+            click.echo(f"warning: {name}: {message}", err=True)
+
+        result = pull_and_import(store, source, inbox, import_one, acknowledge_remote=not dry_run,
+                                 prepare=resolver_for(loaded, kind or DocumentKind.ORDERS.value,
+                                                      source, warn))
         if not as_json:
             click.echo(f"{source}: {len(result.imported)} file(s) pulled and imported")
             for skipped in result.skipped:

@@ -85,29 +85,13 @@ def pull_and_import(ctx: JobContext) -> RunSummary:
 
 def _resolver(ctx: JobContext, shop: ShopConfig, source: str) -> Callable[[Path], object] | None:
     """What completes each pulled file before its import, as the shop's profile says (or None)."""
-    from exchange.profiles import DocumentKind, load_profile
-    from exchange.profiles.models import OrdersMapping
-    from exchange.profiles.vocabulary import Resolver
-    from exchange.transport.endpoint import HTTP_SCHEMES, parse_endpoint
+    from exchange.profiles import load_profile
+    from exchange.sync.prestashop_refs import resolver_for
 
-    if shop.import_as != DocumentKind.ORDERS.value:
-        return None
-    mapping = load_profile(shop.profile).kinds.get(DocumentKind.ORDERS)
-    if not isinstance(mapping, OrdersMapping) or mapping.resolve is not Resolver.PRESTASHOP:
-        return None
-    base = parse_endpoint(source)
-    if base.scheme not in HTTP_SCHEMES:
-        return None  # a file dropped on FTP names ids only; nothing to fetch them from
-    from exchange.sync.prestashop_refs import resolve_orders, webservice_fetch
+    def warn(name: str, message: str) -> None:
+        ctx.event("not_resolved", message, level="warning", document=name)
 
-    def resolve(path: Path) -> object:
-        got = resolve_orders(path, webservice_fetch(base, path.parent))
-        if got.missing:
-            ctx.event("not_resolved", "the shop no longer knows " + ", ".join(got.missing),
-                      level="warning", document=path.name)
-        return got
-
-    return resolve
+    return resolver_for(load_profile(shop.profile), shop.import_as, source, warn)
 
 
 def _source_url(ctx: JobContext, shop: ShopConfig, url: str) -> str:

@@ -35,8 +35,14 @@ from pathlib import Path
 
 from lxml import etree
 
+from exchange.errors import XmlSyntaxError
+from exchange.importers.read.source import SourceFile
+from exchange.profiles import DocumentKind, Profile
+from exchange.profiles.models import OrdersMapping
+from exchange.profiles.vocabulary import Resolver
 from exchange.shopreturn.prestashop import read_listing
 from exchange.transport import Endpoint, Transport, open_transport
+from exchange.transport.endpoint import HTTP_SCHEMES, parse_endpoint
 
 BATCH = 100
 MARKER = "exchange_resolved"
@@ -251,9 +257,10 @@ def resolve_orders(path: Path, fetch: Fetch) -> Resolved:
     """
     got = Resolved()
     try:
+        SourceFile.scan(path).require_sound()  # a DOCTYPE or an undecodable file stays as it came
         wanted = _wanted(path)
-    except etree.XMLSyntaxError:
-        return got  # the import refuses it, with the line
+    except (XmlSyntaxError, etree.XMLSyntaxError):
+        return got  # the import refuses it, with the line and the reason
     if not any(wanted.values()):
         return got
     customers = _read_all(fetch, "customers", wanted["customers"], got)
@@ -271,3 +278,29 @@ def resolve_orders(path: Path, fetch: Fetch) -> Resolved:
         temp.unlink(missing_ok=True)
     got.rewritten = True
     return got
+
+
+def resolver_for(profile: Profile, kind: str, source: str,
+                 warn: Callable[[str, str], None]) -> Callable[[Path], object] | None:
+    """What completes each file pulled from ``source`` before it is imported, as the profile says.
+
+    None when there is nothing to do: another kind, a profile without ``resolve:``, or a source that
+    is not the shop's http(s) webservice (a file dropped on FTP names ids that nothing can fetch).
+    ``warn(file name, message)`` hears of ids the shop no longer knows.
+    """
+    if kind != DocumentKind.ORDERS.value:
+        return None
+    mapping = profile.kinds.get(DocumentKind.ORDERS)
+    if not isinstance(mapping, OrdersMapping) or mapping.resolve is not Resolver.PRESTASHOP:
+        return None
+    base = parse_endpoint(source)
+    if base.scheme not in HTTP_SCHEMES:
+        return None
+
+    def resolve(path: Path) -> Resolved:
+        got = resolve_orders(path, webservice_fetch(base, path.parent))
+        if got.missing:
+            warn(path.name, "the shop no longer knows " + ", ".join(got.missing))
+        return got
+
+    return resolve

@@ -200,3 +200,38 @@ def test_a_big_file_is_resolved_in_batches_and_only_once(
     shop.state.requests.clear()
     again = resolve_orders(path, webservice_fetch(base, tmp_path))
     assert not again.rewritten and shop.state.requests == []
+
+
+def test_import_from_the_webservice_on_the_command_line_resolves_too(
+        shop: HTTPServerThread, shared_samples: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from exchange.cli import cli
+    from exchange.cli.common import run_cli
+
+    serve_shop(shop, (shared_samples / "prestashop" / "axelor_orders.xml").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'exchange.db'}"
+    Store(db).close()  # a store made before, as `exchange init` makes it
+    url = shop.url("/api/orders", "display=full&auth=key")
+
+    code = run_cli(cli, ["--db", db, "import", "--from", url, "--profile", "prestashop",
+                         "--json"])
+
+    assert code == 0, capsys.readouterr()
+    with Store(db) as store:
+        assert _order(store)["customer"]["email"] == "jeanne.dupont@example.fr"
+
+
+def test_a_file_with_a_doctype_is_left_for_the_import_to_refuse(
+        shop: HTTPServerThread, shared_samples: Path, tmp_path: Path) -> None:
+    text = (shared_samples / "prestashop" / "axelor_orders.xml").read_text(encoding="utf-8")
+    hostile = text.replace("<prestashop ", '<!DOCTYPE prestashop [<!ENTITY x "x">]>\n<prestashop ', 1)
+    path = tmp_path / "orders.xml"
+    path.write_text(hostile, encoding="utf-8")
+    serve_shop(shop, b"")
+    base = parse_endpoint(shop.url("/api/orders", "auth=key"))
+
+    got = resolve_orders(path, webservice_fetch(base, tmp_path))
+
+    assert not got.rewritten and shop.state.requests == []
+    assert path.read_text(encoding="utf-8") == hostile
