@@ -41,6 +41,7 @@ from exchange.profiles import DocumentKind, Profile
 from exchange.profiles.models import OrdersMapping
 from exchange.profiles.vocabulary import Resolver
 from exchange.shopreturn.prestashop import read_listing
+from exchange.sync.pull import part_path
 from exchange.transport import Endpoint, Transport, open_transport
 from exchange.transport.endpoint import HTTP_SCHEMES, parse_endpoint
 
@@ -138,7 +139,7 @@ def webservice_fetch(base: Endpoint, folder: Path,
         k: v for k, v in base.options.items() if k != "paths"})
 
     def fetch(resource: str, ids: list[str]) -> bytes:
-        got = folder / f".{resource}.{os.getpid()}.resolve"
+        got = part_path(folder, resource)  # a name of its own; a stale one goes with the parts
         return read_listing(bare, resource, [("filter[id]", "[" + "|".join(ids) + "]")], got,
                             connect)
 
@@ -270,7 +271,7 @@ def resolve_orders(path: Path, fetch: Fetch) -> Resolved:
                            if _is_id(a.get("id_country", ""))}, got)
     currencies = _read_all(fetch, "currencies", wanted["currencies"], got)
     found = _Found(customers, addresses, countries, currencies)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.resolving")
+    temp = part_path(path.parent, path.name)
     try:
         _rewrite(path, temp, found, got)
         os.replace(temp, path)
