@@ -36,7 +36,7 @@ from pathlib import Path
 from lxml import etree
 
 from exchange.errors import XmlSyntaxError
-from exchange.importers.read.source import SourceFile
+from exchange.importers.read.source import refuse_dtd
 from exchange.profiles import DocumentKind, Profile
 from exchange.profiles.models import OrdersMapping
 from exchange.profiles.vocabulary import Resolver
@@ -81,11 +81,22 @@ def _is_id(value: str) -> bool:
 
 
 def _orders(path: Path) -> Iterator[etree._Element]:
-    """The file's ``order`` elements one by one (cleared after use)."""
-    for _event, elem in etree.iterparse(str(path), events=("end",), tag=_RECORD,
-                                        **_parser_options()):
-        yield elem
-        elem.clear(keep_tail=False)
+    """The file's ``order`` elements one by one, freed after use.
+
+    Raises:
+        XmlSyntaxError: the file has a DOCTYPE (the import refuses it; see ``refuse_dtd``).
+    """
+    checked = False
+    with path.open("rb") as fh:
+        for _event, elem in etree.iterparse(fh, events=("end",), tag=_RECORD,
+                                            **_parser_options()):
+            if not checked:
+                refuse_dtd(elem.getroottree(), str(path))
+                checked = True
+            yield elem
+            elem.clear(keep_tail=False)
+            while elem.getprevious() is not None:
+                del elem.getparent()[0]
 
 
 def _wanted(path: Path) -> dict[str, set[str]]:
@@ -215,12 +226,13 @@ def _rewrite(path: Path, target: Path, found: _Found, got: Resolved) -> None:
     The envelopes (``prestashop``, ``orders``) are opened and closed around the records streamed
     into them; a record is written whole, then freed.
     """
-    with target.open("wb") as out, etree.xmlfile(out, encoding="utf-8") as xf:
+    with path.open("rb") as source, target.open("wb") as out, \
+            etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         envelopes: list[contextlib.AbstractContextManager[object]] = []
         depth = 0
         record_depth: int | None = None
-        for event, elem in etree.iterparse(str(path), events=("start", "end"),
+        for event, elem in etree.iterparse(source, events=("start", "end"),
                                            **_parser_options()):
             tag = etree.QName(elem).localname if isinstance(elem.tag, str) else ""
             if event == "start":
@@ -258,8 +270,7 @@ def resolve_orders(path: Path, fetch: Fetch) -> Resolved:
     """
     got = Resolved()
     try:
-        SourceFile.scan(path).require_sound()  # a DOCTYPE or an undecodable file stays as it came
-        wanted = _wanted(path)
+        wanted = _wanted(path)  # a DOCTYPE or an undecodable file stays as it came
     except (XmlSyntaxError, etree.XMLSyntaxError):
         return got  # the import refuses it, with the line and the reason
     if not any(wanted.values()):
