@@ -17,7 +17,7 @@ from exchange.errors import TransportError
 from exchange.importers.report import ImportReport
 from exchange.store import Store
 from exchange.store.processed_files import FileOrigin
-from exchange.sync.pull import PulledFile, Skipped, acknowledge, pull_detailed
+from exchange.sync.pull import Prepare, PulledFile, Skipped, acknowledge, pull_detailed
 from exchange.transport import open_transport
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class PipelineResult:
 def pull_and_import(store: Store, endpoint: str, inbox: Path, importer: Importer, *,
                     stop: threading.Event | None = None, acknowledge_remote: bool = True,
                     after_each: Callable[[PulledFile, ImportReport], None] | None = None,
-                    prepare: Callable[[Path], object] | None = None) -> PipelineResult:
+                    prepare: Prepare | None = None) -> PipelineResult:
     """Pull complete new files from ``endpoint`` into ``inbox`` and import each with ``importer``.
 
     With ``acknowledge_remote`` off (a dry run) the remote files stay where they are and are offered

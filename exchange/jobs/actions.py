@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from exchange.importers.report import ImportReport
     from exchange.shopreturn.watermarks import WatermarkSettings
     from exchange.store.processed_files import FileOrigin
+    from exchange.sync.pull import Prepare
 
 
 def _shop(ctx: JobContext) -> ShopConfig:
@@ -83,7 +84,7 @@ def pull_and_import(ctx: JobContext) -> RunSummary:
     return summary
 
 
-def _resolver(ctx: JobContext, shop: ShopConfig, source: str) -> Callable[[Path], object] | None:
+def _resolver(ctx: JobContext, shop: ShopConfig, source: str) -> Prepare | None:
     """What completes each pulled file before its import, as the shop's profile says (or None)."""
     from exchange.profiles import load_profile
     from exchange.sync.prestashop_refs import resolver_for

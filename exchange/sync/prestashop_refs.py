@@ -41,7 +41,7 @@ from exchange.profiles import DocumentKind, Profile
 from exchange.profiles.models import OrdersMapping
 from exchange.profiles.vocabulary import Resolver
 from exchange.shopreturn.prestashop import read_listing
-from exchange.sync.pull import part_path
+from exchange.sync.pull import Prepare, part_path
 from exchange.transport import Endpoint, Transport, open_transport
 from exchange.transport.endpoint import HTTP_SCHEMES, parse_endpoint
 
@@ -65,7 +65,6 @@ class Resolved:
     """What :func:`resolve_orders` did to one file."""
 
     orders: int = 0
-    fetched: dict[str, int] = field(default_factory=dict)  # resource → records read
     missing: list[str] = field(default_factory=list)  # "customer 25": ids the shop did not return
     rewritten: bool = False
 
@@ -129,13 +128,11 @@ def _records(listing: bytes, resource: str) -> dict[str, dict[str, str]]:
     return found
 
 
-def _read_all(fetch: Fetch, resource: str, ids: Iterable[str], got: Resolved
-              ) -> dict[str, dict[str, str]]:
+def _read_all(fetch: Fetch, resource: str, ids: Iterable[str]) -> dict[str, dict[str, str]]:
     ordered = sorted(set(ids), key=int)
     found: dict[str, dict[str, str]] = {}
     for start in range(0, len(ordered), BATCH):
         found.update(_records(fetch(resource, ordered[start:start + BATCH]), resource))
-    got.fetched[resource] = len(found)
     return found
 
 
@@ -275,12 +272,12 @@ def resolve_orders(path: Path, fetch: Fetch) -> Resolved:
         return got  # the import refuses it, with the line and the reason
     if not any(wanted.values()):
         return got
-    customers = _read_all(fetch, "customers", wanted["customers"], got)
-    addresses = _read_all(fetch, "addresses", wanted["addresses"], got)
+    customers = _read_all(fetch, "customers", wanted["customers"])
+    addresses = _read_all(fetch, "addresses", wanted["addresses"])
     countries = _read_all(fetch, "countries",
                           {a["id_country"] for a in addresses.values()
-                           if _is_id(a.get("id_country", ""))}, got)
-    currencies = _read_all(fetch, "currencies", wanted["currencies"], got)
+                           if _is_id(a.get("id_country", ""))})
+    currencies = _read_all(fetch, "currencies", wanted["currencies"])
     found = _Found(customers, addresses, countries, currencies)
     temp = part_path(path.parent, path.name)
     try:
@@ -293,7 +290,7 @@ def resolve_orders(path: Path, fetch: Fetch) -> Resolved:
 
 
 def resolver_for(profile: Profile, kind: str, source: str,
-                 warn: Callable[[str, str], None]) -> Callable[[Path], object] | None:
+                 warn: Callable[[str, str], None]) -> Prepare | None:
     """What completes each file pulled from ``source`` before it is imported, as the profile says.
 
     None when there is nothing to do: another kind, a profile without ``resolve:``, or a source that

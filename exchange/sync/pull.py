@@ -44,6 +44,10 @@ from exchange.transport.endpoint import HTTP_SCHEMES, After, Stability, parse_en
 log = logging.getLogger(__name__)
 
 
+#: completes a new file in the inbox before the pull records it; raises ExchangeError when it cannot
+Prepare = Callable[[Path], object]
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A remote file this pull did not take, and why."""
@@ -250,7 +254,7 @@ BATCH = 200
 def pull_detailed(endpoint: str | Endpoint, inbox_dir: str | os.PathLike[str], store: Store, *,
                   transport: Transport | None = None,
                   sleep: Callable[[float], None] = time.sleep,
-                  prepare: Callable[[Path], object] | None = None) -> PullOutcome:
+                  prepare: Prepare | None = None) -> PullOutcome:
     """Like :func:`pull`, also reporting what was left and why.
 
     ``prepare`` (http(s) only, see :func:`~exchange.sync.pull_http.pull_http`) completes each new

@@ -12,7 +12,7 @@ import hashlib
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from exchange.store.http_state import Validators, remember_all_validators, valid
 from exchange.store.processed_files import DONE, FileStatus, NewFile, add_files, refresh_file
 from exchange.sync.pull import (
     BACKGROUND_HASH_SIZE,
+    Prepare,
     PulledFile,
     PullOutcome,
     Skipped,
@@ -33,9 +34,6 @@ from exchange.sync.pull import (
 )
 from exchange.transport import Endpoint, RemoteFile, check_name, open_transport
 from exchange.transport.http import RING, Asked, Fetched, HTTPTransport
-
-#: completes a new file in the inbox before it is recorded; raises ExchangeError when it cannot
-Prepare = Callable[[Path], object]
 
 
 class _Digest:
